@@ -1,0 +1,49 @@
+import { pull } from '../../ops/pull.js';
+import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { formatBytes } from '../../output/format.js';
+import { parseReference } from '../../ref/reference.js';
+import { createRuntime, parseInteger, parseSize, type GlobalFlags } from '../options.js';
+
+interface PullFlags {
+  output: string;
+  layerMediaType?: string;
+  layerIndex?: string;
+  maxSize?: string;
+  format?: string;
+  verify?: boolean;
+}
+
+export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
+  const flags = rawFlags as unknown as PullFlags;
+  const ref = parseReference(args[0] as string);
+  const format = parseOutputFormat(flags.format, 'table');
+  const layerIndex = parseInteger('--layer-index', flags.layerIndex);
+  const maxSize = parseSize('--max-size', flags.maxSize);
+  const verifyHook = flags.verify ? await import('./verify-hook.js').then((m) => m.createVerifyHook(rawFlags)) : undefined;
+  const runtime = await createRuntime(globals);
+  try {
+    const result = await pull({
+      ref,
+      output: flags.output,
+      layerMediaType: flags.layerMediaType,
+      layerIndex,
+      maxSize,
+      beforeExtract: verifyHook === undefined ? undefined : async ({ descriptor }) => {
+        runtime.ctx.onStep?.('verifying signatures');
+        await verifyHook(descriptor, runtime.ctx, ref);
+      },
+    }, runtime.ctx);
+    const { reporter } = runtime;
+    if (result.source) reporter.success(`source ${result.source}`);
+    if (result.revision) reporter.success(`revision ${result.revision}`);
+    reporter.success(`digest ${result.digest}`);
+    reporter.success(result.mode === 'extracted'
+      ? `extracted ${result.files} files (${formatBytes(result.bytes)}) to ${flags.output}`
+      : `layer written to ${result.output}`);
+    for (const skipped of result.skipped) reporter.notice(`skipped ${skipped}`);
+    if (format !== 'table') await printDocument(process.stdout, format, result);
+    return 0;
+  } finally {
+    runtime.dispose();
+  }
+}

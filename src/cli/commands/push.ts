@@ -1,0 +1,52 @@
+import { parseAnnotationFlags } from '../../artifact/manifest.js';
+import { push } from '../../ops/push.js';
+import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { parseReference } from '../../ref/reference.js';
+import { createRuntime, parseInteger, splitList, type GlobalFlags } from '../options.js';
+import { reportCi } from '../ci-report.js';
+
+interface PushFlags {
+  path: string;
+  source?: string;
+  revision?: string;
+  annotations?: string[];
+  reproducible?: boolean;
+  output?: string;
+  compressionLevel?: string;
+  ignorePaths?: string[];
+  addIgnorePaths?: string[];
+  resolveSymlinks?: boolean;
+  sign?: boolean;
+  key?: string;
+}
+
+export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
+  const flags = rawFlags as unknown as PushFlags;
+  const ref = parseReference(args[0] as string);
+  const format = parseOutputFormat(flags.output, 'table');
+  const annotations = parseAnnotationFlags(flags.annotations ?? []);
+  const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
+  const runtime = await createRuntime(globals);
+  try {
+    const result = await push({
+      ref,
+      path: flags.path,
+      source: flags.source,
+      revision: flags.revision,
+      annotations,
+      reproducible: flags.reproducible,
+      ignorePaths: splitList(flags.ignorePaths),
+      addIgnorePaths: splitList(flags.addIgnorePaths),
+      resolveSymlinks: flags.resolveSymlinks,
+      compressionLevel,
+    }, runtime.ctx);
+    const uploaded = Object.values(result.blobs).filter((b) => b === 'uploaded').length;
+    runtime.reporter.success(`pushed ${result.reference}${uploaded === 0 ? ' (content unchanged, nothing uploaded)' : ''}`);
+    await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision });
+    if (format === 'table') process.stdout.write(`${result.url}\n`);
+    else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest });
+    return 0;
+  } finally {
+    runtime.dispose();
+  }
+}

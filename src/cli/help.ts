@@ -1,0 +1,52 @@
+/** Help text appended to `--help`: examples in Flux's style and the exit-code table. */
+
+export const EXIT_CODE_HELP = `
+Exit codes:
+  0    success
+  1    differences found (diff) or no signature satisfied the policy (verify)
+  2    usage error: bad flag, reference or path
+  3    registry or network error, or unusable content
+  4    authentication error: credentials missing, wrong or refused
+  130  interrupted (Ctrl-C)
+`;
+
+export const EXAMPLES = {
+  push: `
+Examples:
+  # Push the manifests in ./deploy, taking source and revision from git or the CI environment
+  oci-artifact push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy
+
+  # The same, Flux style, with explicit provenance and credentials
+  oci-artifact push oci://ghcr.io/org/app-manifests:$(git rev-parse --short HEAD) \\
+    --path="./deploy" \\
+    --source="$(git config --get remote.origin.url)" \\
+    --revision="$(git branch --show-current)@sha1:$(git rev-parse HEAD)" \\
+    --creds flux:$GITHUB_TOKEN
+
+  # Push the output of kustomize build (stdin) to Docker Hub
+  kustomize build ./overlays/prod | oci-artifact push oci://docker.io/org/app:prod -f -
+
+  # Push and hand the digest to cosign
+  oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy -o json | jq -r '.repository + "@" + .digest' | xargs cosign sign --yes
+
+  # Push to a local OCI layout (no registry needed)
+  oci-artifact push oci-layout://./store:v1 -f ./deploy --reproducible
+`,
+  pull: `
+Examples:
+  # Pull and extract into ./out
+  oci-artifact pull oci://ghcr.io/org/app-manifests:v1.0.0 --output ./out
+
+  # Pull a Helm chart layer from an artifact whose layers are sorted by digest
+  oci-artifact pull oci://ghcr.io/org/charts/app:1.2.3 -o ./chart \\
+    --layer-media-type application/vnd.cncf.helm.chart.content.v1.tar+gzip
+
+  # Verify the cosign signature before anything is written
+  oci-artifact pull oci://ghcr.io/org/app:v1 -o ./out --verify --key cosign.pub
+`,
+  build: `
+Examples:
+  # Build the artifact tarball locally, as flux build artifact does
+  oci-artifact build --path ./deploy --output artifact.tgz
+`,
+};

@@ -1,0 +1,107 @@
+import { EXIT_CODES, OciError, usageError } from '../errors.js';
+import type { RepositoryOptions } from '../oci/open.js';
+import type { OpContext } from '../ops/context.js';
+import { detectTerminal } from '../output/terminal.js';
+import { Reporter } from '../output/reporter.js';
+import { parseDuration } from './duration.js';
+
+/** Flags every command accepts (Flux's global flags plus the registry ones). */
+export interface GlobalFlags {
+  creds?: string;
+  insecureRegistry?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  timeout?: string;
+  verbose?: boolean;
+  debug?: boolean;
+  quiet?: boolean;
+}
+
+export const DEFAULT_TIMEOUT = '5m';
+
+/** Split Flux-style list flags: repeatable, and each value may be a comma-separated list. */
+export function splitList(values: string[] | string | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const list = Array.isArray(values) ? values : [values];
+  return list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function parseInteger(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw usageError('FLAG_INVALID', `${name} must be a whole number ${range}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+/** Parse a size such as `100Mi`, `1G`, `512k` or plain bytes. */
+export function parseSize(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)\s*(k|ki|m|mi|g|gi|kb|mb|gb)?b?$/i.exec(value.trim());
+  if (!match) throw usageError('FLAG_INVALID', `${name} must be a size such as 100Mi, 1Gi or 0 for none, got '${value}'`);
+  const unit = (match[2] ?? '').toLowerCase();
+  const factor = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
+  return Number(match[1]) * factor;
+}
+
+/** Everything a command needs to run one operation: signal with timeout and Ctrl-C, reporter, repository options. */
+export interface CommandRuntime {
+  ctx: OpContext;
+  reporter: Reporter;
+  dispose(): void;
+}
+
+export async function createRuntime(flags: GlobalFlags): Promise<CommandRuntime> {
+  const timeoutMs = parseDuration(flags.timeout ?? DEFAULT_TIMEOUT);
+  const terminal = detectTerminal(process.stderr);
+  const reporter = new Reporter({ stream: process.stderr, terminal, quiet: flags.quiet, verbose: flags.verbose, debug: flags.debug });
+  await reporter.init();
+
+  const controller = new AbortController();
+  const onSignal = (name: string) => {
+    if (controller.signal.aborted) process.exit(EXIT_CODES.interrupted);
+    controller.abort(new OciError('INTERRUPTED', `interrupted by ${name}`, { kind: 'interrupted' }));
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const timer = setTimeout(() => {
+    controller.abort(new OciError('TIMEOUT', `timed out after ${flags.timeout ?? DEFAULT_TIMEOUT}`, { hint: 'raise --timeout or check the registry' }));
+  }, timeoutMs);
+  timer.unref();
+
+  if (flags.insecureRegistry) reporter.notice('--insecure-registry: TLS certificates are not verified and plain HTTP is allowed');
+  const repositoryOptions: RepositoryOptions = {
+    creds: flags.creds,
+    insecure: flags.insecureRegistry ?? false,
+    caFile: flags.caFile ?? process.env.SSL_CERT_FILE,
+    certFile: flags.certFile,
+    keyFile: flags.keyFile,
+    signal: controller.signal,
+    onRequest: (log) => reporter.request(log),
+  };
+  const ctx: OpContext = {
+    signal: controller.signal,
+    repositoryOptions,
+    onProgress: (event) => reporter.progress(event),
+    onStep: (message) => reporter.step(message),
+    onNotice: (message) => reporter.notice(message),
+  };
+  return {
+    ctx,
+    reporter,
+    dispose() {
+      clearTimeout(timer);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      reporter.finish();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CODES, OciError, isOciError } from '../errors.js';
+import { collect, DEFAULT_TIMEOUT, type GlobalFlags } from './options.js';
+import { EXAMPLES, EXIT_CODE_HELP } from './help.js';
+import { packageVersion } from './version.js';
+
+type Action = (args: string[], flags: Record<string, unknown>, globals: GlobalFlags) => Promise<number>;
+
+/** Each command's module is imported only when that command runs. */
+function lazy(load: () => Promise<{ run: Action }>) {
+  return async (...params: unknown[]) => {
+    const command = params[params.length - 1] as Command;
+    const args = command.args;
+    const flags = command.opts();
+    const globals = command.optsWithGlobals() as GlobalFlags;
+    const { run } = await load();
+    exitCode = await run(args, flags, globals);
+  };
+}
+
+let exitCode = 0;
+
+function addIgnoreFlags(cmd: Command): Command {
+  return cmd
+    .option('--ignore-paths <patterns...>', 'gitignore-style patterns to exclude, replacing the defaults (comma-separated or repeated)')
+    .option('--add-ignore-paths <patterns...>', 'gitignore-style patterns to exclude, added to the defaults')
+    .option('--resolve-symlinks', 'copy the targets of symbolic links instead of skipping them');
+}
+
+export function addVerifyFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--provider <provider>', 'signature provider').choices(['cosign', 'notation']).default('cosign'))
+    .option('--key <path>', 'cosign public key (PEM); repeatable', collect)
+    .option('--certificate-identity <identity>', 'keyless: exact certificate identity (SAN)')
+    .option('--certificate-identity-regexp <regexp>', 'keyless: certificate identity regular expression (unanchored)')
+    .option('--certificate-oidc-issuer <issuer>', 'keyless: exact OIDC issuer')
+    .option('--certificate-oidc-issuer-regexp <regexp>', 'keyless: OIDC issuer regular expression (unanchored)')
+    .option('--trusted-root <path>', 'sigstore trusted_root.json for offline verification')
+    .option('--rekor-public-key <path>', 'Rekor public key (PEM) to check transparency-log entries of keyed signatures')
+    .option('--trust-policy <path>', 'notation trustpolicy.json')
+    .option('--trust-store <path>', 'notation trust store directory, or a certificate file/folder used for every store');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('oci-artifact')
+    .description('Store and fetch Kubernetes configuration as OCI artifacts, compatible with Flux CD.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--creds <user:password>', 'registry credentials; with no colon a bearer token (as Flux)')
+    .option('--insecure-registry', 'allow plain HTTP and unverified TLS (prints a warning)')
+    .option('--ca-file <path>', 'extra CA certificates (PEM) for the registry (also SSL_CERT_FILE)')
+    .option('--cert-file <path>', 'client certificate (PEM) for mutual TLS')
+    .option('--key-file <path>', 'client key (PEM) for mutual TLS')
+    .option('--timeout <duration>', 'give up after this long (e.g. 30s, 5m)', DEFAULT_TIMEOUT)
+    .option('-q, --quiet', 'print only errors and machine output')
+    .option('--verbose', 'print each HTTP request (secrets redacted)')
+    .option('--debug', 'print HTTP headers too (secrets redacted)')
+    .addHelpText('after', EXIT_CODE_HELP)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+
+  const push = program.command('push')
+    .description('package a directory or file and push it as a Flux artifact')
+    .argument('<reference>', 'oci://host/repo:tag or oci-layout://path:tag')
+    .requiredOption('-f, --path <path>', "directory or file to push, or '-' for manifests on stdin")
+    .option('--source <url>', 'source URL annotation (default: git remote or CI)')
+    .option('--revision <revision>', 'revision annotation, <branch>@sha1:<commit> (default: git or CI)')
+    .option('-a, --annotations <key=value...>', 'extra manifest annotations (repeatable)')
+    .option('--reproducible', 'use the epoch as created time so the same input gives the same digest')
+    .option('-o, --output <format>', 'print the result as json or yaml')
+    .option('--compression-level <0-9>', 'gzip level', '6')
+    .option('--sign', 'sign the pushed digest with --key (cosign format)')
+    .option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)');
+  addIgnoreFlags(push).addHelpText('after', EXAMPLES.push).action(lazy(() => import('./commands/push.js')));
+
+  const pull = program.command('pull')
+    .description('pull an artifact and extract its content into a directory')
+    .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .requiredOption('-o, --output <dir>', 'directory to extract into (created when missing)')
+    .option('--layer-media-type <type>', 'pick the layer with this media type')
+    .option('--layer-index <n>', 'pick the layer at this position')
+    .option('--max-size <size>', 'largest uncompressed size to accept, e.g. 100Mi; 0 for no limit', '100Mi')
+    .option('--format <format>', 'print the result as json or yaml')
+    .option('--verify', 'verify signatures before extracting (same flags as verify)');
+  addVerifyFlags(pull).addHelpText('after', EXAMPLES.pull).action(lazy(() => import('./commands/pull.js')));
+
+  const build = program.command('build')
+    .description('write the artifact content as a .tgz file without pushing it')
+    .requiredOption('-f, --path <path>', "directory or file to package, or '-' for stdin")
+    .option('-o, --output <file>', 'file to write', 'artifact.tgz')
+    .option('--compression-level <0-9>', 'gzip level', '6');
+  addIgnoreFlags(build).addHelpText('after', EXAMPLES.build).action(lazy(() => import('./commands/build.js')));
+
+  return program;
+}
+
+/** Run the CLI; returns the exit status. The one place where errors become messages and exit codes. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    exitCode = 0;
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    return reportError(err, argv.includes('--debug'));
+  }
+}
+
+function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+    process.stderr.write(`✗ ${err.message.replace(/^error: /, '')}\n`);
+    return EXIT_CODES.usage;
+  }
+  const line = isOciError(err) ? `${err.message}${err.hint ? `; ${err.hint}` : ''}` : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+  process.stderr.write(`✗ ${line}\n`);
+  if (process.env.GITHUB_ACTIONS === 'true') process.stdout.write(`::error::${line.replace(/\r?\n/g, ' ')}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (err instanceof OciError) return EXIT_CODES[err.kind];
+  return 70; // EX_SOFTWARE: a bug, not the user's doing
+}

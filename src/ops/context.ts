@@ -1,0 +1,18 @@
+import type { RepositoryOptions } from '../oci/open.js';
+import type { ProgressListener } from '../oci/types.js';
+
+/**
+ * What every operation receives besides its own options. Operations never print: they report steps, notices and
+ * transfer progress through these callbacks, and the CLI decides how to show them.
+ */
+export interface OpContext {
+  signal: AbortSignal;
+  repositoryOptions: RepositoryOptions;
+  onProgress?: ProgressListener;
+  /** A short step in progress ("packing ./deploy"), shown as spinner text or one CI line. */
+  onStep?: (message: string) => void;
+  /** Something the user should know but that is not a failure ("source taken from git"). */
+  onNotice?: (message: string) => void;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}

@@ -1,0 +1,104 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
+import { OciError, usageError } from '../errors.js';
+import { selectContentLayer } from '../artifact/manifest.js';
+import { extractArchive } from '../artifact/unpack.js';
+import { openRepository } from '../oci/open.js';
+import { MediaType } from '../oci/mediatypes.js';
+import type { Descriptor } from '../oci/types.js';
+import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
+import type { OpContext } from './context.js';
+import { fetchArtifact } from './fetch-artifact.js';
+
+export interface PullOptions {
+  ref: ArtifactReference;
+  output: string;
+  layerMediaType?: string;
+  layerIndex?: number;
+  /** Uncompressed size cap in bytes; 0 for none. */
+  maxSize?: number;
+  /** Runs after the manifest is known and before anything is written; throws to refuse the artifact. */
+  beforeExtract?: (artifact: { descriptor: Descriptor }) => Promise<void>;
+}
+
+export interface PullResult {
+  url: string;
+  digest: string;
+  source?: string;
+  revision?: string;
+  created?: string;
+  output: string;
+  layer: Descriptor;
+  /** 'extracted' for tar+gzip layers, 'file' when the layer was written as one file. */
+  mode: 'extracted' | 'file';
+  files: number;
+  bytes: number;
+  skipped: string[];
+}
+
+const TAR_GZIP_TYPES = new Set<string>([MediaType.FluxContent, MediaType.OciLayerTarGzip, MediaType.DockerLayerTarGzip, MediaType.HelmChart]);
+
+export async function pull(options: PullOptions, ctx: OpContext): Promise<PullResult> {
+  const output = resolve(ctx.cwd ?? process.cwd(), options.output);
+  const existing = await stat(output).catch(() => undefined);
+  if (existing && !existing.isDirectory()) {
+    throw usageError('OUTPUT_NOT_DIRECTORY', `output path '${options.output}' exists and is not a directory`, 'give --output a directory');
+  }
+  const repo = await openRepository(options.ref, { ...ctx.repositoryOptions, signal: ctx.signal });
+  try {
+    ctx.onStep?.(`fetching ${formatReference(options.ref)}`);
+    const artifact = await fetchArtifact(repo, options.ref, ctx.signal);
+    const layer = selectContentLayer(artifact.manifest, { mediaType: options.layerMediaType, index: options.layerIndex });
+    await options.beforeExtract?.({ descriptor: artifact.descriptor });
+
+    const blob = await repo.openBlob(layer, { signal: ctx.signal, onProgress: ctx.onProgress });
+    const base = {
+      url: formatReference(withVersion(options.ref, { digest: artifact.descriptor.digest })),
+      digest: artifact.descriptor.digest,
+      source: artifact.metadata.source,
+      revision: artifact.metadata.revision,
+      created: artifact.metadata.created,
+      output,
+      layer,
+    };
+    if (TAR_GZIP_TYPES.has(layer.mediaType) || (await looksGzipped(layer, options))) {
+      ctx.onStep?.(`extracting into ${options.output}`);
+      const result = await extractArchive(blob, output, { maxSize: options.maxSize, signal: ctx.signal });
+      return { ...base, mode: 'extracted', files: result.files, bytes: result.bytes, skipped: result.skipped };
+    }
+    const file = await writeLayerFile(blob, output, layer, ctx.signal);
+    return { ...base, mode: 'file', files: 1, bytes: layer.size, skipped: [], output: file };
+  } finally {
+    await repo.close();
+  }
+}
+
+/** A layer chosen by media type that is not a known tar+gzip type: extract only if its name says tar+gzip. */
+async function looksGzipped(layer: Descriptor, options: PullOptions): Promise<boolean> {
+  if (layer.mediaType.endsWith('tar+gzip') || layer.mediaType.endsWith('.tar.gzip')) return true;
+  if (options.layerMediaType === undefined && options.layerIndex === undefined) {
+    throw new OciError('LAYER_NOT_ARCHIVE', `layer ${layer.digest} has media type ${layer.mediaType}, which is not a gzip'd tar`,
+      { kind: 'usage', hint: 'pass --layer-media-type to write it as a file' });
+  }
+  return false;
+}
+
+/** Write a non-archive layer as one file in the output directory: temp name, then rename once verified. */
+async function writeLayerFile(blob: NodeJS.ReadableStream, output: string, layer: Descriptor, signal: AbortSignal): Promise<string> {
+  const title = layer.annotations?.['org.opencontainers.image.title'];
+  const name = title !== undefined && basename(title) === title && title !== '..' && title !== '.' ? title : layer.digest.replace(':', '-');
+  await mkdir(output, { recursive: true });
+  const target = join(output, name);
+  const temp = join(dirname(target), `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await pipeline(blob, createWriteStream(temp, { flags: 'wx', mode: 0o644 }), { signal });
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  return target;
+}

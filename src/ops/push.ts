@@ -1,0 +1,171 @@
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { usageError } from '../errors.js';
+import { buildAnnotations, buildFluxConfig, buildFluxManifest } from '../artifact/manifest.js';
+import { packArtifact, type PackOptions } from '../artifact/pack.js';
+import { openRepository } from '../oci/open.js';
+import { MediaType } from '../oci/mediatypes.js';
+import type { Descriptor, Repository } from '../oci/types.js';
+import { digestOf } from '../ref/digest.js';
+import { repositoryName, tagOf, withVersion, formatReference, type ArtifactReference } from '../ref/reference.js';
+import type { OpContext } from './context.js';
+import { resolveProvenance } from './provenance.js';
+import { stageStdin } from './stdin.js';
+
+export interface PushOptions extends Omit<PackOptions, 'signal'> {
+  ref: ArtifactReference;
+  /** Directory, file, or '-' for manifests on stdin (packed as the single file `stdin.yaml`, as Flux stages it). */
+  path: string;
+  source?: string;
+  revision?: string;
+  annotations?: Record<string, string>;
+  reproducible?: boolean;
+  /** Content layers up to this size are held in memory and HEAD-checked before upload; larger ones stream. */
+  inMemoryLimit?: number;
+  stdin?: NodeJS.ReadableStream;
+}
+
+
+export interface PushResult {
+  /** `oci://host/repo@sha256:…` (Flux's `url`). */
+  url: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  reference: string;
+  source?: string;
+  revision?: string;
+  layer: Descriptor;
+  config: Descriptor;
+  /** What happened to each blob: 'exists', 'mounted' or 'uploaded'. */
+  blobs: Record<string, string>;
+}
+
+const DEFAULT_IN_MEMORY_LIMIT = 32 * 1024 * 1024;
+
+export async function push(options: PushOptions, ctx: OpContext): Promise<PushResult> {
+  const tag = tagOf(options.ref);
+  if (options.ref.digest !== undefined && options.ref.tag === undefined) {
+    throw usageError('REFERENCE_INVALID', `cannot push to a digest reference ${formatReference(options.ref)}`, 'give a tag, e.g. oci://host/repo:v1');
+  }
+  const fromStdin = options.path === '-';
+  const cwd = ctx.cwd ?? process.cwd();
+  const absPath = fromStdin ? undefined : resolve(cwd, options.path);
+  if (absPath !== undefined) {
+    await stat(absPath).catch(() => {
+      throw usageError('PATH_NOT_FOUND', `path '${options.path}' does not exist`, 'give --path a directory or file to push');
+    });
+  }
+
+  const provenance = await resolveProvenance(
+    { source: options.source, revision: options.revision },
+    absPath === undefined ? cwd : await dirOf(absPath),
+    ctx.env ?? process.env,
+  );
+  if (!provenance.source || !provenance.revision) {
+    throw usageError('PROVENANCE_MISSING',
+      `--${provenance.source ? 'revision' : 'source'} is required and could not be taken from git or the CI environment`,
+      "pass --source <url> and --revision '<branch>@sha1:<commit>'");
+  }
+  if (provenance.origin !== 'flags' && (!options.source || !options.revision)) {
+    ctx.onNotice?.(`source ${provenance.source} and revision ${provenance.revision} taken from ${provenance.origin}`);
+  }
+  const annotations = buildAnnotations({
+    source: provenance.source,
+    revision: provenance.revision,
+    reproducible: options.reproducible ?? false,
+    created: new Date(),
+    extra: options.annotations ?? {},
+  });
+
+  const staged = fromStdin ? await stageStdin(options.stdin ?? process.stdin) : undefined;
+  const repo = await openRepository(options.ref, { ...ctx.repositoryOptions, create: true, signal: ctx.signal });
+  try {
+    ctx.onStep?.(`packing ${fromStdin ? 'stdin' : options.path}`);
+    const { layer, blobs, configBytes } = await uploadContent(repo, options, staged?.path ?? (absPath as string), ctx);
+    const config: Descriptor = { mediaType: MediaType.FluxConfig, digest: digestOf(configBytes), size: configBytes.length };
+    const manifest = buildFluxManifest({ config, layer, annotations });
+    ctx.onStep?.(`writing manifest ${tag}`);
+    const digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
+    const pinned = withVersion(options.ref, { digest });
+    return {
+      url: formatReference(pinned),
+      repository: repositoryName(options.ref),
+      tag,
+      digest,
+      reference: formatReference(withVersion(options.ref, { tag, digest })),
+      source: provenance.source,
+      revision: provenance.revision,
+      layer,
+      config,
+      blobs,
+    };
+  } finally {
+    await repo.close();
+    await staged?.remove();
+  }
+}
+
+async function dirOf(path: string): Promise<string> {
+  const info = await stat(path);
+  return info.isDirectory() ? path : dirname(path);
+}
+
+/**
+ * Pack and upload the content layer and the config. Small content is packed into memory first so its digest is
+ * known and an unchanged re-push costs only HEAD requests; content past the limit streams in one pass.
+ */
+async function uploadContent(repo: Repository, options: PushOptions, absPath: string, ctx: OpContext) {
+  const limit = options.inMemoryLimit ?? DEFAULT_IN_MEMORY_LIMIT;
+  const blobs: Record<string, string> = {};
+  const transfer = { signal: ctx.signal, onProgress: ctx.onProgress };
+
+  const packed = packArtifact(absPath, { ...options, signal: ctx.signal });
+  const diffId = packed.summary.then((s) => s.diffId);
+  diffId.catch(() => undefined); // observed below; avoid an unhandled rejection while the stream fails first
+  const { head, rest } = await readUpTo(packed.stream, limit);
+
+  let layer: Descriptor;
+  if (rest === undefined) {
+    const bytes = Buffer.concat(head);
+    layer = { mediaType: MediaType.FluxContent, digest: digestOf(bytes), size: bytes.length };
+    const configBytes = buildFluxConfig(await diffId);
+    const config: Descriptor = { mediaType: MediaType.FluxConfig, digest: digestOf(configBytes), size: configBytes.length };
+    ctx.onStep?.('uploading');
+    const [layerResult, configResult] = await Promise.all([
+      repo.pushBlob(layer, bytes, transfer),
+      repo.pushBlob(config, configBytes, { signal: ctx.signal }),
+    ]);
+    blobs[layer.digest] = layerResult;
+    blobs[config.digest] = configResult;
+    return { layer, blobs, configBytes };
+  }
+
+  ctx.onStep?.('uploading (streaming)');
+  const { Readable } = await import('node:stream');
+  const remaining = rest;
+  const stream = Readable.from((async function* () {
+    yield* head;
+    for (let next = await remaining.next(); !next.done; next = await remaining.next()) yield next.value;
+  })());
+  layer = await repo.pushBlobStream(MediaType.FluxContent, stream, transfer);
+  blobs[layer.digest] = 'uploaded';
+  const configBytes = buildFluxConfig(await diffId);
+  const config: Descriptor = { mediaType: MediaType.FluxConfig, digest: digestOf(configBytes), size: configBytes.length };
+  blobs[config.digest] = await repo.pushBlob(config, configBytes, { signal: ctx.signal });
+  return { layer, blobs, configBytes };
+}
+
+/** Read a stream until it ends or `limit` bytes arrived; `rest` continues it when the limit was passed. */
+export async function readUpTo(stream: NodeJS.ReadableStream, limit: number): Promise<{ head: Buffer[]; rest?: AsyncIterator<Buffer> }> {
+  const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return { head };
+    head.push(next.value);
+    size += next.value.length;
+    if (size > limit) return { head, rest: iterator };
+  }
+}

@@ -1,0 +1,142 @@
+import type { Writable } from 'node:stream';
+import type { TransferProgress } from '../oci/types.js';
+import type { RequestLog } from '../oci/open.js';
+import { formatBytes, formatSeconds } from './format.js';
+import type { TerminalInfo } from './terminal.js';
+
+export interface ReporterOptions {
+  stream: Writable;
+  terminal: TerminalInfo;
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+}
+
+/** Transfers at least this large get a progress bar on a terminal. */
+const PROGRESS_THRESHOLD = 1024 * 1024;
+const BAR_WIDTH = 24;
+
+interface Spinner {
+  text: string;
+  start(): Spinner;
+  stop(): Spinner;
+  stopAndPersist(options: { symbol: string; text: string }): Spinner;
+}
+
+/**
+ * Everything the CLI tells a person on stderr: steps, notices, progress, request logs and the final line.
+ * On a terminal a spinner carries the current step and a progress bar; elsewhere one plain line per step.
+ */
+export class Reporter {
+  private spinner: Spinner | undefined;
+  private readonly transfers = new Map<string, { started: number; progress: TransferProgress }>();
+  private chalk: typeof import('chalk').default | undefined;
+
+  constructor(private readonly options: ReporterOptions) {}
+
+  /** Load the optional presentation libraries only when they will be used. */
+  async init(): Promise<void> {
+    if (this.options.terminal.colour) this.chalk = (await import('chalk')).default;
+    if (this.options.terminal.interactive && !this.options.quiet) {
+      const { default: ora } = await import('ora');
+      this.spinner = ora({ stream: this.options.stream as NodeJS.WritableStream, color: 'cyan', isEnabled: true }) as unknown as Spinner;
+    }
+  }
+
+  private paint(colour: 'green' | 'red' | 'yellow' | 'cyan' | 'dim', text: string): string {
+    return this.chalk ? this.chalk[colour](text) : text;
+  }
+
+  private writeLine(line: string): void {
+    const spinning = this.spinner !== undefined && this.spinnerActive;
+    if (spinning) this.spinner?.stop();
+    this.options.stream.write(`${line}\n`);
+    if (spinning) this.spinner?.start();
+  }
+
+  private spinnerActive = false;
+  private currentStep = '';
+
+  step(message: string): void {
+    if (this.options.quiet) return;
+    this.currentStep = message;
+    if (this.spinner) {
+      this.spinner.text = message;
+      if (!this.spinnerActive) {
+        this.spinner.start();
+        this.spinnerActive = true;
+      }
+      return;
+    }
+    this.writeLine(`${this.paint('cyan', '►')} ${message}`);
+  }
+
+  notice(message: string): void {
+    if (this.options.quiet) return;
+    this.writeLine(`${this.paint('yellow', '!')} ${message}`);
+  }
+
+  success(message: string): void {
+    if (this.options.quiet) return;
+    this.stopSpinner();
+    this.options.stream.write(`${this.paint('green', '✔')} ${message}\n`);
+  }
+
+  error(message: string): void {
+    this.stopSpinner();
+    this.options.stream.write(`${this.paint('red', '✗')} ${message}\n`);
+  }
+
+  private stopSpinner(): void {
+    if (this.spinner && this.spinnerActive) {
+      this.spinner.stop();
+      this.spinnerActive = false;
+    }
+  }
+
+  finish(): void {
+    this.stopSpinner();
+  }
+
+  /** Transfer progress: a bar in the spinner text on a terminal for transfers over 1 MiB; silent otherwise. */
+  progress(event: TransferProgress): void {
+    if (!this.spinner || this.options.quiet) return;
+    const key = `${event.direction}:${event.digest ?? event.label}`;
+    const entry = this.transfers.get(key) ?? { started: Date.now(), progress: event };
+    entry.progress = event;
+    this.transfers.set(key, entry);
+    if (event.done) this.transfers.delete(key);
+    const active = [...this.transfers.values()].filter((t) => (t.progress.total ?? t.progress.bytes) >= PROGRESS_THRESHOLD);
+    if (active.length === 0) {
+      this.spinner.text = this.currentStep;
+      return;
+    }
+    this.spinner.text = [this.currentStep, ...active.map((t) => renderBar(t.progress, t.started))].join('\n');
+  }
+
+  request(log: RequestLog): void {
+    if (!this.options.verbose && !this.options.debug) return;
+    const status = log.status ?? log.error ?? 'failed';
+    this.writeLine(this.paint('dim', `→ ${log.method} ${log.url} ${status} ${Math.round(log.durationMs)}ms`));
+    if (this.options.debug) {
+      for (const [k, v] of Object.entries(log.requestHeaders ?? {})) this.writeLine(this.paint('dim', `  > ${k}: ${v}`));
+      for (const [k, v] of Object.entries(log.responseHeaders ?? {})) this.writeLine(this.paint('dim', `  < ${k}: ${v}`));
+    }
+  }
+}
+
+/** `label [=====>     ] 45% 12 MiB/40 MiB 5.2 MiB/s ETA 5s` */
+export function renderBar(progress: TransferProgress, started: number, now = Date.now()): string {
+  const elapsed = Math.max((now - started) / 1000, 0.001);
+  const rate = progress.bytes / elapsed;
+  const size = progress.total !== undefined ? `${formatBytes(progress.bytes)}/${formatBytes(progress.total)}` : formatBytes(progress.bytes);
+  let bar = '';
+  let tail = '';
+  if (progress.total !== undefined && progress.total > 0) {
+    const ratio = Math.min(progress.bytes / progress.total, 1);
+    const filled = Math.round(ratio * BAR_WIDTH);
+    bar = `[${'='.repeat(Math.max(filled - 1, 0))}${filled > 0 ? '>' : ''}${' '.repeat(BAR_WIDTH - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% `;
+    tail = ` ETA ${formatSeconds((progress.total - progress.bytes) / Math.max(rate, 1))}`;
+  }
+  return `  ${progress.label} ${bar}${size} ${formatBytes(rate)}/s${tail}`;
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../src/cli/duration.js';
+import { parseSize, splitList } from '../../src/cli/options.js';
+import { provenanceFromCI, stripCredentials } from '../../src/ops/provenance.js';
+import { detectTerminal } from '../../src/output/terminal.js';
+import { renderTable } from '../../src/output/printer.js';
+
+describe('parseDuration', () => {
+  it.each([['5m', 300_000], ['1h30m', 5_400_000], ['90s', 90_000], ['500ms', 500], ['2', 2000], ['1.5s', 1500]])('%s', (input, ms) => {
+    expect(parseDuration(input)).toBe(ms);
+  });
+  it.each(['', 'abc', '5x', '0s', 'm5', '5m junk'])('rejects %j', (input) => {
+    expect(() => parseDuration(input)).toThrow(/invalid duration/);
+  });
+});
+
+describe('flag parsing', () => {
+  it('splits comma lists and repeats', () => {
+    expect(splitList(['a,b', ' c ', ''])).toEqual(['a', 'b', 'c']);
+    expect(splitList(undefined)).toBeUndefined();
+  });
+  it('parses sizes', () => {
+    expect(parseSize('--max-size', '100Mi')).toBe(100 * 1024 * 1024);
+    expect(parseSize('--max-size', '0')).toBe(0);
+    expect(parseSize('--max-size', '2k')).toBe(2048);
+    expect(() => parseSize('--max-size', 'lots')).toThrow(/--max-size must be a size/);
+  });
+});
+
+describe('provenance', () => {
+  it('never keeps credentials from a remote URL', () => {
+    expect(stripCredentials('https://user:s3cret@github.com/org/repo.git')).toBe('https://github.com/org/repo.git');
+    expect(stripCredentials('git@github.com:org/repo.git')).toBe('git@github.com:org/repo.git');
+  });
+  it('reads GitHub Actions and GitLab CI', () => {
+    expect(provenanceFromCI({ GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'org/app', GITHUB_SHA: 'abc', GITHUB_REF_NAME: 'main', GITHUB_SERVER_URL: 'https://github.com' }))
+      .toEqual({ source: 'https://github.com/org/app', revision: 'main@sha1:abc', origin: 'GitHub Actions' });
+    expect(provenanceFromCI({ GITLAB_CI: 'true', CI_PROJECT_URL: 'https://gitlab.com/g/p', CI_COMMIT_SHA: 'def', CI_COMMIT_REF_NAME: 'dev' }))
+      .toEqual({ source: 'https://gitlab.com/g/p', revision: 'dev@sha1:def', origin: 'GitLab CI' });
+    expect(provenanceFromCI({ BUILDKITE: 'true', BUILDKITE_REPO: 'https://x:y@h/r.git', BUILDKITE_COMMIT: '1', BUILDKITE_BRANCH: 'b' }))
+      .toMatchObject({ source: 'https://h/r.git', revision: 'b@sha1:1' });
+    expect(provenanceFromCI({ CIRCLECI: 'true', CIRCLE_REPOSITORY_URL: 'git@h:r.git', CIRCLE_SHA1: '2', CIRCLE_TAG: 'v1' }))
+      .toMatchObject({ revision: 'v1@sha1:2', origin: 'CircleCI' });
+    expect(provenanceFromCI({})).toBeUndefined();
+  });
+});
+
+describe('terminal detection', () => {
+  it('turns colour and spinners off for pipes, CI and NO_COLOR', () => {
+    expect(detectTerminal({ isTTY: true }, {})).toMatchObject({ interactive: true, colour: true });
+    expect(detectTerminal({ isTTY: false }, {})).toMatchObject({ interactive: false, colour: false });
+    expect(detectTerminal({ isTTY: true }, { CI: 'true' })).toMatchObject({ interactive: false, colour: false, ci: true });
+    expect(detectTerminal({ isTTY: true }, { NO_COLOR: '1' })).toMatchObject({ colour: false });
+    expect(detectTerminal({ isTTY: false }, { FORCE_COLOR: '1' })).toMatchObject({ colour: true });
+  });
+});
+
+describe('renderTable', () => {
+  it('aligns columns', () => {
+    expect(renderTable(['A', 'LONGER'], [['xyz', '1'], ['q', '22']])).toBe('A    LONGER\nxyz  1\nq    22\n');
+  });
+});
