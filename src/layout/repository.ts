@@ -1,0 +1,274 @@
+import { join, resolve as resolvePath } from 'node:path';
+import { Readable } from 'node:stream';
+import { OciError } from '../errors.js';
+import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
+import type {
+  BlobBody,
+  Descriptor,
+  FetchedManifest,
+  PushBlobResult,
+  Repository,
+  TransferOptions,
+} from '../oci/types.js';
+import { digestOf, parseDigest, verifyBytes } from '../ref/digest.js';
+import { checkTag, type LayoutReference } from '../ref/reference.js';
+import {
+  blobExists,
+  openBlobStream,
+  readBlobFile,
+  storeBlobBytes,
+  storeBlobHashing,
+  storeBlobStream,
+} from './blobs.js';
+import {
+  addUntagged,
+  findDigest,
+  findTagged,
+  readIndex,
+  refName,
+  removeDigest,
+  setTag,
+  tagsOf,
+  writeIndex,
+  type LayoutIndex,
+} from './index-file.js';
+import { prepareLayout } from './layout-dir.js';
+import { withLock, type LockOptions } from './lock.js';
+import { LOCK_FILE } from './paths.js';
+import { fallbackTag, manifestFields, referrerDescriptor, sniffMediaType } from './referrers.js';
+
+export interface LayoutOpenOptions {
+  /** Create the layout when the path does not exist (or is an empty directory); for commands that write. */
+  create?: boolean;
+  /** Waiting for the index.json lock; see lock.ts for how stale locks are handled. */
+  lock?: Pick<LockOptions, 'timeoutMs' | 'staleMs'>;
+}
+
+const DEFAULT_MAX_BLOB_BYTES = 4 * 1024 * 1024;
+
+export async function openLayoutRepository(ref: LayoutReference, options: LayoutOpenOptions = {}): Promise<LayoutRepository> {
+  const root = resolvePath(ref.path);
+  await prepareLayout(root, options.create ?? false, options.lock ?? {});
+  return new LayoutRepository(ref.path, root, options.lock ?? {});
+}
+
+/**
+ * An OCI image layout on disk as a Repository. index.json is read afresh by every call (other processes may
+ * write it) and rewritten atomically under a lock file. Tags are the `org.opencontainers.image.ref.name`
+ * annotation of index entries; when several entries carry the same tag (other tools can write that), the last
+ * one wins. Replacing a tag or deleting a manifest only edits index.json: the blobs stay (no garbage collection).
+ */
+export class LayoutRepository implements Repository {
+  readonly displayName: string;
+
+  /** `root` is the absolute path of the layout directory. */
+  constructor(
+    displayPath: string,
+    readonly root: string,
+    private readonly lockOptions: Pick<LockOptions, 'timeoutMs' | 'staleMs'> = {},
+  ) {
+    this.displayName = displayPath;
+  }
+
+  async getManifest(reference: string, options: { signal?: AbortSignal } = {}): Promise<FetchedManifest> {
+    options.signal?.throwIfAborted();
+    const index = await readIndex(this.root);
+    const entry = lookup(index, reference);
+    if (isDigestReference(reference)) {
+      const bytes = await this.readManifest(reference, entry?.size, reference);
+      return { bytes, digest: reference, mediaType: entry?.mediaType ?? sniffMediaType(manifestFields(bytes, `manifest ${reference}`)) };
+    }
+    if (entry === undefined) throw this.manifestUnknown(reference);
+    const bytes = await this.readManifest(entry.digest, entry.size, reference);
+    return { bytes, digest: entry.digest, mediaType: entry.mediaType };
+  }
+
+  async resolve(reference: string, options: { signal?: AbortSignal } = {}): Promise<Descriptor | undefined> {
+    options.signal?.throwIfAborted();
+    const entry = lookup(await readIndex(this.root), reference);
+    if (entry !== undefined) return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
+    if (!isDigestReference(reference)) return undefined;
+    // A manifest stored as a blob only (e.g. a child of an index): describe it from its bytes.
+    try {
+      const { bytes, digest, mediaType } = await this.getManifest(reference, options);
+      return { mediaType, digest, size: bytes.length };
+    } catch (err) {
+      if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN') return undefined;
+      throw err;
+    }
+  }
+
+  async putManifest(reference: string, bytes: Buffer, mediaType: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    options.signal?.throwIfAborted();
+    if (bytes.length > MAX_MANIFEST_BYTES) {
+      throw new OciError('MANIFEST_TOO_LARGE', `manifest is ${bytes.length} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`, { kind: 'usage' });
+    }
+    const byDigest = isDigestReference(reference);
+    let digest: string;
+    if (byDigest) {
+      digest = parseDigest(reference).digest;
+      verifyBytes(bytes, digest, undefined, 'manifest');
+    } else {
+      checkTag(reference);
+      digest = digestOf(bytes);
+    }
+    manifestFields(bytes, `manifest ${digest}`); // refuse what is not a JSON manifest, as a registry would
+    await storeBlobBytes(this.root, digest, bytes);
+    const target: Descriptor = { mediaType, digest, size: bytes.length };
+
+    await this.updateIndex(async (index) => {
+      if (byDigest) return addUntagged(index.manifests, target);
+      const replaced = index.manifests.filter((e) => refName(e) === reference && e.digest !== digest);
+      return setTag(index.manifests, target, reference, await this.withSubject(replaced));
+    }, options.signal);
+    return digest;
+  }
+
+  async deleteManifest(digest: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    parseDigest(digest);
+    await this.updateIndex(async (index) => {
+      if (findDigest(index.manifests, digest) === undefined) throw this.manifestUnknown(digest);
+      return removeDigest(index.manifests, digest);
+    }, options.signal);
+  }
+
+  async hasBlob(digest: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    options.signal?.throwIfAborted();
+    return blobExists(this.root, digest);
+  }
+
+  async openBlob(descriptor: Descriptor, options: TransferOptions = {}): Promise<Readable> {
+    options.signal?.throwIfAborted();
+    return openBlobStream(this.root, descriptor, options);
+  }
+
+  async fetchBlob(descriptor: Descriptor, options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<Buffer> {
+    options.signal?.throwIfAborted();
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BLOB_BYTES;
+    if (descriptor.size > maxBytes) {
+      throw new OciError('BLOB_TOO_LARGE', `blob ${descriptor.digest} is ${descriptor.size} bytes, more than the ${maxBytes} allowed here`);
+    }
+    const bytes = await readBlobFile(this.root, descriptor.digest, maxBytes, 'BLOB_TOO_LARGE');
+    if (bytes === undefined) throw new OciError('BLOB_UNKNOWN', `blob ${descriptor.digest} is not in the OCI layout ${this.root}`);
+    verifyBytes(bytes, descriptor.digest, descriptor.size, 'blob');
+    return bytes;
+  }
+
+  async pushBlob(descriptor: Descriptor, body: BlobBody, options: TransferOptions = {}): Promise<PushBlobResult> {
+    options.signal?.throwIfAborted();
+    if (await blobExists(this.root, descriptor.digest)) return 'exists';
+    // One path for both bodies: verified while written, renamed into place at the end.
+    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body.open();
+    await storeBlobStream(this.root, descriptor, source, options);
+    return 'uploaded';
+  }
+
+  async pushBlobStream(mediaType: string, source: Readable, options: TransferOptions = {}): Promise<Descriptor> {
+    options.signal?.throwIfAborted();
+    return storeBlobHashing(this.root, mediaType, source, options);
+  }
+
+  /** Within one layout every blob is already shared: "mounted" exactly when it is present. */
+  async mountBlob(descriptor: Descriptor, _fromRepository: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.hasBlob(descriptor.digest, options);
+  }
+
+  async listTags(options: { signal?: AbortSignal } = {}): Promise<string[]> {
+    options.signal?.throwIfAborted();
+    return tagsOf((await readIndex(this.root)).manifests);
+  }
+
+  /**
+   * Manifests listed in index.json whose `subject` is `digest`, then those of the `sha256-<hex>` fallback index
+   * when the layout has that tag (oras and notation write it), each digest once. Manifests reachable only
+   * through a nested index are not searched.
+   */
+  async referrers(digest: string, options: { signal?: AbortSignal; artifactType?: string } = {}): Promise<Descriptor[]> {
+    options.signal?.throwIfAborted();
+    parseDigest(digest);
+    const index = await readIndex(this.root);
+    const found = new Map<string, Descriptor>();
+    const seen = new Set<string>();
+    for (const entry of index.manifests) {
+      if (seen.has(entry.digest) || entry.size > MAX_MANIFEST_BYTES) continue;
+      seen.add(entry.digest);
+      const bytes = await this.readManifest(entry.digest, entry.size, entry.digest);
+      const fields = manifestFields(bytes, `manifest ${entry.digest}`);
+      if (fields.subjectDigest === digest) found.set(entry.digest, referrerDescriptor(entry.mediaType, entry.digest, entry.size, fields));
+    }
+    const fallback = findTagged(index.manifests, fallbackTag(digest));
+    if (fallback !== undefined) {
+      const bytes = await this.readManifest(fallback.digest, fallback.size, fallbackTag(digest));
+      for (const listed of manifestFields(bytes, `referrers index ${fallback.digest}`).manifests ?? []) {
+        if (typeof listed?.digest === 'string' && !found.has(listed.digest)) found.set(listed.digest, listed);
+      }
+    }
+    const all = [...found.values()];
+    return options.artifactType === undefined ? all : all.filter((d) => d.artifactType === options.artifactType);
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+
+  /** Read-modify-write of index.json under the lock; `edit` returns the new entry list, or undefined for no change. */
+  private async updateIndex(
+    edit: (index: LayoutIndex) => Promise<Descriptor[] | undefined>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    await withLock(
+      join(this.root, LOCK_FILE),
+      async () => {
+        const index = await readIndex(this.root);
+        const manifests = await edit(index);
+        if (manifests !== undefined) await writeIndex(this.root, { ...index, manifests });
+      },
+      { ...this.lockOptions, signal },
+    );
+  }
+
+  /** Digests among `entries` whose manifest has a subject (they must stay listed to be found as referrers). */
+  private async withSubject(entries: readonly Descriptor[]): Promise<Set<string>> {
+    const digests = new Set<string>();
+    for (const entry of entries) {
+      const bytes = await readBlobFile(this.root, entry.digest, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE').catch(() => undefined);
+      if (bytes === undefined) continue;
+      try {
+        if (manifestFields(bytes, entry.digest).subjectDigest !== undefined) digests.add(entry.digest);
+      } catch {
+        // not a manifest we can read: nothing to keep findable
+      }
+    }
+    return digests;
+  }
+
+  /** Manifest bytes from blobs/, capped and checked against the digest (and the size index.json states). */
+  private async readManifest(digest: string, size: number | undefined, reference: string): Promise<Buffer> {
+    if (size !== undefined && size > MAX_MANIFEST_BYTES) {
+      throw new OciError('MANIFEST_TOO_LARGE', `manifest ${reference} in the OCI layout ${this.root} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`);
+    }
+    const bytes = await readBlobFile(this.root, digest, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE');
+    if (bytes === undefined) {
+      throw new OciError('MANIFEST_UNKNOWN', `manifest ${reference} is not in the OCI layout ${this.root} (no blob ${digest})`);
+    }
+    verifyBytes(bytes, digest, size, `manifest ${reference}`);
+    return bytes;
+  }
+
+  private manifestUnknown(reference: string): OciError {
+    return new OciError('MANIFEST_UNKNOWN', `manifest '${reference}' not found in the OCI layout ${this.root}`, {
+      hint: 'list the tags of the layout to see what it holds',
+    });
+  }
+}
+
+/** A reference with ':' is a digest (tags cannot contain one); parsing it rejects malformed digests. */
+function isDigestReference(reference: string): boolean {
+  if (!reference.includes(':')) return false;
+  parseDigest(reference);
+  return true;
+}
+
+function lookup(index: LayoutIndex, reference: string): Descriptor | undefined {
+  return isDigestReference(reference) ? findDigest(index.manifests, reference) : findTagged(index.manifests, reference);
+}
