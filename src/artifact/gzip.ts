@@ -1,12 +1,192 @@
-import { createGzip } from 'node:zlib';
-import type { Transform } from 'node:stream';
+import { availableParallelism } from 'node:os';
+import { Transform, type TransformCallback } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { DeflatePool, deflateBlockSync, type BlockJob } from './gzip-worker.js';
 
 export interface GzipOptions {
   /** zlib level 0-9; Flux uses 6 (the default). */
   level?: number;
+  /** Worker threads compressing blocks; default: available parallelism, at most MAX_THREADS. */
+  threads?: number;
+  /** Bytes of input per independently compressed block, at least 32 KiB; default 128 KiB like pigz. */
+  blockSize?: number;
 }
 
-/** Placeholder single-threaded compressor; replaced by the parallel, reproducible one. */
+const DICTIONARY_SIZE = 32 * 1024;
+const DEFAULT_BLOCK_SIZE = 128 * 1024;
+const MAX_THREADS = 8;
+
+/**
+ * A gzip compressor that works like pigz: the input is cut into blocks at fixed offsets, each block is raw-deflated
+ * on a worker with the 32 KiB of input before it as preset dictionary and ends byte-aligned (Z_SYNC_FLUSH), the
+ * last one with Z_FINISH; the pieces are concatenated in order into one gzip member. Every block's bytes depend
+ * only on the input and the level, so the output is the same for any thread count and any input chunking, and
+ * the fixed header (mtime 0, no name, OS 3) makes it the same on every platform.
+ */
 export function createGzipStream(options: GzipOptions = {}): Transform {
-  return createGzip({ level: options.level ?? 6 });
+  const level = options.level ?? 6;
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`gzip level must be 0-9, got ${level}`);
+  const threads = options.threads ?? Math.min(availableParallelism(), MAX_THREADS);
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`gzip threads must be >= 1, got ${threads}`);
+  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  if (!Number.isInteger(blockSize) || blockSize < DICTIONARY_SIZE) {
+    throw new RangeError(`gzip blockSize must be an integer >= ${DICTIONARY_SIZE}, got ${blockSize}`);
+  }
+  return new ParallelGzip(level, threads, blockSize);
+}
+
+/** 10-byte gzip header: deflate, no flags, mtime 0, XFL as gzip sets it for the level, OS 3 (Unix). */
+function gzipHeader(level: number): Buffer {
+  const xfl = level === 9 ? 2 : level === 1 ? 4 : 0;
+  return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]);
+}
+
+interface Slot {
+  out: Uint8Array | null;
+}
+
+class ParallelGzip extends Transform {
+  private readonly pool: DeflatePool;
+  /** Blocks dispatched and not yet pushed, in input order. */
+  private readonly queue: Slot[] = [];
+  private readonly maxInFlight: number;
+  private block: Buffer;
+  private fill = 0;
+  /** The last 32 KiB of input before `block`, or null at the start. */
+  private dictionary: Uint8Array | null = null;
+  private dispatched = 0;
+  private crc = 0;
+  private size = 0;
+  /** A transform or flush step waiting for room in the queue (or for it to empty). */
+  private waiter: (() => void) | null = null;
+
+  constructor(
+    private readonly level: number,
+    threads: number,
+    private readonly blockSize: number,
+  ) {
+    super({ readableHighWaterMark: blockSize, writableHighWaterMark: blockSize });
+    this.pool = new DeflatePool(threads);
+    this.maxInFlight = 2 * threads;
+    this.block = Buffer.allocUnsafeSlow(blockSize);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (!Buffer.isBuffer(chunk)) {
+      callback(new TypeError('gzip: expected Buffer chunks'));
+      return;
+    }
+    this.crc = crc32(chunk, this.crc);
+    this.size += chunk.length;
+    this.consume(chunk, 0, callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.dispatched === 0) {
+      // The whole input fits in one block: no worker needed, same bytes.
+      this.push(gzipHeader(this.level));
+      this.push(deflateBlockSync(this.job(true)));
+      callback(null, this.trailer());
+      return;
+    }
+    this.dispatch(true);
+    this.waitFor(
+      () => this.queue.length === 0,
+      () => {
+        this.pool.close();
+        callback(null, this.trailer());
+      },
+    );
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.waiter = null;
+    this.queue.length = 0;
+    this.pool.close();
+    callback(err);
+  }
+
+  /** Copies `chunk` from `offset` into blocks; a full block is dispatched only once more input arrives. */
+  private consume(chunk: Buffer, offset: number, callback: TransformCallback): void {
+    while (offset < chunk.length) {
+      if (this.fill === this.blockSize) {
+        if (!this.hasRoom()) {
+          this.waitFor(
+            () => this.hasRoom(),
+            () => this.consume(chunk, offset, callback),
+          );
+          return;
+        }
+        this.dispatch(false);
+      }
+      const n = Math.min(this.blockSize - this.fill, chunk.length - offset);
+      chunk.copy(this.block, this.fill, offset, offset + n);
+      this.fill += n;
+      offset += n;
+    }
+    callback();
+  }
+
+  /**
+   * Room for one more block in flight. Pushed output is bounded by Transform itself: once the readable buffer
+   * is over its mark, a delayed transform callback is held until the consumer reads.
+   */
+  private hasRoom(): boolean {
+    return this.queue.length < this.maxInFlight;
+  }
+
+  private job(last: boolean): BlockJob {
+    return { input: this.block.subarray(0, this.fill), dictionary: this.dictionary, level: this.level, last };
+  }
+
+  private dispatch(last: boolean): void {
+    if (this.dispatched++ === 0) this.push(gzipHeader(this.level));
+    const job = this.job(last);
+    if (!last) {
+      // Copy the tail before the block's buffer is transferred to a worker.
+      this.dictionary = Uint8Array.prototype.slice.call(this.block, this.blockSize - DICTIONARY_SIZE);
+      this.block = Buffer.allocUnsafeSlow(this.blockSize);
+      this.fill = 0;
+    }
+    const slot: Slot = { out: null };
+    this.queue.push(slot);
+    this.pool.deflate(job).then(
+      (out) => {
+        slot.out = out;
+        this.drain();
+      },
+      (err: Error) => {
+        if (!this.destroyed) this.destroy(err);
+      },
+    );
+  }
+
+  /** Pushes finished blocks in input order. */
+  private drain(): void {
+    if (this.destroyed) return;
+    while (this.queue.length > 0 && this.queue[0]!.out !== null) {
+      this.push(this.queue.shift()!.out);
+    }
+    this.waiter?.();
+  }
+
+  private waitFor(ready: () => boolean, then: () => void): void {
+    if (ready()) {
+      then();
+      return;
+    }
+    this.waiter = () => {
+      if (!ready()) return;
+      this.waiter = null;
+      then();
+    };
+  }
+
+  /** CRC32 and length (mod 2^32) of all input, little-endian. */
+  private trailer(): Buffer {
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(this.crc >>> 0, 0);
+    trailer.writeUInt32LE(this.size % 2 ** 32, 4);
+    return trailer;
+  }
 }
