@@ -1,0 +1,166 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createWriteStream, statSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { OciError, usageError } from '../errors.js';
+import { HashingStream } from '../ref/digest.js';
+import { createGzipStream } from './gzip.js';
+import { END_OF_ARCHIVE, encodeTarHeader, padding } from './tar-header.js';
+import { readExactly, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
+
+/**
+ * Directory (or single file) -> deterministic tar -> gzip, streamed in constant memory.
+ *
+ * The tar is what `flux push artifact` writes (see tar-header.ts and walk.ts): a `.` root entry, then every
+ * directory and regular file in Go's walk order, named relative to the root, uid/gid 0, no owner names, mtime 0,
+ * permission bits kept. Nothing of the machine (times, owners, walk order of the filesystem) reaches the bytes,
+ * so the same tree always gives the same diff_id, and with the same compressor the same layer digest.
+ */
+export interface PackOptions {
+  /** Replaces the default ignore patterns. */
+  ignorePaths?: string[];
+  /** Appended to the ignore patterns. */
+  addIgnorePaths?: string[];
+  /** Pack the targets of symlinks under the links' names (default: skip symlinks, like Flux). */
+  resolveSymlinks?: boolean;
+  /** gzip level 0-9 (default 6, as Flux). */
+  compressionLevel?: number;
+  signal?: AbortSignal;
+}
+
+export interface PackSummary {
+  /** sha256 of the uncompressed tar: the config's rootfs.diff_ids entry. */
+  diffId: string;
+  uncompressedSize: number;
+  /** Regular files packed. */
+  files: number;
+}
+
+export interface PackedStream {
+  /** The gzip'd tar. Errors (unreadable file, abort) are raised on this stream. */
+  stream: Readable;
+  /** Settles once the whole tar went into the compressor; rejects with the stream's error. */
+  summary: Promise<PackSummary>;
+}
+
+export interface LocalFile {
+  /** '/'-separated path relative to the packed root. */
+  path: string;
+  mode: number;
+  size: number;
+  /** `sha256:<hex>` of the content. */
+  sha256: string;
+}
+
+export function packArtifact(path: string, options: PackOptions = {}): PackedStream {
+  return packWith(path, options, undefined);
+}
+
+/**
+ * Write the gzip'd tar to `outFile` through a temp file beside it and a rename, so a reader never sees half an
+ * archive. When `outFile` (or its temp file) lies inside the packed tree, it is left out of the archive.
+ */
+export async function writeArchiveFile(
+  path: string,
+  options: PackOptions,
+  outFile: string,
+): Promise<PackSummary & { digest: string; size: number }> {
+  const target = resolve(outFile);
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const packed = packWith(path, options, new Set([target, temp]));
+  const hashing = new HashingStream();
+  try {
+    await pipeline(packed.stream, hashing, createWriteStream(temp, { flags: 'wx', mode: 0o644 }), { signal: options.signal });
+    const summary = await packed.summary;
+    await rename(temp, target);
+    return { ...summary, ...hashing.result() };
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw asWriteError(err, outFile);
+  }
+}
+
+/** The files a push of `path` would contain, with their content digests, in archive order (for diff). */
+export async function listLocalFiles(path: string, options: WalkOptions = {}): Promise<LocalFile[]> {
+  const files: LocalFile[] = [];
+  for await (const entry of walkTree(path, options)) {
+    if (entry.type !== 'file') continue;
+    const handle = await openForRead(entry);
+    try {
+      const hash = createHash('sha256');
+      for await (const chunk of readExactly(handle, entry.size, entry.rel)) hash.update(chunk);
+      files.push({ path: entry.rel, mode: entry.mode, size: entry.size, sha256: `sha256:${hash.digest('hex')}` });
+    } finally {
+      await handle.close();
+    }
+  }
+  return files;
+}
+
+function packWith(path: string, options: PackOptions, exclude: ReadonlySet<string> | undefined): PackedStream {
+  // Fail now, not on first read, for the commonest mistake.
+  try {
+    statSync(path);
+  } catch {
+    throw usageError('PATH_NOT_FOUND', `path '${path}' does not exist`, 'Pass an existing directory or file with --path.');
+  }
+  const counter = { files: 0 };
+  const walkOptions: WalkOptions = {
+    ignorePaths: options.ignorePaths,
+    addIgnorePaths: options.addIgnorePaths,
+    resolveSymlinks: options.resolveSymlinks,
+    exclude,
+  };
+  const tar = Readable.from(tarChunks(path, walkOptions, counter), { objectMode: false, highWaterMark: 64 * 1024 });
+  const hashing = new HashingStream();
+  const gzip = createGzipStream({ level: options.compressionLevel ?? 6 });
+  const summary = pipeline(tar, hashing, gzip, { signal: options.signal }).then(() => {
+    const { digest, size } = hashing.result();
+    return { diffId: digest, uncompressedSize: size, files: counter.files };
+  });
+  // The caller may only read the stream; its error reaches them there, so this copy must not be "unhandled".
+  summary.catch(() => undefined);
+  return { stream: gzip, summary };
+}
+
+async function* tarChunks(path: string, options: WalkOptions, counter: { files: number }): AsyncGenerator<Buffer> {
+  for await (const entry of walkTree(path, options)) {
+    const name = entry.rel === '' ? '.' : entry.rel;
+    if (entry.type === 'directory') {
+      yield encodeTarHeader({ name, type: 'directory', mode: entry.mode, size: 0 });
+      continue;
+    }
+    const handle = await openForRead(entry);
+    try {
+      yield encodeTarHeader({ name, type: 'file', mode: entry.mode, size: entry.size });
+      yield* readExactly(handle, entry.size, entry.rel);
+      if (entry.size % 512 !== 0) yield padding(entry.size);
+    } finally {
+      await handle.close();
+    }
+    counter.files++;
+  }
+  yield END_OF_ARCHIVE;
+}
+
+/** O_NOFOLLOW: the walk saw a regular file here; never read through a link swapped in since. */
+async function openForRead(entry: WalkEntry): Promise<FileHandle> {
+  try {
+    return await open(entry.source, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw new OciError('PATH_UNREADABLE', `cannot read '${entry.rel}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      kind: 'usage',
+      cause: err,
+    });
+  }
+}
+
+function asWriteError(err: unknown, outFile: string): unknown {
+  if (err instanceof OciError || (err as Error).name === 'AbortError') return err;
+  return new OciError('WRITE_FAILED', `cannot write '${outFile}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+    kind: 'usage',
+    cause: err,
+  });
+}

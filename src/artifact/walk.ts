@@ -1,0 +1,168 @@
+import { lstat, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { OciError, usageError } from '../errors.js';
+import { createIgnoreMatcher, type IgnoreOptions } from './ignore.js';
+
+/**
+ * The one walk of a local tree, shared by pack (tar entries) and listLocalFiles (diff), so both always agree on
+ * what "the content" is.
+ *
+ * Order: depth first, each directory's names sorted by their UTF-8 bytes, like Go's filepath.Walk (Flux). That
+ * is NOT a sort of full paths: `a/b` comes before `a-c`, because `a` sorts before `a-c` in the parent.
+ * Only directories and regular files are yielded; symlinks are skipped unless `resolveSymlinks`, which yields
+ * their targets under the link's name (a directory link whose real path is already being walked above it is
+ * yielded as an empty directory, which breaks cycles the way Flux's ResolveSymlinks does). Other file types
+ * (sockets, FIFOs, devices) are always skipped.
+ */
+export interface WalkOptions extends IgnoreOptions {
+  resolveSymlinks?: boolean;
+  /** Absolute paths never yielded (e.g. the archive being written, when it lies inside the tree). */
+  exclude?: ReadonlySet<string>;
+}
+
+export interface WalkEntry {
+  /** '/'-separated path relative to the root; '' for the root directory itself. */
+  rel: string;
+  /** Path to read the content from (the real path for a resolved symlink). */
+  source: string;
+  type: 'directory' | 'file';
+  /** Permission bits plus setuid/setgid/sticky, as Go's tar.FileInfoHeader keeps them. */
+  mode: number;
+  /** Bytes, for files; 0 for directories. */
+  size: number;
+}
+
+/**
+ * Flux stages a single file in a fresh os.MkdirTemp directory (mode 0700) before archiving, so its root entry
+ * has that mode; we write the same bytes without staging.
+ */
+const SINGLE_FILE_ROOT_MODE = 0o700;
+
+/** Stat the input, with a usage error when it is missing. */
+export async function statInput(path: string): Promise<Stats> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw usageError('PATH_NOT_FOUND', `path '${path}' does not exist`, 'Pass an existing directory or file with --path.');
+    }
+    throw new OciError('PATH_UNREADABLE', `cannot read '${path}': ${code ?? String(err)}`, { kind: 'usage', cause: err });
+  }
+}
+
+export async function* walkTree(path: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry> {
+  const root = resolve(path);
+  const rootStat = await statInput(root);
+  if (rootStat.isFile()) {
+    const matcher = await createIgnoreMatcher(undefined, options);
+    yield { rel: '', source: root, type: 'directory', mode: SINGLE_FILE_ROOT_MODE, size: 0 };
+    const name = basename(root);
+    if (!matcher(name, false) && !options.exclude?.has(root)) {
+      yield { rel: name, source: await realpath(root), type: 'file', mode: modeOf(rootStat), size: rootStat.size };
+    }
+    return;
+  }
+  if (!rootStat.isDirectory()) {
+    throw usageError('PATH_NOT_REGULAR', `path '${path}' is neither a directory nor a regular file`);
+  }
+  const matcher = await createIgnoreMatcher(root, options);
+  yield { rel: '', source: root, type: 'directory', mode: modeOf(rootStat), size: 0 };
+  yield* walkDirectory(root, '', new Set([await realpath(root)]), matcher, options);
+}
+
+async function* walkDirectory(
+  dir: string,
+  rel: string,
+  ancestors: Set<string>,
+  matcher: (relPath: string, isDir: boolean) => boolean,
+  options: WalkOptions,
+): AsyncGenerator<WalkEntry> {
+  const names = (await readDirectory(dir)).sort(compareBytes);
+  for (const name of names) {
+    const full = join(dir, name);
+    const childRel = rel === '' ? name : `${rel}/${name}`;
+    if (options.exclude?.has(full)) continue;
+    let info = await lstatEntry(full);
+    let source = full;
+    if (info.isSymbolicLink()) {
+      if (!options.resolveSymlinks) continue;
+      source = await resolveLink(full, childRel);
+      info = await lstatEntry(source);
+    }
+    if (info.isDirectory()) {
+      if (matcher(childRel, true)) continue;
+      yield { rel: childRel, source, type: 'directory', mode: modeOf(info), size: 0 };
+      const real = source === full ? await realpath(full) : source;
+      if (ancestors.has(real)) continue;
+      ancestors.add(real);
+      yield* walkDirectory(source, childRel, ancestors, matcher, options);
+      ancestors.delete(real);
+    } else if (info.isFile()) {
+      if (matcher(childRel, false)) continue;
+      yield { rel: childRel, source, type: 'file', mode: modeOf(info), size: info.size };
+    }
+  }
+}
+
+/** Go sorts names as byte strings; JS string comparison orders UTF-16 units, which differs above U+FFFF. */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function modeOf(info: Stats): number {
+  return info.mode & 0o7777;
+}
+
+async function readDirectory(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    throw new OciError('PATH_UNREADABLE', `cannot list '${dir}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      kind: 'usage',
+      cause: err,
+    });
+  }
+}
+
+async function lstatEntry(path: string): Promise<Stats> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    throw new OciError('PATH_UNREADABLE', `cannot stat '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      kind: 'usage',
+      cause: err,
+    });
+  }
+}
+
+async function resolveLink(full: string, rel: string): Promise<string> {
+  try {
+    return await realpath(full);
+  } catch (err) {
+    throw usageError(
+      'SYMLINK_UNRESOLVABLE',
+      `symlink '${rel}' cannot be resolved (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      'Fix or remove the link, or drop --resolve-symlinks to skip symlinks.',
+    );
+  }
+}
+
+/** Read exactly `size` bytes of an opened file in chunks; a file that shrank or grew since its stat is an error. */
+export async function* readExactly(handle: FileHandle, size: number, rel: string, chunkSize = 64 * 1024): AsyncGenerator<Buffer> {
+  let remaining = size;
+  while (remaining > 0) {
+    const buffer = Buffer.allocUnsafe(Math.min(chunkSize, remaining));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) throw fileChanged(rel);
+    remaining -= bytesRead;
+    yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+  }
+  const probe = Buffer.allocUnsafe(1);
+  if ((await handle.read(probe, 0, 1, null)).bytesRead !== 0) throw fileChanged(rel);
+}
+
+function fileChanged(rel: string): OciError {
+  return usageError('FILE_CHANGED', `file '${rel}' changed size while it was being read`, 'Retry when nothing is writing to the directory.');
+}
