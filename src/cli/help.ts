@@ -44,6 +44,29 @@ Examples:
   # Verify the cosign signature before anything is written
   oci-artifact pull oci://ghcr.io/org/app:v1 -o ./out --verify --key cosign.pub
 `,
+  verify: `
+Examples:
+  # cosign, with a public key
+  oci-artifact verify oci://ghcr.io/org/app:v1 --key cosign.pub
+
+  # cosign keyless, offline with a trusted root
+  oci-artifact verify oci://ghcr.io/org/app:v1 \\
+    --certificate-identity-regexp '^https://github.com/org/' \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com \\
+    --trusted-root trusted_root.json
+
+  # notation
+  oci-artifact verify oci://registry.example.com/app:v1 --provider notation \\
+    --trust-policy trustpolicy.json --trust-store ./truststore
+`,
+  sign: `
+Examples:
+  # legacy cosign signature (.sig tag), read by every Flux and cosign version
+  oci-artifact sign oci://ghcr.io/org/app:v1 --key cosign.key
+
+  # sigstore bundle stored as an OCI referrer (cosign v3 style)
+  COSIGN_PASSWORD=... oci-artifact sign oci://ghcr.io/org/app:v1 --key cosign.key --format bundle
+`,
   build: `
 Examples:
   # Build the artifact tarball locally, as flux build artifact does

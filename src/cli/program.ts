@@ -91,6 +91,31 @@ export function buildProgram(): Command {
     .option('--compression-level <0-9>', 'gzip level', '6');
   addIgnoreFlags(build).addHelpText('after', EXAMPLES.build).action(lazy(() => import('./commands/build.js')));
 
+  const verify = program.command('verify')
+    .description('verify the cosign or notation signatures of an artifact, as Flux does')
+    .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .option('-o, --output <format>', 'table, json or yaml');
+  addVerifyFlags(verify).addHelpText('after', EXAMPLES.verify).action(lazy(() => import('./commands/verify.js')));
+
+  program.command('sign')
+    .description('sign an artifact with a private key, cosign-compatible')
+    .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .requiredOption('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)')
+    .addOption(new Option('--format <format>', 'legacy .sig tag or a sigstore bundle referrer').choices(['legacy', 'bundle']).default('legacy'))
+    .option('-a, --annotations <key=value...>', 'annotations to add to the signature')
+    .option('-o, --output <format>', 'table, json or yaml')
+    .addHelpText('after', EXAMPLES.sign)
+    .action(lazy(() => import('./commands/sign.js')));
+
+  program.command('completion')
+    .description('print a shell completion script (bash, zsh or fish)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText('after', '\nExamples:\n  source <(oci-artifact completion bash)\n  oci-artifact completion fish | source\n')
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./completion.js');
+      process.stdout.write(completionScript(program, shell));
+    });
+
   return program;
 }
 

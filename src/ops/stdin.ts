@@ -15,7 +15,8 @@ export async function stageStdin(stdin: NodeJS.ReadableStream): Promise<{ path: 
   const dir = await mkdtemp(join(tmpdir(), 'oci-artifact-stdin-'));
   const path = join(dir, STDIN_FILE_NAME);
   try {
-    await pipeline(stdin, createWriteStream(path, { mode: 0o644 }) // the directory itself is private (0700));
+    // 0644 inside the artifact like any checked-out file; the temp directory itself is private (0700).
+    await pipeline(stdin, createWriteStream(path, { mode: 0o644 }));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

@@ -1,7 +1,9 @@
 import { parseAnnotationFlags } from '../../artifact/manifest.js';
 import { push } from '../../ops/push.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { parseReference } from '../../ref/reference.js';
+import { usageError } from '../../errors.js';
+import { parseReference, withVersion } from '../../ref/reference.js';
+import { readKeyPassword } from './key-password.js';
 import { createRuntime, parseInteger, splitList, type GlobalFlags } from '../options.js';
 import { reportCi } from '../ci-report.js';
 
@@ -26,6 +28,8 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   const format = parseOutputFormat(flags.output, 'table');
   const annotations = parseAnnotationFlags(flags.annotations ?? []);
   const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
+  if (flags.sign && !flags.key) throw usageError('FLAG_INVALID', '--sign needs --key <private key>');
+  const password = flags.sign ? await readKeyPassword(flags.key as string) : undefined;
   const runtime = await createRuntime(globals);
   try {
     const result = await push({
@@ -42,7 +46,14 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
     }, runtime.ctx);
     const uploaded = Object.values(result.blobs).filter((b) => b === 'uploaded').length;
     runtime.reporter.success(`pushed ${result.reference}${uploaded === 0 ? ' (content unchanged, nothing uploaded)' : ''}`);
-    await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision });
+    let signatures: string | undefined;
+    if (flags.sign) {
+      const { sign } = await import('../../ops/sign.js');
+      const signed = await sign(withVersion(ref, { digest: result.digest }), { keyPath: flags.key as string, password }, runtime.ctx);
+      runtime.reporter.success(`signed ${signed.reference} (${signed.kind})`);
+      signatures = `signed (${signed.kind})`;
+    }
+    await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures });
     if (format === 'table') process.stdout.write(`${result.url}\n`);
     else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest });
     return 0;

@@ -1,0 +1,36 @@
+import { verify } from '../../ops/verify.js';
+import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { parseReference } from '../../ref/reference.js';
+import { reportCi } from '../ci-report.js';
+import { createRuntime, type GlobalFlags } from '../options.js';
+import { verifyPolicyFromFlags } from './verify-flags.js';
+
+export async function run(args: string[], flags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
+  const ref = parseReference(args[0] as string);
+  const format = parseOutputFormat(flags.output as string | undefined, 'table');
+  const policy = verifyPolicyFromFlags(flags);
+  const runtime = await createRuntime(globals);
+  try {
+    const result = await verify(ref, policy, runtime.ctx);
+    const { reporter } = runtime;
+    reporter.finish();
+    if (format !== 'table') {
+      await printDocument(process.stdout, format, result);
+    } else {
+      for (const s of result.signatures) {
+        const line = `${s.kind} ${s.source}${s.signer ? ` signer=${s.signer}` : ''}: ${s.reason}`;
+        if (s.verified) reporter.success(line);
+        else reporter.error(line);
+      }
+      if (result.signatures.length === 0) reporter.error(`no signatures found for ${result.digest}`);
+    }
+    const verifiedCount = result.signatures.filter((s) => s.verified).length;
+    const summary = `${verifiedCount} of ${result.signatures.length} signature(s) verified for ${result.reference}`;
+    if (result.verified) reporter.success(summary);
+    else reporter.error(`verification failed: ${summary}`);
+    await reportCi('verify', { url: result.reference, digest: result.digest, signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED' });
+    return result.verified ? 0 : 1;
+  } finally {
+    runtime.dispose();
+  }
+}
