@@ -60,7 +60,10 @@ async function acquire(lockPath: string, options: LockOptions): Promise<void> {
         hint: `if no other process is writing to this layout, delete ${lockPath}`,
       });
     }
-    await delay(MIN_DELAY_MS + Math.random() * (MAX_DELAY_MS - MIN_DELAY_MS), undefined, { signal: options.signal });
+    await delay(MIN_DELAY_MS + Math.random() * (MAX_DELAY_MS - MIN_DELAY_MS), undefined, { signal: options.signal }).catch((err) => {
+      options.signal?.throwIfAborted(); // the caller's reason, not a generic AbortError
+      throw err;
+    });
   }
 }
 

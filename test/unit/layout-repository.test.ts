@@ -23,7 +23,7 @@ afterEach(async () => {
 
 const blobFile = (digest: string): string => join(repo.root, 'blobs', 'sha256', digest.slice('sha256:'.length));
 const readIndexJson = async (): Promise<{ manifests: Descriptor[] }> => JSON.parse(await readFile(join(repo.root, 'index.json'), 'utf8'));
-const desc = (data: Buffer, mediaType = MediaType.OciLayerTarGzip): Descriptor => ({ mediaType, digest: digestOf(data), size: data.length });
+const desc = (data: Buffer, mediaType: string = MediaType.OciLayerTarGzip): Descriptor => ({ mediaType, digest: digestOf(data), size: data.length });
 
 /** Manifest bytes as another tool might write them: odd spacing, so any re-encoding would change the digest. */
 function manifest(fields: Record<string, unknown> = {}): Buffer {
