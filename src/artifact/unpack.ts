@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { OciError, usageError } from '../errors.js';
+import { readTar, type TarEntryInfo } from './tar-reader.js';
+
+/**
+ * Safe extraction and listing of artifact tarballs (validation rules: tar-reader.ts).
+ *
+ * extractArchive writes into a fresh temp directory beside `targetDir` and moves the result into place only
+ * after the tar was fully read AND the source stream ended without error (digest verified). On any failure the
+ * temp directory is removed and `targetDir` is as before.
+ *  - `targetDir` missing: the temp directory is renamed to it (its parent must exist).
+ *  - `targetDir` present: each top-level entry of the archive replaces the same-named entry of `targetDir` as a
+ *    whole (a stale file inside a replaced directory does not survive); other entries of `targetDir` are kept.
+ * Files get their archive mode & 0o777 (never setuid/setgid/sticky), directories 0o755. Symlink entries are not
+ * created (like Flux) and are reported in `skipped`.
+ */
+export interface ExtractOptions {
+  /** Uncompressed bytes; default 100 MiB like Flux; 0 = unlimited. */
+  maxSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExtractResult {
+  files: number;
+  /** Content bytes written. */
+  bytes: number;
+  /** Paths of symlink entries that were not created. */
+  skipped: string[];
+}
+
+export interface ArchiveEntry {
+  /** Normalised, no './', no trailing slash. */
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  mode: number;
+  size: number;
+  /** `sha256:<hex>` of a file's content. */
+  sha256?: string;
+  /** A file's content, when `keepContent` asked for it. */
+  content?: Buffer;
+  /** Where a symlink entry points (never followed). */
+  linkTarget?: string;
+}
+
+export interface ReadEntriesOptions {
+  maxSize?: number;
+  signal?: AbortSignal;
+  /** Return true to keep a file's bytes in `content` (keep it to small files: they are held in memory). */
+  keepContent?: (path: string, size: number) => boolean;
+}
+
+export async function extractArchive(source: Readable, targetDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+  const target = resolve(targetDir);
+  const targetExists = await checkTarget(target);
+  const temp = await mkdtemp(join(dirname(target), `.${basename(target)}.extract-`));
+  try {
+    const result = await writeEntries(source, await realpath(temp), options);
+    if (targetExists) {
+      await mergeInto(temp, target);
+    } else {
+      await chmod(temp, 0o755); // mkdtemp made it private
+      await rename(temp, target);
+    }
+    return result;
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+/** Every entry (the root excepted) with its digest, validated exactly as for extraction; nothing is written. */
+export async function readArchiveEntries(source: Readable, options: ReadEntriesOptions = {}): Promise<ArchiveEntry[]> {
+  const entries: ArchiveEntry[] = [];
+  await readTar(source, options, async (info, body) => {
+    if (info.path === '') return;
+    const entry: ArchiveEntry = { path: info.path, type: info.type, mode: info.mode, size: info.size };
+    if (info.linkTarget !== undefined) entry.linkTarget = info.linkTarget;
+    if (info.type === 'file') {
+      const keep = options.keepContent?.(info.path, info.size) ?? false;
+      const hash = createHash('sha256');
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) {
+        hash.update(chunk);
+        if (keep) chunks.push(chunk);
+      }
+      entry.sha256 = `sha256:${hash.digest('hex')}`;
+      if (keep) entry.content = Buffer.concat(chunks);
+    }
+    entries.push(entry);
+  });
+  return entries;
+}
+
+/** True when the target exists (as a directory); a usage error when it cannot be used. */
+async function checkTarget(target: string): Promise<boolean> {
+  try {
+    if (!(await stat(target)).isDirectory()) {
+      throw usageError('TARGET_NOT_DIRECTORY', `'${target}' exists and is not a directory`, 'Choose another output directory.');
+    }
+    return true;
+  } catch (err) {
+    if (err instanceof OciError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, target);
+  }
+  try {
+    if (!(await stat(dirname(target))).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw usageError('PATH_NOT_FOUND', `the parent directory of '${target}' does not exist`, 'Create it first.');
+  }
+  return false;
+}
+
+async function writeEntries(source: Readable, root: string, options: ExtractOptions): Promise<ExtractResult> {
+  const result: ExtractResult = { files: 0, bytes: 0, skipped: [] };
+  const madeDirs = new Set<string>(['']);
+  const ensureDir = async (rel: string): Promise<void> => {
+    if (madeDirs.has(rel)) return;
+    await ensureDir(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+    const abs = join(root, rel);
+    try {
+      await mkdir(abs, { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !(await lstat(abs)).isDirectory()) throw fsError(err, rel);
+    }
+    await chmod(abs, 0o755); // whatever the umask
+    // Belt and braces: nothing we create is a link, so the real path must be exactly where we meant to write.
+    if ((await realpath(abs)) !== abs) throw new OciError('UNSAFE_ARCHIVE', `refusing to write below '${rel}': it resolves elsewhere`);
+    madeDirs.add(rel);
+  };
+
+  await readTar(source, options, async (info: TarEntryInfo, body) => {
+    if (info.type === 'symlink') {
+      result.skipped.push(info.path);
+      return;
+    }
+    if (info.type === 'directory') {
+      await ensureDir(info.path);
+      return;
+    }
+    const parent = info.path.includes('/') ? info.path.slice(0, info.path.lastIndexOf('/')) : '';
+    await ensureDir(parent);
+    const abs = join(root, info.path);
+    if (!abs.startsWith(root + sep)) throw new OciError('UNSAFE_ARCHIVE', `refusing to write '${info.path}' outside the target`);
+    const mode = info.mode & 0o777;
+    let handle;
+    try {
+      // O_EXCL + O_NOFOLLOW: never overwrite, never write through a link.
+      handle = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+    } catch (err) {
+      throw fsError(err, info.path);
+    }
+    try {
+      for await (const chunk of body) await handle.writeFile(chunk as Buffer);
+      await handle.chmod(mode); // exact mode, not mode & ~umask
+    } catch (err) {
+      throw fsError(err, info.path);
+    } finally {
+      await handle.close();
+    }
+    result.files++;
+    result.bytes += info.size;
+  });
+  return result;
+}
+
+/**
+ * Move the extracted top-level entries into an existing target. Same-named entries are first moved aside into
+ * a backup directory, so a failure half way can put everything back.
+ */
+async function mergeInto(temp: string, target: string): Promise<void> {
+  const names = await readdir(temp);
+  const backup = await mkdtemp(join(dirname(target), `.${basename(target)}.replaced-`));
+  const movedAside: string[] = [];
+  const placed: string[] = [];
+  try {
+    for (const name of names) {
+      if (await exists(join(target, name))) {
+        await rename(join(target, name), join(backup, name));
+        movedAside.push(name);
+      }
+      await rename(join(temp, name), join(target, name));
+      placed.push(name);
+    }
+  } catch (err) {
+    let restored = true;
+    for (const name of placed) await rm(join(target, name), { recursive: true, force: true }).catch(() => undefined);
+    for (const name of movedAside) {
+      await rename(join(backup, name), join(target, name)).catch(() => {
+        restored = false;
+      });
+    }
+    // Never delete the user's previous files: keep the backup when they could not all be put back.
+    if (restored) await rm(backup, { recursive: true, force: true });
+    const detail = restored ? '' : `; the replaced entries are kept in '${backup}'`;
+    throw new OciError('WRITE_FAILED', `cannot move the extracted files into '${target}'${detail}`, { kind: 'usage', cause: err });
+  }
+  await rm(backup, { recursive: true, force: true });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+function fsError(err: unknown, what: string): unknown {
+  if (err instanceof OciError || (err as Error).name === 'AbortError') return err;
+  return new OciError('WRITE_FAILED', `cannot write '${what}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+    kind: 'usage',
+    cause: err,
+  });
+}
