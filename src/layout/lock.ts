@@ -26,15 +26,18 @@ const MIN_DELAY_MS = 5;
 const MAX_DELAY_MS = 40;
 
 export async function withLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  await acquire(lockPath, options);
+  const ino = await acquire(lockPath, options);
   try {
     return await fn();
   } finally {
-    await unlink(lockPath).catch(() => undefined);
+    // Only our own lock file: if it was taken over as stale, the file there now is someone else's.
+    const current = await stat(lockPath).catch(() => undefined);
+    if (current?.ino === ino) await unlink(lockPath).catch(() => undefined);
   }
 }
 
-async function acquire(lockPath: string, options: LockOptions): Promise<void> {
+/** Returns the inode of the lock file it created. */
+async function acquire(lockPath: string, options: LockOptions): Promise<number> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const deadline = Date.now() + timeoutMs;
@@ -43,8 +46,12 @@ async function acquire(lockPath: string, options: LockOptions): Promise<void> {
     try {
       const handle = await open(lockPath, 'wx');
       // Who holds it, for a person looking at a lock left behind.
-      await handle.writeFile(`${process.pid}@${hostname()} ${new Date().toISOString()}\n`).finally(() => handle.close());
-      return;
+      try {
+        await handle.writeFile(`${process.pid}@${hostname()} ${new Date().toISOString()}\n`);
+        return (await handle.stat()).ino;
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new OciError('LAYOUT_LOCK_FAILED', `cannot create lock file ${lockPath}: ${(err as Error).message}`, {

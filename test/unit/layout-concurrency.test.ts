@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withLock } from '../../src/layout/lock.js';
 import { openLayoutRepository } from '../../src/layout/repository.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { digestOf } from '../../src/ref/digest.js';
@@ -95,6 +96,17 @@ describe('the index lock', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await readFile(lock, 'utf8')).toBe('someone else\n');
     expect(await repo.listTags()).toEqual([]);
+  });
+
+  it('a holder whose lock was taken over as stale leaves the new holder\'s lock in place', async () => {
+    const lock = join(dir, 'index.json.lock');
+    await withLock(lock, async () => {
+      await unlink(lock); // what a waiter's stale-lock removal does
+      await writeFile(lock, 'new holder\n');
+    });
+    expect(await readFile(lock, 'utf8')).toBe('new holder\n');
+    await withLock(join(dir, 'other.lock'), async () => undefined);
+    expect(await readdir(dir)).toEqual(['index.json.lock']);
   });
 
   it('stops waiting when the signal aborts', async () => {
