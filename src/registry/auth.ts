@@ -1,0 +1,271 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { OciError } from '../errors.js';
+import { parseWWWAuthenticate, type Challenge } from './challenge.js';
+import { readAtMost, responseError, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+
+/**
+ * Credentials and the registry auth handshake. The first real request takes the challenge (no `/v2/` ping);
+ * after that, the scheme is known per host and later requests carry credentials up front.
+ */
+export interface Credential {
+  username?: string;
+  password?: string;
+  /** A registry bearer token sent as is (`--creds` without a colon, as Flux reads it). */
+  token?: string;
+  /** OAuth2 refresh token (`identitytoken` in the Docker config). */
+  identityToken?: string;
+  /** Where it came from, for messages: `--creds`, `OCI_ARTIFACT_USERNAME`, `/home/u/.docker/config.json`. */
+  source?: string;
+}
+
+export interface CredentialOptions {
+  creds?: string;
+  /** Directory holding config.json; default $DOCKER_CONFIG, else ~/.docker. */
+  dockerConfigDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
+
+/** Credentials for `registry` (as the user named it), in Docker's order of precedence; undefined = anonymous. */
+export async function resolveCredential(registry: string, options: CredentialOptions = {}): Promise<Credential | undefined> {
+  const env = options.env ?? process.env;
+  if (options.creds !== undefined && options.creds !== '') {
+    const colon = options.creds.indexOf(':');
+    return colon < 0
+      ? { token: options.creds, source: '--creds' }
+      : { username: options.creds.slice(0, colon), password: options.creds.slice(colon + 1), source: '--creds' };
+  }
+  if (env.OCI_ARTIFACT_USERNAME && env.OCI_ARTIFACT_PASSWORD !== undefined) {
+    return { username: env.OCI_ARTIFACT_USERNAME, password: env.OCI_ARTIFACT_PASSWORD, source: 'OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD' };
+  }
+  return fromDockerConfig(registry, options.dockerConfigDir ?? env.DOCKER_CONFIG ?? join(homedir(), '.docker'));
+}
+
+interface DockerAuthEntry {
+  auth?: string;
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+async function fromDockerConfig(registry: string, dir: string): Promise<Credential | undefined> {
+  const path = join(dir, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined; // no config file: anonymous
+  }
+  let config: { auths?: Record<string, DockerAuthEntry> };
+  try {
+    config = JSON.parse(text) as typeof config;
+  } catch {
+    throw new OciError('DOCKER_CONFIG_INVALID', `${path} is not valid JSON`, { kind: 'usage', hint: 'fix or remove the file, or pass --creds' });
+  }
+  const wanted = registry === 'docker.io' ? DOCKER_HUB_KEYS : [registry];
+  const entry = Object.entries(config.auths ?? {}).find(([key]) => wanted.includes(normaliseConfigKey(key)) || wanted.includes(key))?.[1];
+  if (entry === undefined) return undefined;
+  const cred: Credential = { source: path };
+  if (entry.auth) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new OciError('DOCKER_CONFIG_INVALID', `the auth entry for ${registry} in ${path} is not base64 of user:password`, { kind: 'usage' });
+    cred.username = decoded.slice(0, colon);
+    cred.password = decoded.slice(colon + 1);
+  } else if (entry.username !== undefined) {
+    cred.username = entry.username;
+    cred.password = entry.password ?? '';
+  }
+  if (entry.identitytoken) cred.identityToken = entry.identitytoken;
+  if (entry.registrytoken) cred.token = entry.registrytoken;
+  return cred.username !== undefined || cred.identityToken || cred.token ? cred : undefined;
+}
+
+/** `https://host:port/v1/` -> `host:port`, as Docker matches config keys. */
+function normaliseConfigKey(key: string): string {
+  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+}
+
+/** `repository:<name>:pull` or `repository:<name>:pull,push`. */
+export function repositoryScope(name: string, push = false): string {
+  return `repository:${name}:${push ? 'pull,push' : 'pull'}`;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+  scopes: Set<string>;
+}
+
+/** Process-wide: a token is reused by every repository on the same host with the same credential. */
+const tokenCache = new Map<string, CachedToken[]>();
+/** Process-wide: the challenge each host answered with, so later requests skip the 401 round trip. */
+const challengeCache = new Map<string, Challenge>();
+const DEFAULT_TOKEN_SECONDS = 60;
+const EXPIRY_MARGIN_MS = 5_000;
+const MAX_TOKEN_BODY = 1024 * 1024;
+
+/** Forget learnt challenges and tokens (tests). */
+export function clearAuthCache(): void {
+  tokenCache.clear();
+  challengeCache.clear();
+}
+
+/** Sends requests to one registry host with the right Authorization header, answering challenges. */
+export class Authenticator {
+  private credential: Promise<Credential | undefined> | undefined;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly credentials: () => Promise<Credential | undefined>,
+  ) {}
+
+  private get host(): string {
+    return this.http.host;
+  }
+
+  private async cred(): Promise<Credential | undefined> {
+    this.credential ??= this.credentials();
+    return this.credential;
+  }
+
+  /** Send `req` needing `scopes` (token scopes, e.g. repositoryScope(name, true)). */
+  async send(req: HttpRequest, scopes: string[]): Promise<HttpResponse> {
+    const cred = await this.cred();
+    const first = await this.authorization(cred, scopes, req.signal, false);
+    const res = await this.http.send(withAuth(req, first));
+    if (res.status !== 401) return res;
+
+    const challenge = pickChallenge(res.headers['www-authenticate']);
+    if (challenge === undefined) throw await responseError(res, this.host, req.what);
+    res.body.resume();
+    challengeCache.set(this.host, challenge);
+    if (first !== undefined && (challenge.scheme === 'basic' || cred?.token !== undefined)) {
+      throw this.rejected(cred, req.what); // what we sent is what the registry refused
+    }
+    if (challenge.scheme === 'bearer') {
+      const extra = challenge.params.scope?.split(' ').filter((s) => s !== '') ?? [];
+      scopes = [...new Set([...scopes, ...extra])];
+    }
+    const second = await this.authorization(cred, scopes, req.signal, true);
+    if (second === undefined) throw this.missing(req.what);
+    const retried = await this.http.send(withAuth(req, second));
+    if (retried.status === 401) {
+      retried.body.resume();
+      throw cred === undefined ? this.missing(req.what) : this.rejected(cred, req.what);
+    }
+    return retried;
+  }
+
+  /** The header for the host's known challenge; undefined before the first challenge (or anonymous Basic). */
+  private async authorization(cred: Credential | undefined, scopes: string[], signal: AbortSignal | undefined, fresh: boolean): Promise<string | undefined> {
+    if (cred?.token !== undefined) return `Bearer ${cred.token}`;
+    const challenge = challengeCache.get(this.host);
+    if (challenge === undefined) return undefined;
+    if (challenge.scheme === 'basic') {
+      return cred?.username !== undefined ? basic(cred.username, cred.password ?? '') : undefined;
+    }
+    if (challenge.scheme !== 'bearer') {
+      throw new OciError('AUTH_SCHEME_UNSUPPORTED', `registry ${this.host} asks for '${challenge.scheme}' authentication, which is not supported`, { kind: 'auth' });
+    }
+    const key = `${this.host}\n${fingerprint(cred)}`;
+    const now = Date.now();
+    const cached = (tokenCache.get(key) ?? []).filter((t) => t.expiresAt > now);
+    const hit = fresh ? undefined : cached.find((t) => scopes.every((s) => t.scopes.has(s)));
+    if (hit !== undefined) return `Bearer ${hit.token}`;
+    const token = await this.fetchToken(challenge, cred, scopes, signal);
+    tokenCache.set(key, [...cached.filter((t) => !scopes.every((s) => t.scopes.has(s))), token]);
+    return `Bearer ${token.token}`;
+  }
+
+  private async fetchToken(challenge: Challenge, cred: Credential | undefined, scopes: string[], signal: AbortSignal | undefined): Promise<CachedToken> {
+    const realm = challenge.params.realm;
+    if (!realm) throw new OciError('AUTH_CHALLENGE_INVALID', `registry ${this.host} sent a Bearer challenge without a realm`, { kind: 'auth' });
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new OciError('AUTH_CHALLENGE_INVALID', `registry ${this.host} sent a Bearer challenge with an invalid realm`, { kind: 'auth' });
+    }
+    const what = `a token for ${scopes.join(' ') || 'the registry'}`;
+    let req: HttpRequest;
+    if (cred?.identityToken !== undefined) {
+      // OAuth2 refresh-token grant, as Docker does with an identity token from `docker login`.
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'oci-artifact' });
+      if (challenge.params.service) form.set('service', challenge.params.service);
+      if (scopes.length > 0) form.set('scope', scopes.join(' '));
+      req = {
+        method: 'POST', url: url.href, idempotent: true, what, signal,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: Buffer.from(form.toString()),
+      };
+    } else {
+      if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+      for (const scope of scopes) url.searchParams.append('scope', scope);
+      const headers: Record<string, string> = {};
+      if (cred?.username !== undefined) headers.authorization = basic(cred.username, cred.password ?? '');
+      req = { method: 'GET', url: url.href, headers, what, signal };
+    }
+    const res = await this.http.send(req);
+    if (res.status === 401 || res.status === 403) {
+      res.body.resume();
+      throw cred === undefined ? this.missing(what) : this.rejected(cred, what);
+    }
+    if (res.status !== 200) throw await responseError(res, url.host, what);
+    const { bytes, truncated } = await readAtMost(res.body, MAX_TOKEN_BODY);
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      if (truncated) throw new Error('too large');
+      body = JSON.parse(bytes.toString('utf8')) as typeof body;
+    } catch {
+      throw new OciError('AUTH_TOKEN_INVALID', `the token service of registry ${this.host} (${url.host}) sent an unreadable answer`, { kind: 'auth' });
+    }
+    const token = typeof body.token === 'string' && body.token !== '' ? body.token : body.access_token;
+    if (typeof token !== 'string' || token === '') {
+      throw new OciError('AUTH_TOKEN_INVALID', `the token service of registry ${this.host} (${url.host}) sent no token`, { kind: 'auth' });
+    }
+    const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
+    return { token, expiresAt: Date.now() + seconds * 1000 - EXPIRY_MARGIN_MS, scopes: new Set(scopes) };
+  }
+
+  private rejected(cred: Credential | undefined, what: string): OciError {
+    const from = cred?.source ? ` from ${cred.source}` : '';
+    return new OciError('UNAUTHORIZED', `registry ${this.host} rejected the credentials${from} for ${what}`, {
+      kind: 'auth',
+      hint: `check --creds, or run 'docker login ${this.host}'`,
+    });
+  }
+
+  private missing(what: string): OciError {
+    return new OciError('UNAUTHORIZED', `registry ${this.host} requires authentication for ${what}`, {
+      kind: 'auth',
+      hint: `pass --creds <user>:<password>, or run 'docker login ${this.host}'`,
+    });
+  }
+}
+
+function withAuth(req: HttpRequest, authorization: string | undefined): HttpRequest {
+  if (authorization === undefined) return req;
+  return { ...req, headers: { ...req.headers, authorization } };
+}
+
+/** Prefer Bearer (scoped tokens) over Basic when a registry offers both. */
+function pickChallenge(header: string | undefined): Challenge | undefined {
+  const all = parseWWWAuthenticate(header ?? '');
+  return all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'basic') ?? all[0];
+}
+
+function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** A cache key that tells credentials apart without holding them in clear. */
+function fingerprint(cred: Credential | undefined): string {
+  if (cred === undefined) return 'anonymous';
+  return createHash('sha256').update(JSON.stringify([cred.username, cred.password, cred.identityToken])).digest('hex');
+}

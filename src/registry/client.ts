@@ -1,0 +1,410 @@
+import { Readable } from 'node:stream';
+import { OciError } from '../errors.js';
+import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType } from '../oci/mediatypes.js';
+import type {
+  BlobBody, Descriptor, FetchedManifest, ImageIndex, PushBlobResult, Repository, TransferOptions,
+} from '../oci/types.js';
+import { digestOf, isDigest, VerifyingStream, verifyBytes } from '../ref/digest.js';
+import type { RegistryReference } from '../ref/reference.js';
+import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
+import {
+  HttpClient, readAtMost, responseError, streamError,
+  type HttpRequest, type HttpResponse, type RequestLogger, type RetryOptions,
+} from './http.js';
+import { uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
+
+export interface RegistryClientOptions {
+  /** `user:password` (basic) or a bare token (bearer), as Flux's `--creds`. */
+  creds?: string;
+  insecure?: boolean;
+  /** The command's signal (global --timeout, SIGINT); per-call signals are combined with it. */
+  signal?: AbortSignal;
+  userAgent?: string;
+  dockerConfigDir?: string;
+  onRequest?: RequestLogger;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  retry?: RetryOptions;
+  /** Upload chunk size, and the size up to which a blob goes in one PUT (default 16 MiB). */
+  chunkSize?: number;
+}
+
+const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
+const DEFAULT_FETCH_MAX = 4 * 1024 * 1024;
+const DEFAULT_TAG_PAGE = 1000;
+const MAX_TAG_PAGES = 10_000;
+const MAX_LIST_BODY = 16 * 1024 * 1024;
+const PROGRESS_STEP = 256 * 1024;
+
+export function openRegistryRepository(ref: RegistryReference, options: RegistryClientOptions = {}): RegistryRepository {
+  return new RegistryRepository(ref, options);
+}
+
+/** One repository on a registry, over the OCI distribution API. */
+export class RegistryRepository implements Repository {
+  readonly displayName: string;
+  private readonly host: string;
+  private readonly name: string;
+  private readonly http: HttpClient;
+  private readonly auth: Authenticator;
+  private readonly chunkSize: number;
+  private readonly maxResumes: number;
+  /** undefined until probed; then whether GET /referrers answers with an image index. */
+  private referrersApi: boolean | undefined;
+
+  constructor(ref: RegistryReference, private readonly options: RegistryClientOptions = {}) {
+    this.displayName = `${ref.registry}/${ref.repository}`;
+    this.host = ref.endpoint;
+    this.name = ref.repository;
+    this.http = new HttpClient(ref.endpoint, options);
+    this.auth = new Authenticator(this.http, () =>
+      resolveCredential(ref.registry, { creds: options.creds, dockerConfigDir: options.dockerConfigDir }));
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.maxResumes = options.retry?.retries ?? 4;
+  }
+
+  private signal(call?: AbortSignal): AbortSignal | undefined {
+    const global = this.options.signal;
+    if (global === undefined || call === undefined) return call ?? global;
+    return AbortSignal.any([global, call]);
+  }
+
+  private get pull(): string[] {
+    return [repositoryScope(this.name)];
+  }
+
+  private get push(): string[] {
+    return [repositoryScope(this.name, true)];
+  }
+
+  private manifestWhat(reference: string): string {
+    return `manifest ${this.name}${isDigest(reference) ? '@' : ':'}${reference}`;
+  }
+
+  private send(req: HttpRequest, scopes: string[]): Promise<HttpResponse> {
+    return this.auth.send(req, scopes);
+  }
+
+  async getManifest(reference: string, options: { signal?: AbortSignal; accept?: readonly string[] } = {}): Promise<FetchedManifest> {
+    const what = this.manifestWhat(reference);
+    const signal = this.signal(options.signal);
+    const res = await this.send({
+      method: 'GET',
+      url: `/v2/${this.name}/manifests/${reference}`,
+      headers: { accept: (options.accept ?? MANIFEST_MEDIA_TYPES).join(', ') },
+      what,
+      signal,
+    }, this.pull);
+    if (res.status === 404) throw asManifestUnknown(await responseError(res, this.host, what));
+    if (res.status !== 200) throw await responseError(res, this.host, what);
+    if (Number(res.headers['content-length'] ?? 0) > MAX_MANIFEST_BYTES) {
+      res.body.destroy();
+      throw tooLarge(what, this.host);
+    }
+    let read: { bytes: Buffer; truncated: boolean };
+    try {
+      read = await readAtMost(res.body, MAX_MANIFEST_BYTES);
+    } catch (err) {
+      throw streamError(err, signal, what, this.host);
+    }
+    if (read.truncated) throw tooLarge(what, this.host);
+    const bytes = read.bytes;
+    const served = res.headers['docker-content-digest'];
+    const digest = isDigest(reference) ? reference : served !== undefined && isDigest(served) ? served : digestOf(bytes);
+    verifyBytes(bytes, digest, undefined, `${what} from ${this.host}:`);
+    return { bytes, digest, mediaType: manifestMediaType(res.headers['content-type'], bytes) };
+  }
+
+  async resolve(reference: string, options: { signal?: AbortSignal } = {}): Promise<Descriptor | undefined> {
+    const what = this.manifestWhat(reference);
+    const res = await this.send({
+      method: 'HEAD',
+      url: `/v2/${this.name}/manifests/${reference}`,
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+      what,
+      signal: this.signal(options.signal),
+    }, this.pull);
+    res.body.resume();
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw await responseError(res, this.host, what);
+    const served = res.headers['docker-content-digest'];
+    const size = Number(res.headers['content-length']);
+    const mediaType = mediaTypeOf(res.headers['content-type']);
+    if (served !== undefined && isDigest(served) && Number.isSafeInteger(size) && mediaType !== undefined && isManifestType(mediaType)) {
+      return { mediaType, digest: isDigest(reference) ? reference : served, size };
+    }
+    // The registry did not describe it fully: fetch it once and describe it ourselves.
+    const fetched = await this.getManifest(reference, options);
+    return { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.bytes.length };
+  }
+
+  async putManifest(reference: string, bytes: Buffer, mediaType: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    const what = this.manifestWhat(reference);
+    const digest = digestOf(bytes);
+    if (isDigest(reference) && reference !== digest && reference.startsWith('sha256:')) {
+      throw new OciError('DIGEST_MISMATCH', `${what}: the bytes have digest ${digest}`);
+    }
+    const res = await this.send({
+      method: 'PUT',
+      url: `/v2/${this.name}/manifests/${reference}`,
+      headers: { 'content-type': mediaType },
+      body: bytes,
+      what,
+      signal: this.signal(options.signal),
+    }, this.push);
+    if (res.status !== 201 && res.status !== 200) throw await responseError(res, this.host, what);
+    res.body.resume();
+    const served = res.headers['docker-content-digest'];
+    if (served !== undefined && served.startsWith('sha256:') && served !== digest) {
+      throw new OciError('DIGEST_MISMATCH', `registry ${this.host} stored ${what} as ${served}, but its bytes have digest ${digest}`);
+    }
+    return digest;
+  }
+
+  async deleteManifest(digest: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const what = this.manifestWhat(digest);
+    const res = await this.send({
+      method: 'DELETE', url: `/v2/${this.name}/manifests/${digest}`, what, signal: this.signal(options.signal),
+    }, this.push);
+    if (res.status === 404) throw asManifestUnknown(await responseError(res, this.host, what));
+    if (res.status !== 202 && res.status !== 200 && res.status !== 204) throw await responseError(res, this.host, what);
+    res.body.resume();
+  }
+
+  async hasBlob(digest: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.blobExists(digest, this.pull, this.signal(options.signal));
+  }
+
+  private async blobExists(digest: string, scopes: string[], signal: AbortSignal | undefined): Promise<boolean> {
+    const what = `blob ${this.name}@${digest}`;
+    const res = await this.send({ method: 'HEAD', url: `/v2/${this.name}/blobs/${digest}`, what, signal }, scopes);
+    res.body.resume();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw await responseError(res, this.host, what);
+  }
+
+  async openBlob(descriptor: Descriptor, options: TransferOptions = {}): Promise<Readable> {
+    const what = `blob ${this.name}@${descriptor.digest}`;
+    const signal = this.signal(options.signal);
+    const res = await this.send({
+      method: 'GET', url: `/v2/${this.name}/blobs/${descriptor.digest}`, followRedirects: true, what, signal,
+    }, this.pull);
+    if (res.status !== 200) throw await responseError(res, this.host, what);
+    const length = res.headers['content-length'];
+    if (length !== undefined && Number(length) !== descriptor.size) {
+      res.body.destroy();
+      throw new OciError('SIZE_MISMATCH', `registry ${this.host} serves ${what} with ${length} bytes, its descriptor states ${descriptor.size}`);
+    }
+    const verifier = new VerifyingStream(descriptor.digest, descriptor.size, `${what} from ${this.host}:`);
+    const progress = options.onProgress;
+    if (progress !== undefined) {
+      const label = labelOf(descriptor);
+      let received = 0;
+      let reported = 0;
+      // Counted on the source: a 'data' listener on the returned stream would start it flowing.
+      res.body.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received - reported >= PROGRESS_STEP) {
+          reported = received;
+          progress({ direction: 'download', digest: descriptor.digest, label, bytes: received, total: descriptor.size });
+        }
+      });
+      verifier.on('end', () => progress({ direction: 'download', digest: descriptor.digest, label, bytes: verifier.bytes, total: descriptor.size, done: true }));
+    }
+    res.body.on('error', (err) => verifier.destroy(streamError(err, signal, what, this.host)));
+    verifier.on('close', () => res.body.destroy());
+    res.body.pipe(verifier);
+    return verifier;
+  }
+
+  async fetchBlob(descriptor: Descriptor, options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<Buffer> {
+    const max = options.maxBytes ?? DEFAULT_FETCH_MAX;
+    if (descriptor.size > max) {
+      throw new OciError('BLOB_TOO_LARGE', `blob ${this.name}@${descriptor.digest} is ${descriptor.size} bytes, more than the ${max} allowed here`);
+    }
+    const stream = await this.openBlob(descriptor, { signal: options.signal });
+    const parts: Buffer[] = [];
+    for await (const chunk of stream) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  async pushBlob(descriptor: Descriptor, body: BlobBody, options: TransferOptions = {}): Promise<PushBlobResult> {
+    const signal = this.signal(options.signal);
+    // Push scope from the first request, so one token serves the HEAD and the upload.
+    if (await this.blobExists(descriptor.digest, this.push, signal)) {
+      options.onProgress?.({ direction: 'upload', digest: descriptor.digest, label: labelOf(descriptor), bytes: descriptor.size, total: descriptor.size, done: true });
+      return 'exists';
+    }
+    const ctx = this.uploadContext(signal, options);
+    const label = labelOf(descriptor);
+    if (descriptor.size <= this.chunkSize) {
+      const bytes = Buffer.isBuffer(body) ? body : await readAll(body.open(), descriptor.size);
+      verifyBytes(bytes, descriptor.digest, descriptor.size, 'blob to push');
+      await uploadMonolithic(ctx, descriptor.digest, bytes, label);
+    } else {
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body.open();
+      await uploadChunked(ctx, source, label, { digest: descriptor.digest, size: descriptor.size });
+    }
+    return 'uploaded';
+  }
+
+  async pushBlobStream(mediaType: string, source: Readable, options: TransferOptions = {}): Promise<Descriptor> {
+    const ctx = this.uploadContext(this.signal(options.signal), options);
+    const { digest, size } = await uploadChunked(ctx, source, mediaType);
+    return { mediaType, digest, size };
+  }
+
+  private uploadContext(signal: AbortSignal | undefined, options: TransferOptions): UploadContext {
+    return {
+      send: (req) => this.send(req, this.push),
+      host: this.host,
+      repository: this.name,
+      chunkSize: this.chunkSize,
+      maxResumes: this.maxResumes,
+      signal,
+      onProgress: options.onProgress,
+    };
+  }
+
+  async mountBlob(descriptor: Descriptor, fromRepository: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const what = `mount of blob ${descriptor.digest} from ${fromRepository} into ${this.name}`;
+    const signal = this.signal(options.signal);
+    const query = new URLSearchParams({ mount: descriptor.digest, from: fromRepository });
+    const scopes = [...this.push, repositoryScope(fromRepository)];
+    const res = await this.send({
+      method: 'POST', url: `/v2/${this.name}/blobs/uploads/?${query}`, idempotent: true, what, signal,
+    }, scopes);
+    res.body.resume();
+    if (res.status === 201) return true;
+    if (res.status === 202) {
+      // The registry opened an ordinary upload instead; cancel it so it does not linger.
+      const location = res.headers.location;
+      if (location !== undefined) {
+        const cancel = await this.send({ method: 'DELETE', url: new URL(location, res.url).href, what: `cancel of the ${what}`, signal }, scopes);
+        cancel.body.resume();
+      }
+      return false;
+    }
+    if (res.status === 404) return false;
+    throw await responseError(res, this.host, what);
+  }
+
+  async listTags(options: { signal?: AbortSignal; pageSize?: number } = {}): Promise<string[]> {
+    const signal = this.signal(options.signal);
+    const what = `tags of ${this.name}`;
+    const tags: string[] = [];
+    let url = `/v2/${this.name}/tags/list?n=${options.pageSize ?? DEFAULT_TAG_PAGE}`;
+    for (let page = 0; page < MAX_TAG_PAGES; page++) {
+      const res = await this.send({ method: 'GET', url, what, signal }, this.pull);
+      if (res.status !== 200) throw await responseError(res, this.host, what);
+      const body = await this.readJson<{ tags?: string[] | null }>(res, what, signal);
+      tags.push(...(body.tags ?? []));
+      const next = nextLink(res.headers.link);
+      if (next === undefined) return tags;
+      url = new URL(next, res.url).href;
+    }
+    throw new OciError('TOO_MANY_PAGES', `registry ${this.host} kept paging ${what} past ${MAX_TAG_PAGES} pages`);
+  }
+
+  async referrers(digest: string, options: { signal?: AbortSignal; artifactType?: string } = {}): Promise<Descriptor[]> {
+    const signal = this.signal(options.signal);
+    const keep = (list: Descriptor[]): Descriptor[] =>
+      options.artifactType === undefined ? list : list.filter((d) => d.artifactType === options.artifactType);
+    if (this.referrersApi !== false) {
+      const what = `referrers of ${this.name}@${digest}`;
+      const query = options.artifactType !== undefined ? `?${new URLSearchParams({ artifactType: options.artifactType })}` : '';
+      const res = await this.send({
+        method: 'GET', url: `/v2/${this.name}/referrers/${digest}${query}`, headers: { accept: MediaType.OciIndex }, what, signal,
+      }, this.pull);
+      if (res.status === 200 && mediaTypeOf(res.headers['content-type']) === MediaType.OciIndex) {
+        this.referrersApi = true;
+        return keep((await this.readJson<ImageIndex>(res, what, signal)).manifests ?? []);
+      }
+      if (res.status !== 200 && res.status !== 404 && res.status !== 400 && res.status !== 405) {
+        throw await responseError(res, this.host, what);
+      }
+      res.body.resume();
+      this.referrersApi = false;
+    }
+    // Referrers tag schema: an index tagged `sha256-<hex>` lists the referrers.
+    let index: FetchedManifest;
+    try {
+      index = await this.getManifest(digest.replace(':', '-'), { signal, accept: [MediaType.OciIndex] });
+    } catch (err) {
+      if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN') return [];
+      throw err;
+    }
+    const parsed = JSON.parse(index.bytes.toString('utf8')) as Partial<ImageIndex>;
+    return keep(Array.isArray(parsed.manifests) ? parsed.manifests : []);
+  }
+
+  private async readJson<T>(res: HttpResponse, what: string, signal: AbortSignal | undefined): Promise<T> {
+    let read: { bytes: Buffer; truncated: boolean };
+    try {
+      read = await readAtMost(res.body, MAX_LIST_BODY);
+    } catch (err) {
+      throw streamError(err, signal, what, this.host);
+    }
+    try {
+      if (read.truncated) throw new Error('too large');
+      return JSON.parse(read.bytes.toString('utf8')) as T;
+    } catch {
+      throw new OciError('REGISTRY_RESPONSE_INVALID', `registry ${this.host} answered ${what} with something that is not JSON`);
+    }
+  }
+
+  /** Connections are pooled per endpoint for the whole process (closeAllConnections() ends them). */
+  async close(): Promise<void> {}
+}
+
+function asManifestUnknown(err: OciError): OciError {
+  if (err.code === 'MANIFEST_UNKNOWN') return err;
+  return new OciError('MANIFEST_UNKNOWN', err.message, { kind: err.kind, hint: err.hint, cause: err });
+}
+
+function tooLarge(what: string, host: string): OciError {
+  return new OciError('MANIFEST_TOO_LARGE', `registry ${host} served ${what} larger than ${MAX_MANIFEST_BYTES} bytes; refused`);
+}
+
+function mediaTypeOf(contentType: string | undefined): string | undefined {
+  const type = contentType?.split(';')[0]?.trim();
+  return type === '' ? undefined : type;
+}
+
+function isManifestType(type: string): boolean {
+  return MANIFEST_MEDIA_TYPES.includes(type) || type.startsWith('application/vnd.');
+}
+
+/** Content-Type when it names a manifest type, else the `mediaType` field of the JSON. */
+function manifestMediaType(contentType: string | undefined, bytes: Buffer): string {
+  const type = mediaTypeOf(contentType);
+  if (type !== undefined && isManifestType(type)) return type;
+  try {
+    const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown };
+    if (typeof parsed.mediaType === 'string') return parsed.mediaType;
+    return Array.isArray(parsed.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
+  } catch {
+    return type ?? MediaType.OciManifest;
+  }
+}
+
+function nextLink(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(',')) {
+    const match = /<([^>]*)>\s*;.*\brel="?next"?/i.exec(part);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+function labelOf(descriptor: Descriptor): string {
+  return descriptor.annotations?.['org.opencontainers.image.title'] ?? descriptor.digest.slice(7, 19);
+}
+
+async function readAll(stream: Readable, size: number): Promise<Buffer> {
+  const { bytes, truncated } = await readAtMost(stream, size);
+  if (truncated) throw new OciError('SIZE_MISMATCH', `the content to push is larger than the ${size} bytes its descriptor states`);
+  return bytes;
+}

@@ -1,0 +1,413 @@
+import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { rootCertificates } from 'node:tls';
+import { Agent } from 'undici';
+import { OciError } from '../errors.js';
+
+/**
+ * The only module that talks to undici: scheme choice (HTTPS first, plain HTTP for loopback/--insecure),
+ * one keep-alive Agent per endpoint and TLS settings, retries with backoff, manual redirects that never leak
+ * credentials, and conversion of failures into OciError.
+ */
+
+export interface RequestLog {
+  method: string;
+  /** URL with secret-looking query parameters redacted. */
+  url: string;
+  status?: number;
+  durationMs: number;
+  requestHeaders?: Record<string, string>;
+  responseHeaders?: Record<string, string>;
+  /** Set when no response arrived (connection error, abort). */
+  error?: string;
+}
+
+export type RequestLogger = (entry: RequestLog) => void;
+
+export interface RetryOptions {
+  /** Retries after the first attempt (default 4). */
+  retries?: number;
+  /** First backoff delay (default 250 ms), doubled per attempt, with jitter. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Longest `Retry-After` honoured; longer values are cut to this (default 30 s). */
+  maxRetryAfterMs?: number;
+}
+
+export interface TlsOptions {
+  /** Allow plain HTTP and unverified TLS certificates. */
+  insecure?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface HttpClientOptions extends TlsOptions {
+  userAgent?: string;
+  onRequest?: RequestLogger;
+  retry?: RetryOptions;
+}
+
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  /** A path (`/v2/...`) on the registry, or an absolute URL (upload location, token realm, redirect). */
+  url: string;
+  headers?: Record<string, string>;
+  /** Always a Buffer, so every attempt can replay it. */
+  body?: Buffer;
+  /**
+   * Whether failed attempts may be repeated. Default: GET/HEAD/PUT/DELETE yes, POST/PATCH no; set true for an
+   * upload-session POST, false for an upload PUT whose body must not be appended twice.
+   */
+  idempotent?: boolean;
+  /** Follow up to 5 redirects (blob downloads); otherwise 3xx is returned as is. */
+  followRedirects?: boolean;
+  signal?: AbortSignal;
+  /** What was asked, for error messages: `manifest app:v1`. */
+  what: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case names; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  body: Readable;
+  /** The URL that answered, after redirects. */
+  url: string;
+}
+
+const DEFAULT_RETRY: Required<RetryOptions> = { retries: 4, baseDelayMs: 250, maxDelayMs: 8_000, maxRetryAfterMs: 30_000 };
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+export const MAX_ERROR_BODY = 64 * 1024;
+
+/** Connection failures worth another attempt; refused connections and DNS failures are not (fail fast). */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+]);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+/** What OpenSSL says when the peer answered a TLS hello with plain HTTP. */
+const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
+/** OciError codes the retry loop (and the resumable upload) treat as temporary. */
+export const TRANSIENT_ERROR = 'NETWORK_ERROR';
+
+const agents = new Map<string, Agent>();
+/** Scheme that worked per host, for hosts where plain HTTP is allowed. */
+const schemes = new Map<string, 'https' | 'http'>();
+
+export function isLoopback(host: string): boolean {
+  const name = hostName(host);
+  return name === 'localhost' || name === '::1' || (isIP(name) === 4 && name.startsWith('127.'));
+}
+
+function hostName(host: string): string {
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+  const colon = host.lastIndexOf(':');
+  return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
+}
+
+function agentFor(origin: string, tls: TlsOptions): Agent {
+  const key = JSON.stringify([origin, !!tls.insecure, tls.caFile ?? '', tls.certFile ?? '', tls.keyFile ?? '']);
+  let agent = agents.get(key);
+  if (agent === undefined) {
+    const connect: Record<string, unknown> = { rejectUnauthorized: !tls.insecure };
+    // A custom CA is added to Node's roots rather than replacing them.
+    if (tls.caFile) connect.ca = [...rootCertificates, readTlsFile(tls.caFile, 'CA')];
+    if (tls.certFile) connect.cert = readTlsFile(tls.certFile, 'client certificate');
+    if (tls.keyFile) connect.key = readTlsFile(tls.keyFile, 'client key');
+    agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, connect });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+function readTlsFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new OciError('TLS_FILE_UNREADABLE', `cannot read the ${what} file ${path}: ${(err as Error).message}`, { kind: 'usage', cause: err });
+  }
+}
+
+/** Close every cached connection pool (end of the process, or tests). */
+export async function closeAllConnections(): Promise<void> {
+  const all = [...agents.values()];
+  agents.clear();
+  await Promise.all(all.map((a) => a.close()));
+}
+
+/** HTTP client for one registry endpoint (`host[:port]`). */
+export class HttpClient {
+  private readonly retry: Required<RetryOptions>;
+  private readonly schemeKey: string;
+
+  constructor(
+    readonly host: string,
+    private readonly options: HttpClientOptions = {},
+  ) {
+    this.retry = { ...DEFAULT_RETRY, ...stripUndefined(options.retry ?? {}) };
+    this.schemeKey = `${host}|${options.insecure ? 'insecure' : ''}`;
+  }
+
+  /** Plain HTTP is tried only where Docker would: loopback hosts and --insecure. */
+  private get mayUseHttp(): boolean {
+    return !!this.options.insecure || isLoopback(this.host);
+  }
+
+  /** Send a request with retries; returns any final status (callers decide which are errors). */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    let url = req.url;
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'oci-artifact', ...req.headers };
+    for (let hop = 0; ; hop++) {
+      const res = await this.sendWithRetries({ ...req, url, headers });
+      if (!req.followRedirects || !REDIRECT_STATUS.has(res.status)) return res;
+      res.body.resume();
+      const location = res.headers.location;
+      if (location === undefined) return res;
+      if (hop >= MAX_REDIRECTS) {
+        throw new OciError('TOO_MANY_REDIRECTS', `registry ${this.host} redirected ${req.what} more than ${MAX_REDIRECTS} times`);
+      }
+      const next = new URL(location, res.url);
+      const from = new URL(res.url);
+      if (from.protocol === 'https:' && next.protocol !== 'https:') {
+        throw new OciError('REDIRECT_REFUSED', `registry ${this.host} redirected ${req.what} from HTTPS to insecure ${next.protocol}//${next.host}; refused`);
+      }
+      if (next.origin !== from.origin) {
+        // Credentials are for the registry only: a storage backend gets its own (pre-signed) URL.
+        delete headers.authorization;
+        delete headers.Authorization;
+      }
+      url = next.href;
+    }
+  }
+
+  /** Resolve a path against the registry; absolute URLs pass unchanged. */
+  private absolute(url: string): string {
+    if (!url.startsWith('/')) return url;
+    const scheme = this.mayUseHttp ? (schemes.get(this.schemeKey) ?? 'https') : 'https';
+    return `${scheme}://${this.host}${url}`;
+  }
+
+  private async sendWithRetries(req: HttpRequest & { url: string; headers: Record<string, string> }): Promise<HttpResponse> {
+    const retryable = req.idempotent ?? (req.method !== 'PATCH' && req.method !== 'POST');
+    for (let attempt = 0; ; attempt++) {
+      let res: HttpResponse;
+      try {
+        res = await this.attempt(req);
+      } catch (err) {
+        const oci = err as OciError;
+        if (!retryable || oci.code !== TRANSIENT_ERROR || attempt >= this.retry.retries) throw err;
+        await this.backoff(attempt, undefined, req);
+        continue;
+      }
+      if (!retryable || !RETRY_STATUS.has(res.status) || attempt >= this.retry.retries) return res;
+      res.body.resume();
+      await this.backoff(attempt, res.headers['retry-after'], req);
+    }
+  }
+
+  private async backoff(attempt: number, retryAfter: string | undefined, req: HttpRequest): Promise<void> {
+    const exp = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+    let delay = exp / 2 + (Math.random() * exp) / 2;
+    const asked = parseRetryAfter(retryAfter);
+    if (asked !== undefined) delay = Math.min(Math.max(asked, 0), this.retry.maxRetryAfterMs);
+    try {
+      await sleep(delay, undefined, req.signal ? { signal: req.signal } : undefined);
+    } catch {
+      throw abortError(req.signal!, `${req.what} at ${this.host}`);
+    }
+  }
+
+  /** One exchange; on a loopback/--insecure host that does not speak TLS, switch to plain HTTP and redo it. */
+  private async attempt(req: HttpRequest & { url: string; headers: Record<string, string> }): Promise<HttpResponse> {
+    const url = new URL(this.absolute(req.url));
+    const started = Date.now();
+    const log = (entry: Partial<RequestLog>): void => {
+      this.options.onRequest?.({
+        method: req.method,
+        url: redactUrl(url.href),
+        durationMs: Date.now() - started,
+        requestHeaders: redactHeaders(req.headers),
+        ...entry,
+      });
+    };
+    if (req.signal?.aborted) throw abortError(req.signal, `${req.what} at ${this.host}`);
+    try {
+      const res = await agentFor(url.origin, this.options).request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        signal: req.signal,
+      });
+      const headers = flattenHeaders(res.headers);
+      log({ status: res.statusCode, responseHeaders: redactHeaders(headers) });
+      if (url.host === this.host && this.mayUseHttp) schemes.set(this.schemeKey, url.protocol === 'http:' ? 'http' : 'https');
+      return { status: res.statusCode, headers, body: res.body, url: url.href };
+    } catch (err) {
+      log({ error: errorCode(err) ?? (err as Error).message });
+      if (req.signal?.aborted) throw abortError(req.signal, `${req.what} at ${this.host}`);
+      const code = errorCode(err);
+      if (url.protocol === 'https:' && url.host === this.host && this.mayUseHttp && code !== undefined && NOT_TLS_CODES.has(code)) {
+        schemes.set(this.schemeKey, 'http');
+        url.protocol = 'http:';
+        return this.attempt({ ...req, url: url.href });
+      }
+      throw this.connectionError(err, req.what);
+    }
+  }
+
+  private connectionError(err: unknown, what: string): OciError {
+    const code = errorCode(err) ?? 'UNKNOWN';
+    const message = (err as Error).message;
+    if (UNREACHABLE_CODES.has(code)) {
+      const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host not found' : code;
+      return new OciError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${why}) for ${what}`, {
+        cause: err,
+        hint: 'check the registry address and port, and that the registry is running',
+      });
+    }
+    if (TRANSIENT_CODES.has(code)) {
+      return new OciError(TRANSIENT_ERROR, `connection to registry ${this.host} failed (${code}) for ${what}`, { cause: err });
+    }
+    if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+      return new OciError('TLS_ERROR', `TLS connection to registry ${this.host} failed for ${what}: ${code}`, {
+        cause: err,
+        hint: 'pass --ca-file with the registry CA, or --insecure for a registry you trust without verification',
+      });
+    }
+    return new OciError(TRANSIENT_ERROR, `request to registry ${this.host} failed for ${what}: ${message}`, { cause: err });
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  if (typeof e?.code === 'string') return e.code;
+  if (typeof e?.cause?.code === 'string') return e.cause.code;
+  return undefined;
+}
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+/** Seconds or an HTTP date -> milliseconds from now. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * The error for an aborted operation: an OciError reason passes through; a timeout signal becomes TIMEOUT;
+ * anything else (SIGINT, SIGTERM) becomes INTERRUPTED.
+ */
+export function abortError(signal: AbortSignal, what: string): OciError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof OciError) return reason;
+  if ((reason as Error | undefined)?.name === 'TimeoutError') {
+    return new OciError('TIMEOUT', `timed out during ${what}`, { hint: 'raise --timeout or check the network', cause: reason });
+  }
+  return new OciError('INTERRUPTED', `interrupted during ${what}`, { kind: 'interrupted', cause: reason });
+}
+
+/** Map a failure seen while streaming a response body to an OciError. */
+export function streamError(err: unknown, signal: AbortSignal | undefined, what: string, host: string): OciError {
+  if (err instanceof OciError) return err;
+  if (signal?.aborted) return abortError(signal, what);
+  return new OciError(TRANSIENT_ERROR, `connection to registry ${host} broke while reading ${what}: ${(err as Error).message}`, { cause: err });
+}
+
+const SECRET_PARAM = /sig|token|credential|secret|password|key|auth/i;
+
+export function redactUrl(href: string): string {
+  let url: URL;
+  try {
+    url = new URL(href);
+  } catch {
+    return href;
+  }
+  url.username = '';
+  url.password = '';
+  for (const name of [...url.searchParams.keys()]) {
+    if (SECRET_PARAM.test(name)) url.searchParams.set(name, 'REDACTED');
+  }
+  return url.href;
+}
+
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const name = k.toLowerCase();
+    if (SECRET_HEADERS.has(name)) out[k] = `${v.split(' ')[0]} REDACTED`;
+    else if (name === 'location') out[k] = redactUrl(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Read at most `max` bytes; `truncated` tells whether more were there (the rest is discarded). */
+export async function readAtMost(body: Readable, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    if (size + buf.length > max) {
+      parts.push(buf.subarray(0, max - size));
+      body.destroy();
+      return { bytes: Buffer.concat(parts), truncated: true };
+    }
+    parts.push(buf);
+    size += buf.length;
+  }
+  return { bytes: Buffer.concat(parts), truncated: false };
+}
+
+const STATUS_CODE_NAMES: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 429: 'TOOMANYREQUESTS' };
+
+/**
+ * The OciError for an unexpected response: the registry's own error code and message when it sent the OCI error
+ * JSON, else the status line. One line: `registry HOST answered 404 MANIFEST_UNKNOWN for manifest app:v1: ...`.
+ */
+export async function responseError(res: HttpResponse, host: string, what: string): Promise<OciError> {
+  let registryCode: string | undefined;
+  let registryMessage: string | undefined;
+  try {
+    const { bytes } = await readAtMost(res.body, MAX_ERROR_BODY);
+    if ((res.headers['content-type'] ?? '').includes('json')) {
+      const parsed = JSON.parse(bytes.toString('utf8')) as { errors?: { code?: unknown; message?: unknown }[] };
+      const first = parsed.errors?.[0];
+      if (typeof first?.code === 'string') registryCode = first.code;
+      if (typeof first?.message === 'string') registryMessage = first.message.split('\n')[0];
+    }
+  } catch {
+    // An unreadable or non-JSON error body: the status line says enough.
+  }
+  const code = registryCode ?? STATUS_CODE_NAMES[res.status] ?? `HTTP_${res.status}`;
+  const statusText = registryCode ?? STATUS_CODES[res.status] ?? '';
+  const message = `registry ${host} answered ${res.status} ${statusText} for ${what}${registryMessage ? `: ${registryMessage}` : ''}`;
+  const auth = res.status === 401 || res.status === 403;
+  return new OciError(code, message, {
+    kind: auth ? 'auth' : 'registry',
+    hint: auth ? `check --creds, or run 'docker login ${host}'` : undefined,
+  });
+}

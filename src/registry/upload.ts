@@ -1,0 +1,193 @@
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OciError } from '../errors.js';
+import type { ProgressListener } from '../oci/types.js';
+import { HashingStream } from '../ref/digest.js';
+import { abortError, responseError, TRANSIENT_ERROR, type HttpRequest, type HttpResponse } from './http.js';
+
+/**
+ * Blob uploads (OCI distribution spec, "pushing blobs"): POST opens a session, then either one PUT with the whole
+ * body (small blobs: 2 requests) or PATCH chunks followed by a PUT `?digest=` carrying the last chunk. Chunks are
+ * kept until the registry acknowledged them, so a broken PATCH resumes from the offset the registry reports.
+ */
+export interface UploadContext {
+  /** Sends with push credentials for the repository. */
+  send(req: HttpRequest): Promise<HttpResponse>;
+  host: string;
+  /** Repository name, for the URL and messages. */
+  repository: string;
+  chunkSize: number;
+  /** How many times one chunk is resumed after a broken connection or 5xx. */
+  maxResumes: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+const RESUMABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/** Upload `body` whose digest is known, in one PUT. */
+export async function uploadMonolithic(ctx: UploadContext, digest: string, body: Buffer, label: string): Promise<void> {
+  const session = await openSession(ctx, digest);
+  await new ChunkWriter(ctx, session, digest, label, body.length).write(body, digest);
+  ctx.onProgress?.({ direction: 'upload', digest, label, bytes: body.length, total: body.length, done: true });
+}
+
+/**
+ * Upload a stream in chunks. With `expected` (known digest and size) the registry checks the digest; without it
+ * the digest is computed while sending. Memory stays at about two chunks.
+ */
+export async function uploadChunked(
+  ctx: UploadContext,
+  source: Readable,
+  label: string,
+  expected?: { digest: string; size: number },
+): Promise<{ digest: string; size: number }> {
+  const hasher = new HashingStream();
+  source.on('error', (err) => hasher.destroy(err));
+  source.pipe(hasher);
+
+  const session = await openSession(ctx, expected?.digest ?? 'a streamed blob');
+  const writer = new ChunkWriter(ctx, session, expected?.digest, label, expected?.size);
+  let pending: Buffer | undefined;
+  try {
+    for await (const chunk of chunksOf(hasher, ctx.chunkSize)) {
+      if (pending !== undefined) await writer.write(pending);
+      pending = chunk;
+    }
+  } catch (err) {
+    if (err instanceof OciError) throw err;
+    if (ctx.signal?.aborted) throw abortError(ctx.signal, `upload to ${ctx.repository}`);
+    throw new OciError('SOURCE_READ_FAILED', `reading the content to upload to ${ctx.host}/${ctx.repository} failed: ${(err as Error).message}`, { cause: err });
+  }
+  const { digest, size } = hasher.result();
+  if (expected !== undefined && size !== expected.size) {
+    throw new OciError('SIZE_MISMATCH', `blob ${expected.digest} produced ${size} bytes, its descriptor states ${expected.size}`);
+  }
+  await writer.write(pending ?? Buffer.alloc(0), expected?.digest ?? digest);
+  ctx.onProgress?.({ direction: 'upload', digest, label, bytes: size, total: size, done: true });
+  return { digest, size };
+}
+
+/** Re-cut a stream into buffers of exactly `size` bytes (the last one shorter). */
+async function* chunksOf(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let filled = 0;
+  for await (const data of source) {
+    let buf = data;
+    while (buf.length > 0) {
+      const take = Math.min(size - filled, buf.length);
+      parts.push(buf.subarray(0, take));
+      filled += take;
+      buf = buf.subarray(take);
+      if (filled === size) {
+        yield Buffer.concat(parts, size);
+        parts = [];
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield Buffer.concat(parts, filled);
+}
+
+async function openSession(ctx: UploadContext, what: string): Promise<string> {
+  const req: HttpRequest = {
+    method: 'POST',
+    url: `/v2/${ctx.repository}/blobs/uploads/`,
+    idempotent: true,
+    what: `upload of ${what} to ${ctx.repository}`,
+    signal: ctx.signal,
+  };
+  const res = await ctx.send(req);
+  if (res.status !== 202) throw await responseError(res, ctx.host, req.what);
+  res.body.resume();
+  return uploadLocation(ctx, res);
+}
+
+/** The next upload URL: may be relative, must stay on the registry host, never downgrade to HTTP. */
+export function uploadLocation(ctx: { host: string; repository: string }, res: HttpResponse): string {
+  const location = res.headers.location;
+  if (location === undefined) {
+    throw new OciError('UPLOAD_LOCATION_INVALID', `registry ${ctx.host} sent no upload location for ${ctx.repository}`);
+  }
+  const base = new URL(res.url);
+  const next = new URL(location, base);
+  if (next.host !== base.host || (base.protocol === 'https:' && next.protocol !== 'https:')) {
+    throw new OciError('UPLOAD_LOCATION_INVALID', `registry ${ctx.host} sent an upload location on another host or scheme (${next.protocol}//${next.host}); refused`);
+  }
+  return next.href;
+}
+
+/** Writes chunks at increasing offsets into one upload session, resuming after failures. */
+class ChunkWriter {
+  private offset = 0;
+
+  constructor(
+    private readonly ctx: UploadContext,
+    private location: string,
+    private readonly knownDigest: string | undefined,
+    private readonly label: string,
+    private readonly total: number | undefined,
+  ) {}
+
+  /** PATCH `chunk`, or with `finalDigest` PUT it and close the session. */
+  async write(chunk: Buffer, finalDigest?: string): Promise<void> {
+    const what = `upload of ${finalDigest ?? this.knownDigest ?? 'a streamed blob'} to ${this.ctx.repository}`;
+    const start = this.offset;
+    let sent = 0; // bytes of `chunk` the registry holds
+    for (let resume = 0; ; resume++) {
+      let failure: unknown;
+      try {
+        const res = await this.ctx.send(this.request(chunk.subarray(sent), start + sent, finalDigest, what));
+        const ok = finalDigest !== undefined ? res.status === 201 : res.status === 202;
+        if (ok) {
+          res.body.resume();
+          if (finalDigest === undefined) this.location = uploadLocation(this.ctx, res);
+          this.offset = start + chunk.length;
+          if (finalDigest === undefined) {
+            this.ctx.onProgress?.({ direction: 'upload', digest: this.knownDigest, label: this.label, bytes: this.offset, total: this.total });
+          }
+          return;
+        }
+        if (!RESUMABLE_STATUS.has(res.status)) throw await responseError(res, this.ctx.host, what);
+        failure = await responseError(res, this.ctx.host, what);
+      } catch (err) {
+        if (!(err instanceof OciError) || err.code !== TRANSIENT_ERROR) throw err;
+        failure = err;
+      }
+      if (resume >= this.ctx.maxResumes) throw failure;
+      await this.pause(resume, what);
+      sent = Math.min(Math.max((await this.committedBytes(what)) - start, 0), chunk.length);
+    }
+  }
+
+  private request(body: Buffer, at: number, finalDigest: string | undefined, what: string): HttpRequest {
+    const url = new URL(this.location);
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    if (finalDigest !== undefined) {
+      url.searchParams.set('digest', finalDigest);
+    } else {
+      headers['content-range'] = `${at}-${at + body.length - 1}`;
+    }
+    // Not retried blindly by the HTTP layer: a replayed body could be appended twice. write() resumes instead.
+    const method = finalDigest !== undefined ? 'PUT' : 'PATCH';
+    return { method, url: url.href, headers, body, what, signal: this.ctx.signal, idempotent: false };
+  }
+
+  /** Ask the session how many bytes it holds (`Range: 0-<last>`), and take its fresh location. */
+  private async committedBytes(what: string): Promise<number> {
+    const res = await this.ctx.send({ method: 'GET', url: this.location, what: `status of the ${what}`, signal: this.ctx.signal });
+    if (res.status !== 204 && res.status !== 200) throw await responseError(res, this.ctx.host, `status of the ${what}`);
+    res.body.resume();
+    if (res.headers.location !== undefined) this.location = uploadLocation(this.ctx, res);
+    const match = /^0-(-?\d+)$/.exec((res.headers.range ?? '').trim());
+    return match ? Math.max(Number(match[1]) + 1, 0) : 0;
+  }
+
+  private async pause(attempt: number, what: string): Promise<void> {
+    try {
+      await sleep(250 * 2 ** attempt, undefined, this.ctx.signal ? { signal: this.ctx.signal } : undefined);
+    } catch {
+      throw abortError(this.ctx.signal!, what);
+    }
+  }
+}
