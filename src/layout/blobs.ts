@@ -138,8 +138,7 @@ async function commit(root: string, digest: string, write: (temp: string) => Pro
 function label(descriptor: Descriptor): string {
   const title = descriptor.annotations?.['org.opencontainers.image.title'];
   if (title !== undefined) return title;
-  const { algorithm, hex } = parseDigest(descriptor.digest);
-  return `${algorithm}:${hex.slice(0, 12)}`;
+  return parseDigest(descriptor.digest).hex.slice(0, 12); // as the registry client labels it
 }
 
 function known(direction: 'upload' | 'download', descriptor: Descriptor): ProgressBase {
