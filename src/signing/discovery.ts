@@ -1,0 +1,113 @@
+/**
+ * Finding the signatures of one artifact: cosign's `sha256-<hex>.sig` tag, and referrers (API or fallback tag,
+ * which the Repository handles) carrying Sigstore bundles or notation envelopes. Only what names the artifact
+ * as `subject` counts; other referrers (SBOMs, ...) are ignored.
+ */
+import { OciError } from '../errors.js';
+import { MediaType } from '../oci/mediatypes.js';
+import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
+import { parseDigest } from '../ref/digest.js';
+
+/** Bound on referrers examined, so a hostile registry cannot make verification loop for long. */
+const MAX_REFERRERS = 100;
+const MAX_SIGNATURE_BLOB = 4 * 1024 * 1024;
+
+export type Candidate =
+  | { kind: 'cosign-legacy'; source: string; payload: Buffer; annotations: Record<string, string> }
+  | { kind: 'cosign-bundle'; source: string; blob: Buffer }
+  | { kind: 'notation'; source: string; envelopeType: string; blob: Buffer; manifest: ImageManifest }
+  /** A signature manifest that cannot even be read as one: reported, never verified. */
+  | { kind: 'malformed'; family: 'cosign-bundle' | 'notation'; source: string; reason: string };
+
+export function legacySignatureTag(digest: string): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return `${algorithm}-${hex}.sig`;
+}
+
+function parseManifest(bytes: Buffer): ImageManifest | undefined {
+  try {
+    const m = JSON.parse(bytes.toString('utf8')) as ImageManifest;
+    return m && typeof m === 'object' && Array.isArray(m.layers) && m.config && typeof m.config === 'object' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN' || err.code === 'NOT_FOUND');
+}
+
+/** Layers of the legacy `.sig` manifest; empty when the tag does not exist. */
+export async function findLegacySignatures(repo: Repository, digest: string, signal?: AbortSignal): Promise<Candidate[]> {
+  const tag = legacySignatureTag(digest);
+  let fetched;
+  try {
+    fetched = await repo.getManifest(tag, { signal });
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+  const manifest = parseManifest(fetched.bytes);
+  if (!manifest) throw new OciError('SIGNATURE_INVALID', `${repo.displayName}:${tag} is not an image manifest`);
+  const out: Candidate[] = [];
+  for (const [i, layer] of manifest.layers.entries()) {
+    if (layer.mediaType !== MediaType.CosignSimpleSigning) continue;
+    const payload = await repo.fetchBlob(layer, { signal, maxBytes: MAX_SIGNATURE_BLOB });
+    out.push({ kind: 'cosign-legacy', source: `${tag}[${i}]`, payload, annotations: layer.annotations ?? {} });
+  }
+  return out;
+}
+
+function familyOf(type: string | undefined): 'cosign-bundle' | 'notation' | undefined {
+  if (type === undefined) return undefined;
+  if (type.startsWith('application/vnd.dev.sigstore.bundle')) return 'cosign-bundle';
+  if (type === MediaType.NotarySignature) return 'notation';
+  return undefined;
+}
+
+/** Referrers holding a signature of the wanted family. */
+export async function findReferrerSignatures(
+  repo: Repository,
+  digest: string,
+  family: 'cosign-bundle' | 'notation',
+  signal?: AbortSignal,
+): Promise<Candidate[]> {
+  const listed = (await repo.referrers(digest, { signal })).slice(0, MAX_REFERRERS);
+  const out: Candidate[] = [];
+  for (const desc of listed) {
+    // The listing's artifactType saves a fetch; older notation manifests only say it in config.mediaType.
+    if (desc.artifactType !== undefined && familyOf(desc.artifactType) !== family) continue;
+    const candidate = await readReferrer(repo, desc, digest, family, signal);
+    if (candidate) out.push(candidate);
+  }
+  return out;
+}
+
+async function readReferrer(
+  repo: Repository,
+  desc: Descriptor,
+  digest: string,
+  family: 'cosign-bundle' | 'notation',
+  signal?: AbortSignal,
+): Promise<Candidate | undefined> {
+  const source = desc.digest;
+  const fetched = await repo.getManifest(desc.digest, { signal });
+  const manifest = parseManifest(fetched.bytes);
+  if (!manifest) return desc.artifactType ? { kind: 'malformed', family, source, reason: 'referrer is not an image manifest' } : undefined;
+  if (familyOf(manifest.artifactType ?? manifest.config.mediaType) !== family) return undefined;
+  if (manifest.subject?.digest !== digest) {
+    return { kind: 'malformed', family, source, reason: `referrer's subject is ${manifest.subject?.digest ?? 'missing'}, not the artifact` };
+  }
+  const wanted = family === 'cosign-bundle'
+    ? (l: Descriptor) => l.mediaType.startsWith('application/vnd.dev.sigstore.bundle')
+    : (l: Descriptor) => l.mediaType === MediaType.Jose || l.mediaType === MediaType.Cose;
+  const layers = manifest.layers.filter(wanted);
+  if (layers.length !== 1) {
+    return { kind: 'malformed', family, source, reason: `signature manifest has ${layers.length} signature layers, expected 1` };
+  }
+  const layer = layers[0]!;
+  const blob = await repo.fetchBlob(layer, { signal, maxBytes: MAX_SIGNATURE_BLOB });
+  return family === 'cosign-bundle'
+    ? { kind: 'cosign-bundle', source, blob }
+    : { kind: 'notation', source, envelopeType: layer.mediaType, blob, manifest };
+}
