@@ -1,0 +1,52 @@
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import type { FileChange } from './compare.js';
+
+/** Larger files are summarised: a line diff of megabytes is neither readable nor cheap. */
+export const MAX_TEXT_DIFF_BYTES = 1024 * 1024;
+
+/** Text if valid UTF-8 without NUL bytes (git's heuristic looks for NUL; UTF-8 validity also catches most binaries). */
+export function isText(content: Buffer): boolean {
+  if (content.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(content);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A git-style patch for one changed file: mode lines when the executable bit flipped, a unified diff for text,
+ * a one-line summary for binary or oversized content. `oldContent`/`newContent` are undefined on the side where
+ * the file does not exist.
+ */
+export function renderFilePatch(change: FileChange, oldContent: Buffer | undefined, newContent: Buffer | undefined): string {
+  const oldName = change.old ? `a/${change.path}` : '/dev/null';
+  const newName = change.new ? `b/${change.path}` : '/dev/null';
+  const lines = [`diff a/${change.path} b/${change.path}`];
+  if (change.status === 'added') lines.push(`new file mode ${change.new?.mode}`);
+  if (change.status === 'removed') lines.push(`deleted file mode ${change.old?.mode}`);
+  if (change.old && change.new && change.old.executable !== change.new.executable) {
+    lines.push(`old mode ${change.old.mode}`, `new mode ${change.new.mode}`);
+  }
+  if (change.status === 'mode-changed') return `${lines.join('\n')}\n`;
+
+  const contents = [oldContent, newContent].filter((c): c is Buffer => c !== undefined);
+  if (contents.some((c) => c.length > MAX_TEXT_DIFF_BYTES)) {
+    lines.push(`Large files ${oldName} and ${newName} differ (${sizes(change)})`);
+    return `${lines.join('\n')}\n`;
+  }
+  if (!contents.every(isText)) {
+    lines.push(`Binary files ${oldName} and ${newName} differ (${sizes(change)})`);
+    return `${lines.join('\n')}\n`;
+  }
+  const patch = createTwoFilesPatch(oldName, newName, oldContent?.toString('utf8') ?? '', newContent?.toString('utf8') ?? '',
+    undefined, undefined, { context: 3, headerOptions: FILE_HEADERS_ONLY });
+  return `${lines.join('\n')}\n${patch.endsWith('\n') ? patch : `${patch}\n`}`;
+}
+
+function sizes(change: FileChange): string {
+  const from = change.old ? `${change.old.size} bytes` : 'none';
+  const to = change.new ? `${change.new.size} bytes` : 'none';
+  return `${from} -> ${to}`;
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { compareFiles, type FileEntry } from '../../src/diff/compare.js';
+import { isText, MAX_TEXT_DIFF_BYTES, renderFilePatch } from '../../src/diff/text.js';
+
+const entry = (path: string, sha: string, mode = 0o644, size = 4): FileEntry => ({ path, mode, size, sha256: `sha256:${sha.repeat(64)}` });
+
+describe('isText', () => {
+  it('accepts UTF-8 and refuses NUL bytes and invalid sequences', () => {
+    expect(isText(Buffer.from('héllo: wörld\n'))).toBe(true);
+    expect(isText(Buffer.from([0x61, 0x00, 0x62]))).toBe(false);
+    expect(isText(Buffer.from([0xff, 0xfe, 0x41]))).toBe(false);
+  });
+});
+
+describe('renderFilePatch', () => {
+  it('writes a unified diff with a/ and b/ names for a modified text file', () => {
+    const [change] = compareFiles([entry('app.yaml', '1')], [entry('app.yaml', '2')]);
+    const patch = renderFilePatch(change!, Buffer.from('replicas: 2\nimage: a\n'), Buffer.from('replicas: 3\nimage: a\n'));
+    expect(patch).toBe(
+      'diff a/app.yaml b/app.yaml\n--- a/app.yaml\n+++ b/app.yaml\n@@ -1,2 +1,2 @@\n-replicas: 2\n+replicas: 3\n image: a\n',
+    );
+  });
+
+  it('shows an added file against /dev/null with its mode', () => {
+    const [change] = compareFiles([], [entry('new.txt', '1', 0o755)]);
+    const patch = renderFilePatch(change!, undefined, Buffer.from('x\n'));
+    expect(patch).toContain('new file mode 755\n');
+    expect(patch).toContain('--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1,1 @@\n+x\n');
+  });
+
+  it('shows a removed file against /dev/null', () => {
+    const [change] = compareFiles([entry('old.txt', '1')], []);
+    const patch = renderFilePatch(change!, Buffer.from('x\n'), undefined);
+    expect(patch).toContain('deleted file mode 644\n--- a/old.txt\n+++ /dev/null\n');
+  });
+
+  it('summarises binary and oversized content instead of diffing it', () => {
+    const [change] = compareFiles([entry('logo.bin', '1')], [entry('logo.bin', '2')]);
+    expect(renderFilePatch(change!, Buffer.from([0, 1, 2]), Buffer.from([0, 1, 3]))).toContain('Binary files a/logo.bin and b/logo.bin differ');
+    const big = Buffer.alloc(MAX_TEXT_DIFF_BYTES + 1, 'a');
+    expect(renderFilePatch(change!, big, Buffer.from('a'))).toContain('Large files a/logo.bin and b/logo.bin differ');
+  });
+
+  it('prints only mode lines for a mode change', () => {
+    const [change] = compareFiles([entry('run.sh', '1', 0o644)], [entry('run.sh', '1', 0o755)]);
+    expect(renderFilePatch(change!, undefined, undefined)).toBe('diff a/run.sh b/run.sh\nold mode 644\nnew mode 755\n');
+  });
+});
