@@ -57,6 +57,8 @@ export async function openLayoutRepository(ref: LayoutReference, options: Layout
  * write it) and rewritten atomically under a lock file. Tags are the `org.opencontainers.image.ref.name`
  * annotation of index entries; when several entries carry the same tag (other tools can write that), the last
  * one wins. Replacing a tag or deleting a manifest only edits index.json: the blobs stay (no garbage collection).
+ * A layout holds one representation of each manifest, so `accept` in getManifest has nothing to choose from and
+ * is ignored; callers check the returned media type.
  */
 export class LayoutRepository implements Repository {
   readonly displayName: string;
@@ -70,7 +72,7 @@ export class LayoutRepository implements Repository {
     this.displayName = displayPath;
   }
 
-  async getManifest(reference: string, options: { signal?: AbortSignal } = {}): Promise<FetchedManifest> {
+  async getManifest(reference: string, options: { signal?: AbortSignal; accept?: readonly string[] } = {}): Promise<FetchedManifest> {
     options.signal?.throwIfAborted();
     const index = await readIndex(this.root);
     const entry = lookup(index, reference);
