@@ -54,6 +54,9 @@ export interface ReadEntriesOptions {
 }
 
 export async function extractArchive(source: Readable, targetDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+  // The source may already be flowing and fail (digest check) while we prepare the temp dir below; keep that
+  // error from being "unhandled": the pipeline in readTar still sees it, as the stream is left errored.
+  source.on('error', () => undefined);
   const target = resolve(targetDir);
   const targetExists = await checkTarget(target);
   const temp = await mkdtemp(join(dirname(target), `.${basename(target)}.extract-`));
