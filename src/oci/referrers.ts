@@ -1,0 +1,108 @@
+import { OciError } from '../errors.js';
+import { MAX_MANIFEST_BYTES, MediaType } from './mediatypes.js';
+import type { Descriptor, ImageIndex, Repository } from './types.js';
+import { parseDigest } from '../ref/digest.js';
+
+/**
+ * Tags that name things attached to an artifact without the referrers API: the distribution-spec fallback index
+ * `<alg>-<hex>` and cosign's `<alg>-<hex>.sig|.att|.sbom`. Shared by copy, inspect and signing.
+ */
+
+/** Suffixes cosign appends to the fallback-style tag: signatures, attestations, SBOMs. */
+export const COSIGN_TAG_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
+export type CosignTagSuffix = (typeof COSIGN_TAG_SUFFIXES)[number];
+
+/** The tag of the referrers tag-schema fallback index: `<alg>-<hex>`, alg cut to 32, hex to 64 characters. */
+export function fallbackTag(digest: string): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return `${algorithm.slice(0, 32)}-${hex.slice(0, 64)}`;
+}
+
+/** cosign's tag for a signature, attestation or SBOM of `digest`, e.g. `sha256-<hex>.sig`. */
+export function cosignTag(digest: string, suffix: CosignTagSuffix): string {
+  return `${fallbackTag(digest)}${suffix}`;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN' || err.code === 'NOT_FOUND');
+}
+
+/** The entries of the fallback index at `tag`; empty when the tag does not exist. */
+async function readFallbackEntries(repo: Repository, tag: string, signal?: AbortSignal): Promise<Descriptor[]> {
+  let bytes: Buffer;
+  try {
+    bytes = (await repo.getManifest(tag, { signal, accept: [MediaType.OciIndex] })).bytes;
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new OciError('MANIFEST_INVALID', `referrers index ${repo.displayName}:${tag} is not JSON`, { cause: err });
+  }
+  const manifests = (parsed as { manifests?: unknown } | null)?.manifests;
+  if (!Array.isArray(manifests)) {
+    throw new OciError('MANIFEST_INVALID', `referrers index ${repo.displayName}:${tag} is not an image index`,
+      { hint: `delete the tag ${tag} so it can be rewritten` });
+  }
+  return manifests.filter((m): m is Descriptor => typeof m?.digest === 'string' && typeof m?.mediaType === 'string');
+}
+
+/** What a referrers listing says about one referrer (its manifest's media type, digest, size, artifactType, annotations). */
+function listingEntry(descriptor: Descriptor): Descriptor {
+  const entry: Descriptor = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
+  if (descriptor.artifactType !== undefined) entry.artifactType = descriptor.artifactType;
+  if (descriptor.annotations !== undefined && Object.keys(descriptor.annotations).length > 0) entry.annotations = descriptor.annotations;
+  return entry;
+}
+
+/**
+ * Add referrers of `subject` to the `<alg>-<hex>` fallback index (read-modify-write, kept sorted by digest as
+ * cosign writes it). For registries without the referrers API; entries already listed are left as they are.
+ * Returns the digests that were added (empty when nothing had to change, and then nothing is written).
+ */
+export async function addToFallbackIndex(
+  repo: Repository,
+  subject: string,
+  referrers: readonly Descriptor[],
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const tag = fallbackTag(subject);
+  const entries = await readFallbackEntries(repo, tag, signal);
+  const known = new Set(entries.map((e) => e.digest));
+  const added: string[] = [];
+  for (const referrer of referrers) {
+    if (known.has(referrer.digest)) continue;
+    known.add(referrer.digest);
+    entries.push(listingEntry(referrer));
+    added.push(referrer.digest);
+  }
+  if (added.length === 0) return added;
+  entries.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries };
+  const bytes = Buffer.from(JSON.stringify(index));
+  if (bytes.length > MAX_MANIFEST_BYTES) {
+    throw new OciError('MANIFEST_TOO_LARGE', `referrers index ${repo.displayName}:${tag} would exceed ${MAX_MANIFEST_BYTES} bytes`);
+  }
+  await repo.putManifest(tag, bytes, MediaType.OciIndex, { signal });
+  return added;
+}
+
+/**
+ * Make sure `repo.referrers(subject)` lists each of `referrers` after their manifests were pushed by digest.
+ * A layout or a registry with the referrers API lists them already; otherwise the fallback index is updated.
+ * Returns the digests added to the fallback index.
+ */
+export async function ensureReferrersListed(
+  repo: Repository,
+  subject: string,
+  referrers: readonly Descriptor[],
+  signal?: AbortSignal,
+): Promise<string[]> {
+  if (referrers.length === 0) return [];
+  const listed = new Set((await repo.referrers(subject, { signal })).map((d) => d.digest));
+  const missing = referrers.filter((r) => !listed.has(r.digest));
+  return missing.length === 0 ? [] : addToFallbackIndex(repo, subject, missing, signal);
+}
