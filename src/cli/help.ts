@@ -67,6 +67,29 @@ Examples:
   # sigstore bundle stored as an OCI referrer (cosign v3 style)
   COSIGN_PASSWORD=... oci-artifact sign oci://ghcr.io/org/app:v1 --key cosign.key --format bundle
 `,
+  copy: `
+Examples:
+  # Mirror an artifact and its signatures into another registry
+  oci-artifact copy oci://ghcr.io/org/app:v1 oci://registry.internal/mirror/app
+
+  # Carry it into an air-gapped site as an OCI layout, then push it there
+  oci-artifact copy oci://ghcr.io/org/app:v1 oci-layout://./transfer
+  oci-artifact copy oci-layout://./transfer:v1 oci://registry.airgap.local/app:v1
+
+  # Only the artifact, without signatures or referrers
+  oci-artifact copy oci://ghcr.io/org/app:v1 oci-layout://./store --no-include-signatures
+`,
+  inspect: `
+Examples:
+  # Manifest, config, annotations, layers and attached signatures
+  oci-artifact inspect oci://ghcr.io/org/app:v1
+
+  # Also list the files of the content layer
+  oci-artifact inspect oci-layout://./store:v1 --files
+
+  # The raw manifest as JSON
+  oci-artifact inspect oci://ghcr.io/org/app:v1 -o json | jq .manifest
+`,
   build: `
 Examples:
   # Build the artifact tarball locally, as flux build artifact does

@@ -107,6 +107,26 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES.sign)
     .action(lazy(() => import('./commands/sign.js')));
 
+  program.command('copy')
+    .description('copy an artifact with its signatures between registries and OCI layouts, keeping its digest')
+    .argument('<source>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .argument('<destination>', 'oci://host/repo[:tag] or oci-layout://path[:tag] (default: the source tag)')
+    .option('--include-signatures', 'also copy cosign .sig/.att/.sbom tags and OCI referrers (default)')
+    .option('--no-include-signatures', 'copy the artifact only')
+    .option('--concurrency <n>', 'blob transfers in flight at once', '4')
+    .option('-o, --output <format>', 'print the result as json or yaml')
+    .addHelpText('after', EXAMPLES.copy)
+    .action(lazy(() => import('./commands/copy.js')));
+
+  program.command('inspect')
+    .description('show the manifest, config, annotations, layers, files and signatures of an artifact')
+    .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .option('--files', 'list the files of the content layer')
+    .option('--max-size <size>', 'largest uncompressed size to read for --files; 0 for no limit', '100Mi')
+    .option('-o, --output <format>', 'table, json (includes the raw manifest) or yaml')
+    .addHelpText('after', EXAMPLES.inspect)
+    .action(lazy(() => import('./commands/inspect.js')));
+
   program.command('completion')
     .description('print a shell completion script (bash, zsh or fish)')
     .argument('<shell>', 'bash, zsh or fish')

@@ -1,0 +1,38 @@
+import { copy } from '../../ops/copy.js';
+import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { parseReference } from '../../ref/reference.js';
+import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
+
+interface CopyFlags {
+  includeSignatures?: boolean;
+  concurrency?: string;
+  output?: string;
+}
+
+export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
+  const flags = rawFlags as unknown as CopyFlags;
+  const source = parseReference(args[0] as string);
+  const destination = parseReference(args[1] as string);
+  const format = parseOutputFormat(flags.output, 'table');
+  const concurrency = parseInteger('--concurrency', flags.concurrency, 1, 64);
+  const runtime = await createRuntime(globals);
+  try {
+    const result = await copy({
+      source,
+      destination,
+      // Both --include-signatures and --no-include-signatures are accepted; on unless turned off.
+      includeSignatures: flags.includeSignatures !== false,
+      concurrency,
+    }, runtime.ctx);
+    const { blobs } = result;
+    const parts = [`${blobs.copied} blob(s) copied`, `${blobs.skipped} already present`];
+    if (blobs.mounted > 0) parts.push(`${blobs.mounted} mounted`);
+    if (result.signatures > 0) parts.push(`${result.signatures} signature(s)/referrer(s)`);
+    runtime.reporter.success(`copied ${result.source} to ${result.destination} (${parts.join(', ')})`);
+    if (format === 'table') process.stdout.write(`${result.destination}\n`);
+    else await printDocument(process.stdout, format, result);
+    return 0;
+  } finally {
+    runtime.dispose();
+  }
+}
