@@ -11,7 +11,7 @@ import {
   HttpClient, readAtMost, responseError, streamError,
   type HttpRequest, type HttpResponse, type RequestLogger, type RetryOptions,
 } from './http.js';
-import { uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
+import { UPLOAD_RESUME_FAILED, uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
 
 export interface RegistryClientOptions {
   /** `user:password` (basic) or a bare token (bearer), as Flux's `--creds`. */
@@ -243,11 +243,19 @@ export class RegistryRepository implements Repository {
       const bytes = Buffer.isBuffer(body) ? body : await readAll(body.open(), descriptor.size);
       verifyBytes(bytes, descriptor.digest, descriptor.size, 'blob to push');
       await uploadMonolithic(ctx, descriptor.digest, bytes, label);
-    } else {
-      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body.open();
-      await uploadChunked(ctx, source, label, { digest: descriptor.digest, size: descriptor.size });
+      return 'uploaded';
     }
-    return 'uploaded';
+    // The body can be read again, so a session the registry cannot resume is started over once.
+    for (let attempt = 0; ; attempt++) {
+      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body.open();
+      try {
+        await uploadChunked(ctx, source, label, { digest: descriptor.digest, size: descriptor.size });
+        return 'uploaded';
+      } catch (err) {
+        source.destroy();
+        if (attempt > 0 || !(err instanceof OciError) || err.code !== UPLOAD_RESUME_FAILED) throw err;
+      }
+    }
   }
 
   async pushBlobStream(mediaType: string, source: Readable, options: TransferOptions = {}): Promise<Descriptor> {

@@ -23,6 +23,9 @@ export interface UploadContext {
   onProgress?: ProgressListener;
 }
 
+/** The session cannot be continued; a caller that can replay the content from the start may upload again. */
+export const UPLOAD_RESUME_FAILED = 'UPLOAD_RESUME_FAILED';
+
 const RESUMABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 /** Upload `body` whose digest is known, in one PUT. */
@@ -156,7 +159,11 @@ class ChunkWriter {
       }
       if (resume >= this.ctx.maxResumes) throw failure;
       await this.pause(resume, what);
-      sent = Math.min(Math.max((await this.committedBytes(what)) - start, 0), chunk.length);
+      sent = Math.min(Math.max((await this.committedBytes(what, failure)) - start, 0), chunk.length);
+      if (sent === chunk.length && finalDigest === undefined) {
+        this.offset = start + chunk.length; // the failed answer hid a success; the status gave the new location
+        return;
+      }
     }
   }
 
@@ -174,8 +181,16 @@ class ChunkWriter {
   }
 
   /** Ask the session how many bytes it holds (`Range: 0-<last>`), and take its fresh location. */
-  private async committedBytes(what: string): Promise<number> {
+  private async committedBytes(what: string, failure: unknown): Promise<number> {
     const res = await this.ctx.send({ method: 'GET', url: this.location, what: `status of the ${what}`, signal: this.ctx.signal });
+    if (res.status === 404) {
+      // Distribution refuses a session whose state no longer matches what it stored (a lost answer): start over.
+      res.body.resume();
+      throw new OciError(UPLOAD_RESUME_FAILED, `registry ${this.ctx.host} cannot resume the ${what} after a failed chunk`, {
+        cause: failure,
+        hint: 'run the command again',
+      });
+    }
     if (res.status !== 204 && res.status !== 200) throw await responseError(res, this.ctx.host, `status of the ${what}`);
     res.body.resume();
     if (res.headers.location !== undefined) this.location = uploadLocation(this.ctx, res);

@@ -1,0 +1,192 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { stringify } from 'yaml';
+
+/**
+ * Starts the real CNCF Distribution registry on a free loopback port with its own temp storage, for integration
+ * tests. Config generation is one function over a config object, so TLS or token-auth variants only add fields.
+ */
+export interface TestRegistry {
+  /** `127.0.0.1:PORT` */
+  host: string;
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** Root of the filesystem storage ('' when an external registry is reused). */
+  storageDir: string;
+  stop(): Promise<void>;
+}
+
+export interface StartRegistryOptions {
+  htpasswd?: { username: string; password: string };
+}
+
+/** What a registry config is generated from; new variants (tls, token) extend this. */
+export interface RegistryConfig {
+  port: number;
+  storageDir: string;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** Path of an htpasswd file (bcrypt). */
+  htpasswdFile?: string;
+}
+
+const REGISTRY_BIN = (): string => process.env.OCI_ARTIFACT_REGISTRY_BIN ?? '/usr/bin/docker-registry';
+const READY_TIMEOUT_MS = 15_000;
+
+/** The registry's config.yml as a YAML string. */
+export function registryConfigYaml(config: RegistryConfig): string {
+  const doc: Record<string, unknown> = {
+    version: 0.1,
+    log: { level: config.logLevel ?? 'warn', accesslog: { disabled: true } },
+    storage: {
+      filesystem: { rootdirectory: config.storageDir },
+      delete: { enabled: true },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    http: { addr: `127.0.0.1:${config.port}`, secret: 'oci-artifact-test-secret' },
+  };
+  if (config.htpasswdFile !== undefined) {
+    doc.auth = { htpasswd: { realm: 'oci-artifact-test', path: config.htpasswdFile } };
+  }
+  return stringify(doc);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
+  const external = process.env.OCI_ARTIFACT_TEST_REGISTRY;
+  if (external && options.htpasswd === undefined) {
+    return { host: external, url: `http://${external}`, storageDir: '', stop: async () => {} };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'oci-artifact-registry-'));
+  const config: RegistryConfig = { port: await freePort(), storageDir: join(dir, 'storage') };
+  if (options.htpasswd !== undefined) {
+    config.htpasswdFile = join(dir, 'htpasswd');
+    const line = execFileSync('htpasswd', ['-Bbn', options.htpasswd.username, options.htpasswd.password], { encoding: 'utf8' });
+    writeFileSync(config.htpasswdFile, line);
+  }
+  return launch(dir, config);
+}
+
+/** Spawn the registry on `config` in `dir` and wait until it answers; the logs go to `dir`/registry.log. */
+export async function launch(dir: string, config: RegistryConfig): Promise<TestRegistry> {
+  const configPath = join(dir, 'config.yml');
+  writeFileSync(configPath, registryConfigYaml(config));
+  const logFd = openSync(join(dir, 'registry.log'), 'a');
+  const child = spawn(REGISTRY_BIN(), ['serve', configPath], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const host = `127.0.0.1:${config.port}`;
+  const stop = async (): Promise<void> => {
+    await terminate(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilReady(host, child);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { host, url: `http://${host}`, storageDir: config.storageDir, stop };
+}
+
+async function waitUntilReady(host: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the registry exited with code ${child.exitCode} before answering on ${host}`);
+    if (await answers(`http://${host}/v2/`)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the registry did not answer on ${host} within ${READY_TIMEOUT_MS} ms`);
+}
+
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(url, { timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 || res.statusCode === 401);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A proxy in front of a real registry that lets a test change single exchanges (fail a PATCH, corrupt a blob).
+ * The Host header is passed through, so the registry's absolute Locations point back at the proxy.
+ */
+export interface FaultProxy {
+  host: string;
+  /** Requests seen, as `METHOD path`. */
+  seen: string[];
+  stop(): Promise<void>;
+}
+
+export interface ForwardOptions {
+  /** Answer with this status instead of the registry's (after the registry handled the request). */
+  status?: number;
+  mutate?: (body: Buffer) => Buffer;
+}
+
+export type ProxyHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  forward: (options?: ForwardOptions) => Promise<void>,
+) => void | Promise<void>;
+
+export async function startProxy(target: string, handler: ProxyHandler): Promise<FaultProxy> {
+  const seen: string[] = [];
+  const server = createHttpServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const forward = async (options: ForwardOptions = {}): Promise<void> => {
+      const parts: Buffer[] = [];
+      for await (const chunk of req) parts.push(chunk as Buffer);
+      const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
+        const out = request(`http://${target}${req.url}`, { method: req.method, headers: req.headers }, resolve);
+        out.on('error', reject);
+        out.end(Buffer.concat(parts));
+      });
+      const body: Buffer[] = [];
+      for await (const chunk of upstream) body.push(chunk as Buffer);
+      let bytes: Buffer = Buffer.concat(body);
+      if (options.mutate) bytes = options.mutate(bytes);
+      const headers = { ...upstream.headers };
+      if (req.method !== 'HEAD') headers['content-length'] = String(bytes.length);
+      res.writeHead(options.status ?? upstream.statusCode ?? 502, headers);
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+    };
+    Promise.resolve(handler(req, res, forward)).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${address.port}`,
+    seen,
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
