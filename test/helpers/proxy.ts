@@ -26,8 +26,18 @@ export interface ProxyRequest {
 
 /** What to do with one request; `undefined` from the hook means `{ kind: 'forward' }`. */
 export type ProxyAction =
-  /** Pass to the registry; `delayMs` adds to the latency; `truncateResponseAt` cuts the body after that many bytes and drops the connection. */
-  | { kind: 'forward'; delayMs?: number; truncateResponseAt?: number }
+  /**
+   * Pass to the registry. `delayMs` adds to the latency; `status` replaces the registry's status after it handled
+   * the request (a failure that hid a success); `mutateBody` rewrites each response chunk in place (same length:
+   * corrupt a blob); `truncateResponseAt` cuts the body after that many bytes and drops the connection.
+   */
+  | {
+      kind: 'forward';
+      delayMs?: number;
+      status?: number;
+      mutateBody?: (chunk: Buffer, offset: number) => Buffer;
+      truncateResponseAt?: number;
+    }
   /** Answer without asking the registry (e.g. 500, or 429 with Retry-After). */
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string | Buffer }
   /** Drop the client's connection without an answer. */
@@ -200,7 +210,7 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
         return;
       }
       case 'forward':
-        forward(req, res, record, action.truncateResponseAt);
+        forward(req, res, record, action);
         return;
       default: {
         const unknown: never = action;
@@ -209,14 +219,16 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
     }
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, record: RequestRecord, truncateAt: number | undefined): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, record: RequestRecord, action: ProxyAction & { kind: 'forward' }): void => {
+    const truncateAt = action.truncateResponseAt;
     const headers: IncomingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
     const upstream = httpRequest({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent }, (answer) => {
       const out: IncomingHttpHeaders = {};
       for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
-      res.writeHead(answer.statusCode ?? 502, out as Record<string, string | string[]>);
-      answer.on('data', (chunk: Buffer) => {
+      res.writeHead(action.status ?? answer.statusCode ?? 502, out as Record<string, string | string[]>);
+      answer.on('data', (data: Buffer) => {
+        const chunk = action.mutateBody === undefined ? data : action.mutateBody(Buffer.from(data), record.bytesOut);
         if (truncateAt !== undefined && record.bytesOut + chunk.length >= truncateAt) {
           res.write(chunk.subarray(0, truncateAt - record.bytesOut));
           record.bytesOut = truncateAt;

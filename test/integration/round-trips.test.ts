@@ -85,18 +85,21 @@ describe('the measuring proxy', () => {
         if (req.path === '/v2/answer') return { kind: 'respond', status: 429, headers: { 'retry-after': '1' }, body: 'slow down' };
         if (req.path === '/v2/reset') return { kind: 'reset' };
         if (req.path === '/v2/' && req.attempt === 2) return { kind: 'forward', truncateResponseAt: 1 };
+        if (req.path === '/v2/' && req.attempt === 3) return { kind: 'forward', status: 503, mutateBody: (c) => Buffer.from(c.toString().replace('{}', '[]')) };
         return undefined;
       };
       expect(await get(`${hooked.url}/v2/answer`)).toEqual({ status: 429, body: 'slow down', retryAfter: '1' });
       await expect(get(`${hooked.url}/v2/reset`)).rejects.toThrow();
       expect((await get(`${hooked.url}/v2/`)).status).toBe(200); // attempt 1: forwarded
       await expect(get(`${hooked.url}/v2/`)).rejects.toThrow(); // attempt 2: cut after one byte of "{}"
+      expect(await get(`${hooked.url}/v2/`)).toEqual({ status: 503, body: '[]' }); // attempt 3: handled, then rewritten
       await hooked.idle();
       expect(hooked.log.map((r) => [r.path, r.action, r.status])).toEqual([
         ['/v2/answer', 'respond', 429],
         ['/v2/reset', 'reset', 0],
         ['/v2/', 'forward', 200],
         ['/v2/', 'forward', 200],
+        ['/v2/', 'forward', 503],
       ]);
       expect(hooked.log[3]!.bytesOut).toBe(1);
     } finally {
