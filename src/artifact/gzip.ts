@@ -71,11 +71,8 @@ class ParallelGzip extends Transform {
     this.block = Buffer.allocUnsafeSlow(blockSize);
   }
 
+  /** Chunks are always Buffers: the writable side (not object mode) converts strings and Uint8Arrays. */
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (!Buffer.isBuffer(chunk)) {
-      callback(new TypeError('gzip: expected Buffer chunks'));
-      return;
-    }
     this.crc = crc32(chunk, this.crc);
     this.size += chunk.length;
     this.consume(chunk, 0, callback);

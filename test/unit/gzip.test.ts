@@ -114,6 +114,17 @@ describe('createGzipStream round trip', () => {
     });
   }
 
+  it('accepts strings and Uint8Arrays as input chunks', async () => {
+    const gzip = createGzipStream({ threads: 1 });
+    const out: Buffer[] = [];
+    gzip.on('data', (chunk: Buffer) => out.push(chunk));
+    const done = new Promise((resolve) => gzip.on('end', resolve));
+    gzip.write('kind: ConfigMap\n');
+    gzip.end(new Uint8Array([0x61, 0x3a, 0x20, 0x62]));
+    await done;
+    expect(gunzipSync(Buffer.concat(out)).toString()).toBe('kind: ConfigMap\na: b');
+  });
+
   it('compresses text well: 20 MiB of YAML-like text shrinks to under 30%', async () => {
     const input = yamlText(20 * MiB, 3);
     const gz = await compress(input);
