@@ -358,7 +358,11 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
     const name = k.toLowerCase();
-    if (SECRET_HEADERS.has(name)) out[k] = `${v.split(' ')[0]} REDACTED`;
+    if (SECRET_HEADERS.has(name)) {
+      // Keep the scheme word (`Bearer`, `Basic`) so a log shows which auth was used; nothing else.
+      const scheme = /^([A-Za-z]+) \S/.exec(v)?.[1];
+      out[k] = name.endsWith('authorization') && scheme !== undefined ? `${scheme} REDACTED` : 'REDACTED';
+    }
     else if (name === 'location') out[k] = redactUrl(v);
     else out[k] = v;
   }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { abortError, isLoopback, parseRetryAfter, redactHeaders, redactUrl } from '../../src/registry/http.js';
+import { OciError } from '../../src/errors.js';
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
+    expect(parseRetryAfter('Wed, 21 Oct 2026 07:28:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Wed, 21 Oct 2026 07:27:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+});
+
+describe('redaction', () => {
+  it('hides signed-URL secrets and userinfo but keeps the rest', () => {
+    const out = redactUrl('https://u:p@s3.example/bucket/blob?X-Amz-Signature=abc&X-Amz-Credential=def&partNumber=2&access_token=t');
+    expect(out).not.toMatch(/abc|def|=t\b|u:p/);
+    expect(out).toContain('partNumber=2');
+    expect(out).toContain('/bucket/blob');
+  });
+
+  it('hides Authorization and cookies but keeps the scheme word', () => {
+    const out = redactHeaders({ Authorization: 'Bearer sekrit', cookie: 'session=s3cr3t', accept: 'x', location: 'https://h/p?sig=zzz' });
+    expect(out).toEqual({ Authorization: 'Bearer REDACTED', cookie: 'REDACTED', accept: 'x', location: 'https://h/p?sig=REDACTED' });
+    expect(redactHeaders({ authorization: 'rawtokenwithoutscheme' })).toEqual({ authorization: 'REDACTED' });
+    expect(redactHeaders({ 'set-cookie': 'a=b; Path=/' })).toEqual({ 'set-cookie': 'REDACTED' });
+  });
+});
+
+describe('isLoopback', () => {
+  it('knows the loopback names', () => {
+    for (const h of ['localhost', 'localhost:5000', '127.0.0.1', '127.0.0.1:5000', '127.1.2.3:80', '[::1]', '[::1]:5000']) {
+      expect(isLoopback(h), h).toBe(true);
+    }
+    for (const h of ['ghcr.io', '10.0.0.1:5000', 'localhost.example.com', '[::2]:5000']) {
+      expect(isLoopback(h), h).toBe(false);
+    }
+  });
+});
+
+describe('abortError', () => {
+  it('tells a timeout from an interrupt, and passes an OciError reason through', () => {
+    const timeout = new AbortController();
+    timeout.abort(new DOMException('t', 'TimeoutError'));
+    expect(abortError(timeout.signal, 'x')).toMatchObject({ code: 'TIMEOUT', kind: 'registry' });
+    const sigint = new AbortController();
+    sigint.abort();
+    expect(abortError(sigint.signal, 'x')).toMatchObject({ code: 'INTERRUPTED', kind: 'interrupted' });
+    const custom = new AbortController();
+    const reason = new OciError('INTERRUPTED', 'SIGTERM', { kind: 'interrupted' });
+    custom.abort(reason);
+    expect(abortError(custom.signal, 'x')).toBe(reason);
+  });
+});
