@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { verifyNotationSignature, type NotationContext } from '../../src/signing/notation/verify.js';
 import { loadTrustPolicies, selectPolicy, type TrustPolicy } from '../../src/signing/notation/trust-policy.js';
 import { openTrustStore } from '../../src/signing/notation/trust-store.js';
-import { CA_EXTENSIONS, generateCert, notationJws, notationPayload, type GeneratedCert } from '../../fixtures/signing/generate.js';
+import { CA_EXTENSIONS, CODE_SIGNING_LEAF, generateCert, notationJws, notationPayload, type GeneratedCert } from '../../fixtures/signing/generate.js';
 
 const FX = '/work/shared/fixtures/signatures';
 const JOSE = 'application/jose+json';
@@ -150,6 +150,15 @@ describe('notation with openssl-made certificates', () => {
     expect(verifyNotationSignature('s', JOSE, env, ctx(subject, leaf.certPath)).reason).toMatch(/^signature expired at /);
     const logged = ctx(subject, leaf.certPath, { signatureVerification: { level: 'strict', override: { expiry: 'log' } } });
     expect(verifyNotationSignature('s', JOSE, env, logged).verified).toBe(true);
+  });
+
+  it('revocation is never queried: a chain naming a CRL fails under strict unless revocation is overridden', () => {
+    const revocable = generateCert(dir, { name: 'revocable', subject: '/C=US/ST=WA/O=Tests/CN=revocable', extensions: [...CODE_SIGNING_LEAF, 'crlDistributionPoints=URI:http://crl.example.invalid/x.crl'] });
+    const env = notationJws({ payload: notationPayload(subject), chain: [revocable] });
+    expect(verifyNotationSignature('s', JOSE, env, ctx(subject, revocable.certPath)).reason).toMatch(/^revocation status not checked \(offline/);
+    const logged = verifyNotationSignature('s', JOSE, env, ctx(subject, revocable.certPath, { signatureVerification: { level: 'strict', override: { revocation: 'log' } } }));
+    expect(logged.verified).toBe(true);
+    expect(logged.reason).toContain('not enforced: revocation: revocation status not checked');
   });
 
   it('rejects unknown critical headers', () => {
