@@ -4,11 +4,11 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { OciError, usageError } from '../errors.js';
+import { OciError } from '../errors.js';
 import { HashingStream } from '../ref/digest.js';
 import { createGzipStream } from './gzip.js';
 import { END_OF_ARCHIVE, encodeTarHeader, padding } from './tar-header.js';
-import { readExactly, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
+import { pathNotFound, readExactly, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
 
 /**
  * Directory (or single file) -> deterministic tar -> gzip, streamed in constant memory.
@@ -83,9 +83,13 @@ export async function writeArchiveFile(
 }
 
 /** The files a push of `path` would contain, with their content digests, in archive order (for diff). */
-export async function listLocalFiles(path: string, options: WalkOptions = {}): Promise<LocalFile[]> {
+export async function listLocalFiles(
+  path: string,
+  options: Pick<PackOptions, 'ignorePaths' | 'addIgnorePaths' | 'resolveSymlinks'> = {},
+): Promise<LocalFile[]> {
   const files: LocalFile[] = [];
-  for await (const entry of walkTree(path, options)) {
+  const walkOptions: WalkOptions = { ignorePaths: options.ignorePaths, addIgnorePaths: options.addIgnorePaths, resolveSymlinks: options.resolveSymlinks };
+  for await (const entry of walkTree(path, walkOptions)) {
     if (entry.type !== 'file') continue;
     const handle = await openForRead(entry);
     try {
@@ -104,7 +108,7 @@ function packWith(path: string, options: PackOptions, exclude: ReadonlySet<strin
   try {
     statSync(path);
   } catch {
-    throw usageError('PATH_NOT_FOUND', `path '${path}' does not exist`, 'Pass an existing directory or file with --path.');
+    throw pathNotFound(path);
   }
   const counter = { files: 0 };
   const walkOptions: WalkOptions = {

@@ -45,11 +45,13 @@ export async function statInput(path: string): Promise<Stats> {
     return await stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw usageError('PATH_NOT_FOUND', `path '${path}' does not exist`, 'Pass an existing directory or file with --path.');
-    }
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw pathNotFound(path);
     throw new OciError('PATH_UNREADABLE', `cannot read '${path}': ${code ?? String(err)}`, { kind: 'usage', cause: err });
   }
+}
+
+export function pathNotFound(path: string): OciError {
+  return usageError('PATH_NOT_FOUND', `path '${path}' does not exist`, 'Pass an existing directory or file with --path.');
 }
 
 export async function* walkTree(path: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry> {

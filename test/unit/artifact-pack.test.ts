@@ -207,6 +207,24 @@ describe('round trip', () => {
     expect(await readdir(join(out, 'docs'))).toEqual([]);
   });
 
+  it('many files and large files survive the trip (stream back-pressure on both sides)', async () => {
+    const tree = join(work, 'tree');
+    for (let d = 0; d < 20; d++) {
+      await mkdir(join(tree, `dir-${d}`), { recursive: true });
+      for (let f = 0; f < 10; f++) {
+        const content = Buffer.alloc(d * 5000 + f * 333 + 1, `${d}-${f}|`);
+        await writeFile(join(tree, `dir-${d}`, `file-${f}.yaml`), content);
+      }
+    }
+    await writeFile(join(tree, 'big.bin'), Buffer.alloc(3 * 1024 * 1024 + 17, 'abc'));
+    const { gz, files } = await packToBuffer(tree);
+    expect(files).toBe(201);
+    const out = join(work, 'out');
+    const result = await extractArchive(Readable.from([gz]), out);
+    expect(result.files).toBe(201);
+    expect(await listLocalFiles(out)).toEqual(await listLocalFiles(tree));
+  });
+
   it('listLocalFiles agrees with the packed archive (what diff compares)', async () => {
     const { gz } = await packToBuffer(FIXTURE);
     const fromArchive = (await readArchiveEntries(Readable.from([gz])))

@@ -335,6 +335,26 @@ describe('extractArchive: hostile and broken input leaves everything untouched',
     expect(await readdir(work)).toEqual([]);
   });
 
+  it('abort while reading: AbortError, nothing committed', async () => {
+    const bytes = tgz([{ name: 'app.yaml', content: 'kind: ConfigMap\n' }]);
+    const controller = new AbortController();
+    // A source that delivers half the archive and then stalls, like a slow download.
+    const source = (): Readable =>
+      new Readable({
+        read() {
+          if (this.readableLength === 0 && !controller.signal.aborted) {
+            this.push(bytes.subarray(0, 20));
+            setTimeout(() => controller.abort(), 20);
+          }
+        },
+      });
+    await mkdir(target);
+    const before = await snapshot(work);
+    const err = await extractArchive(source(), target, { signal: controller.signal }).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('AbortError');
+    expect(await snapshot(work)).toEqual(before);
+  });
+
   it('a verified source that matches is committed', async () => {
     const bytes = tgz([{ name: 'app.yaml', content: 'kind: ConfigMap\n' }]);
     const source = Readable.from([bytes]).pipe(new VerifyingStream(digestOf(bytes), bytes.length));
