@@ -55,7 +55,7 @@ export async function fetchPublicGoodTrustMaterial(): Promise<TrustMaterial> {
     return toTrustMaterial(await getTrustedRoot({ retry: false, timeout: 10_000 }));
   } catch (err) {
     throw new OciError('TRUSTED_ROOT_UNAVAILABLE', `cannot fetch the Sigstore public-good trusted root: ${(err as Error).message}`, {
-      kind: 'verification',
+      kind: 'usage',
       cause: err,
       hint: 'pass --trusted-root with a trusted_root.json (e.g. from `cosign trusted-root create` or the sigstore TUF repository) to verify offline',
     });
