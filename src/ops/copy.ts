@@ -1,4 +1,5 @@
 import { OciError, usageError } from '../errors.js';
+import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { openRepository } from '../oci/open.js';
 import { COSIGN_TAG_SUFFIXES, cosignTag, ensureReferrersListed } from '../oci/referrers.js';
 import type { Descriptor, FetchedManifest, Repository } from '../oci/types.js';
@@ -43,6 +44,10 @@ export async function copy(options: CopyOptions, ctx: OpContext): Promise<CopyRe
   const tag = destination.tag ?? source.tag ?? (source.digest === undefined ? 'latest' : undefined);
   const src = await openRepository(source, { ...ctx.repositoryOptions, signal: ctx.signal });
   try {
+    ctx.onStep?.(`resolving ${formatReference(source)}`);
+    const root = await src.getManifest(manifestReference(source), { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES });
+    if (destination.digest !== undefined && destination.digest !== root.digest) throw digestConflict(root.digest, destination);
+    // Opened only once the source is known to exist, so a failed copy leaves no empty layout behind.
     const dst = await openRepository(destination, { ...ctx.repositoryOptions, create: true, signal: ctx.signal });
     try {
       const copier = new GraphCopier(src, dst, {
@@ -51,10 +56,6 @@ export async function copy(options: CopyOptions, ctx: OpContext): Promise<CopyRe
         mountFrom: mountSource(source, destination),
         concurrency: options.concurrency,
       });
-      ctx.onStep?.(`resolving ${formatReference(source)}`);
-      const root = await copier.fetch(manifestReference(source));
-      if (destination.digest !== undefined && destination.digest !== root.digest) throw digestConflict(root.digest, destination);
-
       ctx.onStep?.(`copying ${root.digest} to ${dst.displayName}`);
       await copier.copyManifest(root, tag ?? root.digest);
       const signatures = options.includeSignatures === false ? 0 : await copyAttached(copier, src, dst, root.digest, ctx);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLayoutRepository } from '../../src/layout/repository.js';
@@ -245,6 +245,7 @@ describe('copy between registries and layouts', () => {
     expect(missing.code).toBe(3);
     expect(missing.stderr.trim().split('\n').filter((l) => l.startsWith('✗'))).toHaveLength(1);
     expect(missing.stderr).toMatch(/✗ .*nope/);
+    await expect(stat(join(work.path, 'missing'))).rejects.toThrow(); // no empty layout left behind
 
     const bad = await runCli(['copy', 'oci://Bad/Repo:v1', layout('bad')]);
     expect(bad.code).toBe(2);
