@@ -90,6 +90,40 @@ Examples:
   # The raw manifest as JSON
   oci-artifact inspect oci://ghcr.io/org/app:v1 -o json | jq .manifest
 `,
+  tag: `
+Examples:
+  # Promote a version to latest and stable (the manifest bytes and digest are kept)
+  oci-artifact tag oci://ghcr.io/org/app-manifests:v1.0.0 --tag latest --tag stable
+
+  # Tag by digest, several tags at once
+  oci-artifact tag oci://ghcr.io/org/app@sha256:3b6cdcc7adcc9a84d3214ee1c029543789d90b5ae69debe9efa3f66e982875de --tag prod,v1
+
+  # Tag into another repository of the same registry (blobs are mounted, not uploaded again)
+  oci-artifact tag oci://ghcr.io/org/staging/app:v1 --to oci://ghcr.io/org/prod/app --tag v1 -o json
+`,
+  list: `
+Examples:
+  # All artifacts of a repository, newest tag first
+  oci-artifact list oci://ghcr.io/org/app-manifests
+
+  # Only 1.x releases (a leading v is accepted), as JSON
+  oci-artifact list oci://ghcr.io/org/app-manifests --filter-semver '>=1.0.0 <2.0.0' -o json
+
+  # Tags of main-branch builds, signatures included
+  oci-artifact list oci://ghcr.io/org/app-manifests --filter-regex '^main-' --all
+`,
+  diff: `
+Examples:
+  # What would a push of ./deploy change? (exit 0 same, 1 different, 2+ error)
+  oci-artifact diff oci://ghcr.io/org/app-manifests:latest --path ./deploy
+
+  # The same as a unified diff, and as Kubernetes objects
+  oci-artifact diff oci://ghcr.io/org/app-manifests:latest --path ./deploy --unified
+  oci-artifact diff oci://ghcr.io/org/app-manifests:latest --path ./deploy --semantic
+
+  # Compare two releases; only the changed paths, for scripts
+  oci-artifact diff oci://ghcr.io/org/app:v1.0.0 oci://ghcr.io/org/app:v1.1.0 --brief
+`,
   build: `
 Examples:
   # Build the artifact tarball locally, as flux build artifact does

@@ -17,8 +17,8 @@ export function isText(content: Buffer): boolean {
 
 /**
  * A git-style patch for one changed file: mode lines when the executable bit flipped, a unified diff for text,
- * a one-line summary for binary or oversized content. `oldContent`/`newContent` are undefined on the side where
- * the file does not exist.
+ * a one-line summary for binary or oversized content (whose bytes the caller need not load). `oldContent` and
+ * `newContent` are undefined on the side where the file does not exist.
  */
 export function renderFilePatch(change: FileChange, oldContent: Buffer | undefined, newContent: Buffer | undefined): string {
   const oldName = change.old ? `a/${change.path}` : '/dev/null';
@@ -31,11 +31,11 @@ export function renderFilePatch(change: FileChange, oldContent: Buffer | undefin
   }
   if (change.status === 'mode-changed') return `${lines.join('\n')}\n`;
 
-  const contents = [oldContent, newContent].filter((c): c is Buffer => c !== undefined);
-  if (contents.some((c) => c.length > MAX_TEXT_DIFF_BYTES)) {
+  if ((change.old?.size ?? 0) > MAX_TEXT_DIFF_BYTES || (change.new?.size ?? 0) > MAX_TEXT_DIFF_BYTES) {
     lines.push(`Large files ${oldName} and ${newName} differ (${sizes(change)})`);
     return `${lines.join('\n')}\n`;
   }
+  const contents = [oldContent, newContent].filter((c): c is Buffer => c !== undefined);
   if (!contents.every(isText)) {
     lines.push(`Binary files ${oldName} and ${newName} differ (${sizes(change)})`);
     return `${lines.join('\n')}\n`;

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { usageError } from '../errors.js';
+import { COSIGN_TAG_SUFFIXES } from '../oci/referrers.js';
 
 /**
  * Which tags `list` shows and in what order, as `flux list artifacts` decides it: cosign tags hidden, then the
@@ -14,12 +15,11 @@ export interface TagFilterOptions {
   all?: boolean;
 }
 
-const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'];
 const REFERRERS_FALLBACK = /^sha256-[0-9a-f]{64}$/;
 
 /** Tags written by signing tools rather than by people: Flux hides the cosign ones, and we hide referrer indexes too. */
 export function isToolTag(tag: string): boolean {
-  return COSIGN_SUFFIXES.some((suffix) => tag.endsWith(suffix)) || REFERRERS_FALLBACK.test(tag);
+  return COSIGN_TAG_SUFFIXES.some((suffix) => tag.endsWith(suffix)) || REFERRERS_FALLBACK.test(tag);
 }
 
 /** Check a `--filter-semver` value; returns the range normalised for node-semver. */

@@ -37,8 +37,8 @@ describe('renderFilePatch', () => {
   it('summarises binary and oversized content instead of diffing it', () => {
     const [change] = compareFiles([entry('logo.bin', '1')], [entry('logo.bin', '2')]);
     expect(renderFilePatch(change!, Buffer.from([0, 1, 2]), Buffer.from([0, 1, 3]))).toContain('Binary files a/logo.bin and b/logo.bin differ');
-    const big = Buffer.alloc(MAX_TEXT_DIFF_BYTES + 1, 'a');
-    expect(renderFilePatch(change!, big, Buffer.from('a'))).toContain('Large files a/logo.bin and b/logo.bin differ');
+    const [large] = compareFiles([entry('big.txt', '1', 0o644, MAX_TEXT_DIFF_BYTES + 1)], [entry('big.txt', '2', 0o644, 3)]);
+    expect(renderFilePatch(large!, undefined, Buffer.from('a\n'))).toContain('Large files a/big.txt and b/big.txt differ');
   });
 
   it('prints only mode lines for a mode change', () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { isOciError } from '../../src/errors.js';
-import { mapLimit } from '../../src/ops/map-limit.js';
 import { isToolTag, selectTags, tagVersion } from '../../src/ops/tag-filter.js';
 
 const HEX = 'ab'.repeat(32);
@@ -56,32 +55,5 @@ describe('tagVersion and isToolTag', () => {
     expect(isToolTag('release.sig')).toBe(true);
     expect(isToolTag('sha256-abc')).toBe(false);
     expect(isToolTag('signature')).toBe(false);
-  });
-});
-
-describe('mapLimit', () => {
-  it('keeps input order and never exceeds the limit', async () => {
-    let active = 0;
-    let peak = 0;
-    const out = await mapLimit([5, 1, 4, 2, 3, 0, 6], 3, async (n) => {
-      active++;
-      peak = Math.max(peak, active);
-      await new Promise((r) => setTimeout(r, n * 3));
-      active--;
-      return n * 10;
-    });
-    expect(out).toEqual([50, 10, 40, 20, 30, 0, 60]);
-    expect(peak).toBe(3);
-  });
-
-  it('rejects with the first error and starts nothing after it', async () => {
-    const started: number[] = [];
-    await expect(mapLimit([0, 1, 2, 3, 4, 5], 2, async (n) => {
-      started.push(n);
-      if (n === 1) throw new Error('boom');
-      await new Promise((r) => setTimeout(r, 5));
-      return n;
-    })).rejects.toThrow('boom');
-    expect(started).toEqual([0, 1]);
   });
 });

@@ -1,0 +1,32 @@
+import { tag } from '../../ops/tag.js';
+import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { shortDigest } from '../../output/format.js';
+import { parseReference } from '../../ref/reference.js';
+import { createRuntime, splitList, type GlobalFlags } from '../options.js';
+
+interface TagFlags {
+  tag?: string[];
+  to?: string;
+  output?: string;
+}
+
+export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
+  const flags = rawFlags as unknown as TagFlags;
+  const source = parseReference(args[0] as string);
+  const to = flags.to === undefined ? undefined : parseReference(flags.to);
+  const format = parseOutputFormat(flags.output, 'table');
+  const runtime = await createRuntime(globals);
+  try {
+    const result = await tag({ source, to, tags: splitList(flags.tag) ?? [] }, runtime.ctx);
+    const { reporter } = runtime;
+    if (result.blobs !== undefined) {
+      const { mounted, copied, skipped } = result.blobs;
+      reporter.success(`content: ${mounted} blob(s) mounted, ${copied} copied, ${skipped} already present`);
+    }
+    for (const tagged of result.tagged) reporter.success(`tagged ${tagged.repository}:${tagged.tag} (${shortDigest(tagged.digest)})`);
+    if (format !== 'table') await printDocument(process.stdout, format, result.tagged);
+    return 0;
+  } finally {
+    runtime.dispose();
+  }
+}

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { listLocalFiles } from '../artifact/pack.js';
+import { selectContentLayer } from '../artifact/manifest.js';
+import { readArchiveEntries } from '../artifact/unpack.js';
+import { statInput, type WalkOptions } from '../artifact/walk.js';
+import type { FileEntry } from '../diff/compare.js';
+import type { Descriptor, Repository } from '../oci/types.js';
+import { formatReference, type ArtifactReference } from '../ref/reference.js';
+import { fetchArtifact } from './fetch-artifact.js';
+import { explainNotFound } from './not-found.js';
+
+/** One side of a diff: its files and a way to read a file's bytes when a text or semantic diff needs them. */
+export interface DiffSide {
+  info: { reference?: string; digest?: string; layer?: string; path?: string };
+  files: FileEntry[];
+  /** Bytes of `path`, or undefined when they were not kept (too large). */
+  read(path: string): Promise<Buffer | undefined>;
+}
+
+/** The artifact's manifest and content layer, fetched before any content so identical layers can skip the download. */
+export interface ResolvedSide {
+  ref: ArtifactReference;
+  digest: string;
+  layer: Descriptor;
+}
+
+export async function resolveArtifactSide(repo: Repository, ref: ArtifactReference, signal: AbortSignal): Promise<ResolvedSide> {
+  const artifact = await fetchArtifact(repo, ref, signal).catch((err: unknown) => Promise.reject(explainNotFound(err, ref)));
+  return { ref, digest: artifact.descriptor.digest, layer: selectContentLayer(artifact.manifest) };
+}
+
+export function artifactInfo(side: ResolvedSide): DiffSide['info'] {
+  return { reference: formatReference(side.ref), digest: side.digest, layer: side.layer.digest };
+}
+
+/**
+ * Files of an artifact's content layer, read through the one tar reader (which strips `./`, tolerates missing
+ * directory entries and refuses unsafe names), so archives from any tool compare by content alone.
+ * Only regular files take part: directories carry nothing, and symlinks are dropped on extraction, like Flux.
+ */
+export async function loadArtifactSide(
+  repo: Repository,
+  side: ResolvedSide,
+  options: { keepContent: (path: string, size: number) => boolean; maxSize?: number; signal: AbortSignal },
+): Promise<DiffSide> {
+  const stream = await repo.openBlob(side.layer, { signal: options.signal });
+  const entries = await readArchiveEntries(stream, { maxSize: options.maxSize, signal: options.signal, keepContent: options.keepContent });
+  const contents = new Map<string, Buffer>();
+  const files: FileEntry[] = [];
+  for (const entry of entries) {
+    if (entry.type !== 'file' || entry.sha256 === undefined) continue;
+    files.push({ path: entry.path, mode: entry.mode, size: entry.size, sha256: entry.sha256 });
+    if (entry.content !== undefined) contents.set(entry.path, entry.content);
+  }
+  return {
+    info: artifactInfo(side),
+    files,
+    read: async (path) => contents.get(path),
+  };
+}
+
+/** The files a push of `path` would pack (same walk and ignore rules), read from disk on demand. */
+export async function loadLocalSide(path: string, options: WalkOptions & { cwd?: string; maxRead: number }): Promise<DiffSide> {
+  // Relative paths stay relative so errors name the path as the user wrote it.
+  const root = options.cwd === undefined ? path : resolve(options.cwd, path);
+  const single = (await statInput(root)).isFile();
+  const files = await listLocalFiles(root, options);
+  const sizes = new Map(files.map((f) => [f.path, f.size]));
+  return {
+    info: { path },
+    files,
+    read: async (rel) => {
+      const size = sizes.get(rel);
+      if (size === undefined || size > options.maxRead) return undefined;
+      return readFile(single ? root : join(root, rel));
+    },
+  };
+}
+

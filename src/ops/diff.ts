@@ -1,0 +1,160 @@
+import { usageError } from '../errors.js';
+import { compareFiles, summarise, type ChangeSummary, type FileChange } from '../diff/compare.js';
+import { diffObjects, isYamlPath, parseYamlObjects, type ObjectChange, type YamlObject } from '../diff/semantic.js';
+import { MAX_TEXT_DIFF_BYTES, renderFilePatch } from '../diff/text.js';
+import { openRepository } from '../oci/open.js';
+import type { Repository } from '../oci/types.js';
+import { formatReference, type ArtifactReference } from '../ref/reference.js';
+import type { OpContext } from './context.js';
+import { artifactInfo, loadArtifactSide, loadLocalSide, resolveArtifactSide, type DiffSide } from './diff-sides.js';
+
+export interface DiffOptions {
+  /** The artifact: the "old" side. */
+  ref: ArtifactReference;
+  /** The "new" side: a local directory or file (what a push would pack), or a second artifact. */
+  against: { path: string } | { ref: ArtifactReference };
+  ignorePaths?: string[];
+  addIgnorePaths?: string[];
+  resolveSymlinks?: boolean;
+  /** Produce a git-style patch per changed file. */
+  unified?: boolean;
+  /** Compare YAML files as Kubernetes objects. */
+  semantic?: boolean;
+  /** Uncompressed size cap per artifact layer; 0 for none. */
+  maxSize?: number;
+}
+
+export interface DiffResult {
+  old: DiffSide['info'];
+  new: DiffSide['info'];
+  /** What the exit status reports: any file change, or with `semantic` any object change or non-YAML file change. */
+  differs: boolean;
+  summary: ChangeSummary;
+  changes: FileChange[];
+  semantic?: SemanticResult;
+  /** With `unified`: patches of the changed files (YAML files compared semantically excepted), in path order. */
+  patches?: Array<{ path: string; patch: string }>;
+}
+
+export interface SemanticResult {
+  objects: ObjectChange[];
+  /** YAML files compared as objects; the others (invalid YAML, too large) were compared as files. */
+  files: string[];
+}
+
+/** Largest YAML file parsed for a semantic diff; larger ones are compared as files. */
+const MAX_SEMANTIC_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Compare an artifact with a local tree or another artifact, file by file (content hash and executable bit, never
+ * archive bytes), optionally with text patches and a semantic YAML diff. Returns the result; deciding the exit
+ * status and printing are the caller's.
+ */
+export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffResult> {
+  const against = options.against;
+  const wantContent = options.unified === true || options.semantic === true;
+  const keepContent = (path: string, size: number): boolean =>
+    (options.unified === true && size <= MAX_TEXT_DIFF_BYTES) || (options.semantic === true && isYamlPath(path) && size <= MAX_SEMANTIC_BYTES);
+  const repos: Repository[] = [];
+  const open = async (ref: ArtifactReference) => {
+    const repo = await openRepository(ref, { ...ctx.repositoryOptions, signal: ctx.signal });
+    repos.push(repo);
+    return repo;
+  };
+  try {
+    let oldSide: DiffSide;
+    let newSide: DiffSide;
+    if ('path' in against) {
+      // Local first: a wrong --path fails before any request.
+      ctx.onStep?.(`reading ${against.path}`);
+      newSide = await loadLocalSide(against.path, {
+        cwd: ctx.cwd,
+        ignorePaths: options.ignorePaths,
+        addIgnorePaths: options.addIgnorePaths,
+        resolveSymlinks: options.resolveSymlinks,
+        maxRead: wantContent ? Math.max(MAX_TEXT_DIFF_BYTES, MAX_SEMANTIC_BYTES) : 0,
+      });
+      const oldRepo = await open(options.ref);
+      ctx.onStep?.(`fetching ${formatReference(options.ref)}`);
+      const oldResolved = await resolveArtifactSide(oldRepo, options.ref, ctx.signal);
+      ctx.onStep?.('downloading the artifact content');
+      oldSide = await loadArtifactSide(oldRepo, oldResolved, { keepContent, maxSize: options.maxSize, signal: ctx.signal });
+    } else {
+      if (options.ignorePaths !== undefined || options.addIgnorePaths !== undefined || options.resolveSymlinks) {
+        throw usageError('FLAG_CONFLICT', 'ignore and symlink flags apply to --path only', 'drop them when comparing two artifacts');
+      }
+      const oldRepo = await open(options.ref);
+      const newRepo = await open(against.ref);
+      ctx.onStep?.('fetching the artifact manifests');
+      const [oldResolved, newResolved] = await Promise.all([
+        resolveArtifactSide(oldRepo, options.ref, ctx.signal),
+        resolveArtifactSide(newRepo, against.ref, ctx.signal),
+      ]);
+      if (newResolved.layer.digest === oldResolved.layer.digest) {
+        // Same content layer: the same files, whatever the manifests differ in. Nothing to download.
+        const empty = (info: DiffSide['info']): DiffSide => ({ info, files: [], read: async () => undefined });
+        return await finish(empty(artifactInfo(oldResolved)), empty(artifactInfo(newResolved)), options);
+      }
+      ctx.onStep?.('downloading the artifact contents');
+      [oldSide, newSide] = await Promise.all([
+        loadArtifactSide(oldRepo, oldResolved, { keepContent, maxSize: options.maxSize, signal: ctx.signal }),
+        loadArtifactSide(newRepo, newResolved, { keepContent, maxSize: options.maxSize, signal: ctx.signal }),
+      ]);
+    }
+    return await finish(oldSide, newSide, options);
+  } finally {
+    await Promise.all(repos.map((repo) => repo.close()));
+  }
+}
+
+async function finish(oldSide: DiffSide, newSide: DiffSide, options: DiffOptions): Promise<DiffResult> {
+  const changes = compareFiles(oldSide.files, newSide.files);
+  const result: DiffResult = { old: oldSide.info, new: newSide.info, differs: changes.length > 0, summary: summarise(changes), changes };
+  const semanticPaths = new Set<string>();
+  if (options.semantic) {
+    const semantic = await semanticDiff(oldSide, newSide);
+    for (const path of semantic.files) semanticPaths.add(path);
+    result.semantic = semantic;
+    result.differs = semantic.objects.length > 0 || changes.some((c) => !semanticPaths.has(c.path));
+  }
+  if (options.unified) {
+    result.patches = [];
+    for (const change of changes) {
+      if (semanticPaths.has(change.path)) continue;
+      const [before, after] = await Promise.all([
+        change.old ? oldSide.read(change.path) : undefined,
+        change.new ? newSide.read(change.path) : undefined,
+      ]);
+      result.patches.push({ path: change.path, patch: renderFilePatch(change, before, after) });
+    }
+  }
+  return result;
+}
+
+/**
+ * Objects of every YAML file that parses on each side where it exists. A file that does not parse (or was too
+ * large to load) on either side is left to the file comparison on both, so its objects are not reported as
+ * removed or added.
+ */
+async function semanticDiff(oldSide: DiffSide, newSide: DiffSide): Promise<SemanticResult> {
+  const paths = [...new Set([...oldSide.files, ...newSide.files].map((f) => f.path).filter(isYamlPath))].sort();
+  const oldPaths = new Set(oldSide.files.map((f) => f.path));
+  const newPaths = new Set(newSide.files.map((f) => f.path));
+  const oldObjects: YamlObject[] = [];
+  const newObjects: YamlObject[] = [];
+  const files: string[] = [];
+  for (const path of paths) {
+    const before = oldPaths.has(path) ? await parseSide(oldSide, path) : [];
+    const after = newPaths.has(path) ? await parseSide(newSide, path) : [];
+    if (before === undefined || after === undefined) continue;
+    oldObjects.push(...before);
+    newObjects.push(...after);
+    files.push(path);
+  }
+  return { objects: diffObjects(oldObjects, newObjects), files };
+}
+
+async function parseSide(side: DiffSide, path: string): Promise<YamlObject[] | undefined> {
+  const bytes = await side.read(path);
+  return bytes === undefined ? undefined : parseYamlObjects(path, bytes.toString('utf8'));
+}

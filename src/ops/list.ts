@@ -1,0 +1,108 @@
+import { OciError, usageError } from '../errors.js';
+import { artifactMetadata, parseManifest } from '../artifact/manifest.js';
+import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
+import { openRepository } from '../oci/open.js';
+import type { Repository } from '../oci/types.js';
+import { formatReference, repositoryName, type ArtifactReference } from '../ref/reference.js';
+import type { OpContext } from './context.js';
+import { createLimiter } from './limit.js';
+import { explainNotFound } from './not-found.js';
+import { selectTags, type TagFilterOptions } from './tag-filter.js';
+
+export interface ListOptions extends TagFilterOptions {
+  /** The repository; a tag or digest in it is refused. */
+  ref: ArtifactReference;
+  /** Manifests fetched at once (default 8). */
+  concurrency?: number;
+  /** Tags per page of the tag list (`?n=`); the registry's default when unset. */
+  pageSize?: number;
+}
+
+/** One listed artifact; the JSON shape of `list -o json`. */
+export interface ListedArtifact {
+  /** `host/repo:tag`, as Flux prints it. */
+  url: string;
+  tag: string;
+  digest: string;
+  mediaType: string;
+  source?: string;
+  revision?: string;
+  created?: string;
+}
+
+export interface ListResult {
+  repository: string;
+  artifacts: ListedArtifact[];
+  /** Tags in the repository before filtering. */
+  totalTags: number;
+}
+
+export const DEFAULT_LIST_CONCURRENCY = 8;
+
+/**
+ * List the artifacts of a repository. Filters are applied to the tag list first, then each remaining tag's manifest
+ * is fetched exactly once (its digest comes from the same response), a bounded number at a time, keeping the
+ * order `selectTags` chose.
+ */
+export async function list(options: ListOptions, ctx: OpContext): Promise<ListResult> {
+  if (options.ref.tag !== undefined || options.ref.digest !== undefined) {
+    throw usageError('REFERENCE_INVALID', `list takes a repository, not a tag or digest: ${formatReference(options.ref)}`,
+      `write it as ${options.ref.kind === 'registry' ? `oci://${repositoryName(options.ref)}` : repositoryName(options.ref)}`);
+  }
+  // Check the filters before any request.
+  selectTags([], options);
+  const repo = await openRepository(options.ref, { ...ctx.repositoryOptions, signal: ctx.signal });
+  try {
+    ctx.onStep?.(`listing tags of ${repo.displayName}`);
+    const all = await repo.listTags({ signal: ctx.signal, pageSize: options.pageSize })
+      .catch((err: unknown) => Promise.reject(explainNotFound(err, options.ref)));
+    const tags = selectTags(all, options);
+    ctx.onStep?.(`fetching ${tags.length} manifests`);
+    const fetched = await fetchAll(tags, options.concurrency ?? DEFAULT_LIST_CONCURRENCY, (tag, signal) => describeTag(repo, options.ref, tag, signal, ctx), ctx.signal);
+    const artifacts = fetched.filter((a): a is ListedArtifact => a !== undefined);
+    return { repository: repositoryName(options.ref), artifacts, totalTags: all.length };
+  } finally {
+    await repo.close();
+  }
+}
+
+/** Bounded, order-keeping fan-out; the first failure cancels the requests still waiting or in flight. */
+async function fetchAll<R>(tags: string[], concurrency: number, fn: (tag: string, signal: AbortSignal) => Promise<R>, outer?: AbortSignal): Promise<R[]> {
+  const limit = createLimiter(concurrency);
+  const stop = new AbortController();
+  const signal = outer === undefined ? stop.signal : AbortSignal.any([outer, stop.signal]);
+  return Promise.all(tags.map((tag) => limit(async () => {
+    signal.throwIfAborted();
+    try {
+      return await fn(tag, signal);
+    } catch (err) {
+      stop.abort(err);
+      throw err;
+    }
+  })));
+}
+
+async function describeTag(repo: Repository, ref: ArtifactReference, tag: string, signal: AbortSignal, ctx: OpContext): Promise<ListedArtifact | undefined> {
+  let manifest;
+  try {
+    manifest = await repo.getManifest(tag, { signal, accept: MANIFEST_MEDIA_TYPES });
+  } catch (err) {
+    // Deleted between the tag list and this request: not an error of the listing.
+    if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN') {
+      ctx.onNotice?.(`tag ${tag} disappeared while listing`);
+      return undefined;
+    }
+    throw err;
+  }
+  const artifact: ListedArtifact = { url: `${repositoryName(ref)}:${tag}`, tag, digest: manifest.digest, mediaType: manifest.mediaType };
+  let metadata;
+  try {
+    metadata = artifactMetadata(parseManifest(manifest.bytes, manifest.mediaType));
+  } catch {
+    return artifact; // not something we can read annotations from; still listed by digest
+  }
+  if (metadata.source !== undefined) artifact.source = metadata.source;
+  if (metadata.revision !== undefined) artifact.revision = metadata.revision;
+  if (metadata.created !== undefined) artifact.created = metadata.created;
+  return artifact;
+}
