@@ -54,7 +54,7 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
     const layer = selectContentLayer(artifact.manifest, { mediaType: options.layerMediaType, index: options.layerIndex });
     await options.beforeExtract?.({ descriptor: artifact.descriptor });
 
-    const blob = await repo.openBlob(layer, { signal: ctx.signal, onProgress: ctx.onProgress });
+    const extract = isTarGzip(layer, options);
     const base = {
       url: formatReference(withVersion(options.ref, { digest: artifact.descriptor.digest })),
       digest: artifact.descriptor.digest,
@@ -64,21 +64,26 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
       output,
       layer,
     };
-    if (TAR_GZIP_TYPES.has(layer.mediaType) || (await looksGzipped(layer, options))) {
-      ctx.onStep?.(`extracting into ${options.output}`);
+    ctx.onStep?.(extract ? `extracting into ${options.output}` : `writing layer into ${options.output}`);
+    // Open the blob right before consuming it: a short blob can fail its digest check at once.
+    const blob = await repo.openBlob(layer, { signal: ctx.signal, onProgress: ctx.onProgress });
+    if (extract) {
       const result = await extractArchive(blob, output, { maxSize: options.maxSize, signal: ctx.signal });
       return { ...base, mode: 'extracted', files: result.files, bytes: result.bytes, skipped: result.skipped };
     }
-    const file = await writeLayerFile(blob, output, layer, ctx.signal);
+    const file = await writeLayerFile(blob, output, layer, existing !== undefined, ctx.signal);
     return { ...base, mode: 'file', files: 1, bytes: layer.size, skipped: [], output: file };
   } finally {
     await repo.close();
   }
 }
 
-/** A layer chosen by media type that is not a known tar+gzip type: extract only if its name says tar+gzip. */
-async function looksGzipped(layer: Descriptor, options: PullOptions): Promise<boolean> {
-  if (layer.mediaType.endsWith('tar+gzip') || layer.mediaType.endsWith('.tar.gzip')) return true;
+/**
+ * Known tar+gzip layers are extracted; a layer the user picked explicitly that is not one is written as a file.
+ * Without an explicit pick, a non-archive layer is an error rather than a surprise file.
+ */
+function isTarGzip(layer: Descriptor, options: PullOptions): boolean {
+  if (TAR_GZIP_TYPES.has(layer.mediaType) || layer.mediaType.endsWith('tar+gzip')) return true;
   if (options.layerMediaType === undefined && options.layerIndex === undefined) {
     throw new OciError('LAYER_NOT_ARCHIVE', `layer ${layer.digest} has media type ${layer.mediaType}, which is not a gzip'd tar`,
       { kind: 'usage', hint: 'pass --layer-media-type to write it as a file' });
@@ -87,17 +92,18 @@ async function looksGzipped(layer: Descriptor, options: PullOptions): Promise<bo
 }
 
 /** Write a non-archive layer as one file in the output directory: temp name, then rename once verified. */
-async function writeLayerFile(blob: NodeJS.ReadableStream, output: string, layer: Descriptor, signal: AbortSignal): Promise<string> {
+async function writeLayerFile(blob: NodeJS.ReadableStream, output: string, layer: Descriptor, outputExisted: boolean, signal: AbortSignal): Promise<string> {
   const title = layer.annotations?.['org.opencontainers.image.title'];
-  const name = title !== undefined && basename(title) === title && title !== '..' && title !== '.' ? title : layer.digest.replace(':', '-');
-  await mkdir(output, { recursive: true });
+  const name = title !== undefined && basename(title) === title && title !== '..' && title !== '.' && title !== '' ? title : layer.digest.replace(':', '-');
   const target = join(output, name);
   const temp = join(dirname(target), `.${name}.${randomBytes(6).toString('hex')}.tmp`);
   try {
+    await mkdir(output, { recursive: true });
     await pipeline(blob, createWriteStream(temp, { flags: 'wx', mode: 0o644 }), { signal });
     await rename(temp, target);
   } catch (err) {
     await rm(temp, { force: true });
+    if (!outputExisted) await rm(output, { recursive: true, force: true });
     throw err;
   }
   return target;
