@@ -136,6 +136,7 @@ export class Authenticator {
 
   /** Send `req` needing `scopes` (token scopes, e.g. repositoryScope(name, true)). */
   async send(req: HttpRequest, scopes: string[]): Promise<HttpResponse> {
+    if (!this.isRegistryUrl(req.url)) return this.http.send(req); // credentials go to the registry host only
     const cred = await this.cred();
     const first = await this.authorization(cred, scopes, req.signal, false);
     const res = await this.http.send(withAuth(req, first));
@@ -160,6 +161,10 @@ export class Authenticator {
       throw cred === undefined ? this.missing(req.what) : this.rejected(cred, req.what);
     }
     return retried;
+  }
+
+  private isRegistryUrl(url: string): boolean {
+    return url.startsWith('/') || new URL(url).host === this.host;
   }
 
   /** The header for the host's known challenge; undefined before the first challenge (or anonymous Basic). */

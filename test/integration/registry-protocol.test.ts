@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OciError } from '../../src/errors.js';
@@ -240,6 +245,20 @@ describe('tags and referrers', () => {
     expect(f.seen.map((s) => s.url)).toEqual(['/v2/app/tags/list?n=2', '/v2/app/tags/list?n=2&last=b', '/v2/app/tags/list?n=2&last=d']);
   });
 
+  it('does not send credentials to a next page on another host', async () => {
+    const other = await fake((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ name: 'app', tags: ['z'] }));
+    });
+    const f = await fake((req, res) => {
+      if (req.headers.authorization === undefined) return res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+      res.writeHead(200, { 'content-type': 'application/json', link: `<http://${other.host}/v2/app/tags/list?last=y>; rel="next"` });
+      res.end(JSON.stringify({ name: 'app', tags: ['y'] }));
+    });
+    expect(await repo(f.host, 'app', { creds: 'user:pass' }).listTags()).toEqual(['y', 'z']);
+    expect(other.seen[0]!.headers.authorization).toBeUndefined();
+  });
+
   it('uses the referrers API when it answers with an index, and filters by artifactType', async () => {
     const subject = digestOf('subject');
     const a = { mediaType: MediaType.OciManifest, digest: digestOf('a'), size: 1, artifactType: 'application/a' };
@@ -314,9 +333,7 @@ describe('bearer tokens', () => {
   });
 
   it('exchanges a Docker identity token with the OAuth2 refresh_token grant', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
+    const { writeFileSync } = await import('node:fs');
     const f = await tokenRegistry();
     const dir = mkdtempSync(join(tmpdir(), 'docker-id-'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [f.host]: { auth: Buffer.from('<token>:').toString('base64'), identitytoken: 'refresh-me' } } }));
@@ -334,5 +351,31 @@ describe('bearer tokens', () => {
     await repo(f.host, 'app', { creds: 'pat-123' }).getManifest('v1');
     expect(f.seen.length).toBe(1);
     expect(f.seen[0]!.headers.authorization).toBe('Bearer pat-123');
+  });
+});
+
+describe('TLS on loopback', () => {
+  async function httpsFake(): Promise<{ host: string; caFile: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'pipe' });
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => sendManifest(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, caFile: join(dir, 'cert.pem') };
+  }
+
+  it('refuses an unknown certificate (no fallback to HTTP), trusts it with caFile or --insecure', async () => {
+    const { host, caFile } = await httpsFake();
+    const err = await failure(repo(host).getManifest('v1'));
+    expect(err.code).toBe('TLS_ERROR');
+    expect(err.hint).toMatch(/--ca-file|--insecure/);
+
+    const log: RequestLog[] = [];
+    expect((await repo(host, 'app', { caFile, onRequest: (e) => log.push(e) }).getManifest('v1')).digest).toBe(digestOf(MANIFEST));
+    expect(log.map((e) => e.url)).toEqual([`https://${host}/v2/app/manifests/v1`]);
+    expect((await repo(host, 'app', { insecure: true }).getManifest('v1')).digest).toBe(digestOf(MANIFEST));
   });
 });
