@@ -93,7 +93,7 @@ export function parseAnnotationFlags(values: string[]): Record<string, string> {
       throw usageError(
         'ANNOTATION_INVALID',
         eq < 0 ? `annotation '${value}' has no '='` : `annotation '${value}' has an empty key`,
-        'Write annotations as --annotation key=value.',
+        'write them as --annotations key=value',
       );
     }
     out[value.slice(0, eq)] = value.slice(eq + 1);

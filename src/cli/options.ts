@@ -50,6 +50,13 @@ export function parseSize(name: string, value: string | undefined): number | und
   return Number(match[1]) * factor;
 }
 
+let abortReason: OciError | undefined;
+
+/** Why the current run was aborted (timeout or signal), for errors that arrive as a bare AbortError. */
+export function lastAbortReason(): OciError | undefined {
+  return abortReason;
+}
+
 /** Everything a command needs to run one operation: signal with timeout and Ctrl-C, reporter, repository options. */
 export interface CommandRuntime {
   ctx: OpContext;
@@ -64,6 +71,9 @@ export async function createRuntime(flags: GlobalFlags): Promise<CommandRuntime>
   await reporter.init();
 
   const controller = new AbortController();
+  controller.signal.addEventListener('abort', () => {
+    abortReason = controller.signal.reason as OciError;
+  });
   const onSignal = (name: string) => {
     if (controller.signal.aborted) process.exit(EXIT_CODES.interrupted);
     controller.abort(new OciError('INTERRUPTED', `interrupted by ${name}`, { kind: 'interrupted' }));

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, OciError, isOciError } from '../errors.js';
-import { collect, DEFAULT_TIMEOUT, type GlobalFlags } from './options.js';
+import { collect, DEFAULT_TIMEOUT, lastAbortReason, type GlobalFlags } from './options.js';
 import { EXAMPLES, EXIT_CODE_HELP } from './help.js';
 import { packageVersion } from './version.js';
 
@@ -185,13 +185,30 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
-function reportError(err: unknown, debug: boolean): number {
+/** An abort surfaces as a plain AbortError from streams; what matters is why the run was aborted. */
+function unwrapAbort(err: unknown): unknown {
+  if (err instanceof Error && err.name === 'AbortError') {
+    if (isOciError(err.cause)) return err.cause;
+    const reason = lastAbortReason();
+    if (reason !== undefined) return reason;
+  }
+  return err;
+}
+
+/** Hints are appended after '; ', so they read as the second half of one sentence. */
+function tidyHint(hint: string): string {
+  const trimmed = hint.trim().replace(/\.$/, '');
+  return /^[A-Z][a-z]/.test(trimmed) ? trimmed[0]!.toLowerCase() + trimmed.slice(1) : trimmed;
+}
+
+function reportError(thrown: unknown, debug: boolean): number {
+  const err = unwrapAbort(thrown);
   if (err instanceof CommanderError) {
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     process.stderr.write(`✗ ${err.message.replace(/^error: /, '')}\n`);
     return EXIT_CODES.usage;
   }
-  const line = isOciError(err) ? `${err.message}${err.hint ? `; ${err.hint}` : ''}` : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+  const line = isOciError(err) ? `${err.message}${err.hint ? `; ${tidyHint(err.hint)}` : ''}` : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
   process.stderr.write(`✗ ${line}\n`);
   if (process.env.GITHUB_ACTIONS === 'true') process.stdout.write(`::error::${line.replace(/\r?\n/g, ' ')}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
