@@ -1,0 +1,60 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from '../helpers/cli.js';
+
+/**
+ * The published package as a user gets it: `npm pack`, then `npx ./oci-artifact-*.tgz` from a clean directory
+ * (dependencies come from the npm registry or its local cache, as for any npx user).
+ */
+let work: { path: string; remove(): Promise<void> };
+let tarball: string;
+
+beforeAll(async () => {
+  work = await tempDir('oci-artifact-pack-');
+  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', work.path], { cwd: ROOT, encoding: 'utf8' });
+  tarball = join(work.path, out.trim().split('\n').pop() as string);
+}, 120_000);
+afterAll(async () => {
+  await work?.remove();
+});
+
+/** `npx ./oci-artifact-<version>.tgz …` run in `cwd`, where the tarball has been copied. */
+function npx(args: string[], cwd: string) {
+  return spawnSync('npx', ['--yes', `./${basename(tarball)}`, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', CI: 'true' },
+  });
+}
+
+describe('npm package', () => {
+  it('contains only what runs', () => {
+    const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(listing).toContain('package/bin/oci-artifact.js');
+    expect(listing).toContain('package/dist/cli/main.js');
+    expect(listing.filter((f) => /\/(test|bench|fixtures|src)\//.test(f) || f.endsWith('.ts'))).toEqual([]);
+  });
+
+  it('runs from a clean directory through npx: --version, then a push and pull with a layout', async () => {
+    const clean = join(work.path, 'clean');
+    await mkdir(join(clean, 'deploy'), { recursive: true });
+    await writeFile(join(clean, 'deploy', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: npx\n');
+    await copyFile(tarball, join(clean, basename(tarball)));
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
+
+    const version = npx(['--version'], clean);
+    expect(version.stderr).not.toMatch(/ERR!/);
+    expect(version.stdout.trim()).toBe(pkg.version);
+
+    const push = npx(['push', 'oci-layout://./store:v1', '-f', './deploy', '--source', 'https://example.invalid/x', '--revision', 'main@sha1:1234567'], clean);
+    expect(push.stderr).not.toContain('✗');
+    expect(push.status).toBe(0);
+    const pull = npx(['pull', 'oci-layout://./store:v1', '-o', './out'], clean);
+    expect(pull.status).toBe(0);
+    expect(await readdir(join(clean, 'out'))).toEqual(['cm.yaml']);
+    expect(push.stdout.trim()).toMatch(/^oci-layout:\/\/\.\/store@sha256:[0-9a-f]{64}$/);
+  }, 240_000);
+});
