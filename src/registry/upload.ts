@@ -47,28 +47,36 @@ export async function uploadChunked(
 ): Promise<{ digest: string; size: number }> {
   const hasher = new HashingStream();
   source.on('error', (err) => hasher.destroy(err));
-  source.pipe(hasher);
+  // The iteration below reports the error; this listener only keeps an early one from being "unhandled".
+  hasher.on('error', () => {});
 
-  const session = await openSession(ctx, expected?.digest ?? 'a streamed blob');
-  const writer = new ChunkWriter(ctx, session, expected?.digest, label, expected?.size);
-  let pending: Buffer | undefined;
   try {
-    for await (const chunk of chunksOf(hasher, ctx.chunkSize)) {
-      if (pending !== undefined) await writer.write(pending);
-      pending = chunk;
+    const session = await openSession(ctx, expected?.digest ?? 'a streamed blob');
+    source.pipe(hasher); // read only once the registry accepted the upload
+    const writer = new ChunkWriter(ctx, session, expected?.digest, label, expected?.size);
+    let pending: Buffer | undefined;
+    try {
+      for await (const chunk of chunksOf(hasher, ctx.chunkSize)) {
+        if (pending !== undefined) await writer.write(pending);
+        pending = chunk;
+      }
+    } catch (err) {
+      if (err instanceof OciError) throw err;
+      if (ctx.signal?.aborted) throw abortError(ctx.signal, `upload to ${ctx.repository}`);
+      throw new OciError('SOURCE_READ_FAILED', `reading the content to upload to ${ctx.host}/${ctx.repository} failed: ${(err as Error).message}`, { cause: err });
     }
+    const { digest, size } = hasher.result();
+    if (expected !== undefined && size !== expected.size) {
+      throw new OciError('SIZE_MISMATCH', `blob ${expected.digest} produced ${size} bytes, its descriptor states ${expected.size}`);
+    }
+    await writer.write(pending ?? Buffer.alloc(0), expected?.digest ?? digest);
+    ctx.onProgress?.({ direction: 'upload', digest, label, bytes: size, total: size, done: true });
+    return { digest, size };
   } catch (err) {
-    if (err instanceof OciError) throw err;
-    if (ctx.signal?.aborted) throw abortError(ctx.signal, `upload to ${ctx.repository}`);
-    throw new OciError('SOURCE_READ_FAILED', `reading the content to upload to ${ctx.host}/${ctx.repository} failed: ${(err as Error).message}`, { cause: err });
+    // Stop whatever produces the content (a tar+gzip pipeline, a file read) instead of leaving it paused.
+    source.destroy();
+    throw err;
   }
-  const { digest, size } = hasher.result();
-  if (expected !== undefined && size !== expected.size) {
-    throw new OciError('SIZE_MISMATCH', `blob ${expected.digest} produced ${size} bytes, its descriptor states ${expected.size}`);
-  }
-  await writer.write(pending ?? Buffer.alloc(0), expected?.digest ?? digest);
-  ctx.onProgress?.({ direction: 'upload', digest, label, bytes: size, total: size, done: true });
-  return { digest, size };
 }
 
 /** Re-cut a stream into buffers of exactly `size` bytes (the last one shorter). */

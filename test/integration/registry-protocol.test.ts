@@ -379,3 +379,23 @@ describe('TLS on loopback', () => {
     expect((await repo(host, 'app', { insecure: true }).getManifest('v1')).digest).toBe(digestOf(MANIFEST));
   });
 });
+
+describe('streamed uploads', () => {
+  it('reports a failing source as SOURCE_READ_FAILED and stops it', async () => {
+    const f = await fake((req, res) => {
+      if (req.method === 'POST') return res.writeHead(202, { location: '/v2/app/blobs/uploads/u1' }).end();
+      res.writeHead(202, { location: '/v2/app/blobs/uploads/u1' }).end();
+    });
+    const { Readable } = await import('node:stream');
+    const source = new Readable({
+      read() {
+        this.destroy(new Error('disk on fire'));
+      },
+    });
+    const err = await failure(repo(f.host).pushBlobStream('x', source));
+    expect(err.code).toBe('SOURCE_READ_FAILED');
+    expect(err.message).toContain('disk on fire');
+    expect(source.destroyed).toBe(true);
+    expect(f.seen.some((s) => s.method === 'PUT')).toBe(false); // nothing was committed
+  });
+});
