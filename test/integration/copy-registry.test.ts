@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import { openLayoutRepository } from '../../src/layout/repository.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import type { RequestLog } from '../../src/oci/open.js';
 import { addToFallbackIndex, cosignTag, fallbackTag } from '../../src/oci/referrers.js';
-import type { Descriptor, Repository } from '../../src/oci/types.js';
+import type { Descriptor, Repository, TransferProgress } from '../../src/oci/types.js';
 import { copy } from '../../src/ops/copy.js';
 import type { OpContext } from '../../src/ops/context.js';
 import { digestOf } from '../../src/ref/digest.js';
@@ -226,6 +227,30 @@ describe('copy between registries and layouts', () => {
     expect((await dst.getManifest('multi')).bytes.equals(index)).toBe(true);
     expect((await dst.getManifest(a.digest)).digest).toBe(a.digest);
     expect((await dst.getManifest(b.digest)).digest).toBe(b.digest);
+  });
+
+  it('streams a blob larger than one upload chunk through a layout, reporting progress', async () => {
+    const src = registryRepo('large/src');
+    const big = randomBytes(20 * 1024 * 1024 + 123);
+    const subject = await putManifest(src, 'v1', { layer: 'small', layerType: MediaType.OciLayerTar });
+    const manifest = JSON.parse((await src.getManifest(subject.digest)).bytes.toString('utf8'));
+    const bigDesc: Descriptor = { mediaType: MediaType.OciLayerTar, digest: digestOf(big), size: big.length };
+    await src.pushBlob(bigDesc, big);
+    const bytes = Buffer.from(JSON.stringify({ ...manifest, layers: [...manifest.layers, bigDesc] }));
+    await src.putManifest('big', bytes, MediaType.OciManifest);
+
+    const events: TransferProgress[] = [];
+    const ctx = { ...context(), onProgress: (e: TransferProgress) => events.push(e) };
+    const hop = parseLayoutReference(layout('large-hop'));
+    await copy({ source: parseReference(oci('large/src', 'big')), destination: hop }, ctx);
+    const result = await copy({ source: parseReference(`${layoutOf(hop)}:big`), destination: parseReference(oci('large/dst', 'big')) }, ctx);
+    expect(result.blobs).toEqual({ copied: 3, skipped: 0, mounted: 0 });
+    const dst = registryRepo('large/dst');
+    expect(await dst.hasBlob(bigDesc.digest)).toBe(true);
+    const back = await dst.fetchBlob(bigDesc, { maxBytes: big.length });
+    expect(back.equals(big)).toBe(true);
+    const uploads = events.filter((e) => e.direction === 'upload' && e.digest === bigDesc.digest);
+    expect(uploads.at(-1)).toMatchObject({ bytes: big.length, done: true });
   });
 
   it('refuses a destination digest that is not the source digest, in one line', async () => {
