@@ -110,12 +110,6 @@ const DEFAULT_TOKEN_SECONDS = 60;
 const EXPIRY_MARGIN_MS = 5_000;
 const MAX_TOKEN_BODY = 1024 * 1024;
 
-/** Forget learnt challenges and tokens (tests). */
-export function clearAuthCache(): void {
-  tokenCache.clear();
-  challengeCache.clear();
-}
-
 /** Sends requests to one registry host with the right Authorization header, answering challenges. */
 export class Authenticator {
   private credential: Promise<Credential | undefined> | undefined;

@@ -85,7 +85,7 @@ const DEFAULT_RETRY: Required<RetryOptions> = { retries: 4, baseDelayMs: 250, ma
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
-export const MAX_ERROR_BODY = 64 * 1024;
+const MAX_ERROR_BODY = 64 * 1024;
 
 /** Connection failures worth another attempt; refused connections and DNS failures are not (fail fast). */
 const TRANSIENT_CODES = new Set([
