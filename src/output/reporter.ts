@@ -39,7 +39,7 @@ export class Reporter {
     if (this.options.terminal.colour) this.chalk = (await import('chalk')).default;
     if (this.options.terminal.interactive && !this.options.quiet) {
       const { default: ora } = await import('ora');
-      this.spinner = ora({ stream: this.options.stream as NodeJS.WritableStream, color: 'cyan', isEnabled: true }) as unknown as Spinner;
+      this.spinner = ora({ stream: this.options.stream as NodeJS.WritableStream, color: this.options.terminal.colour ? 'cyan' : false, isEnabled: true }) as unknown as Spinner;
     }
   }
 
@@ -138,5 +138,12 @@ export function renderBar(progress: TransferProgress, started: number, now = Dat
     bar = `[${'='.repeat(Math.max(filled - 1, 0))}${filled > 0 ? '>' : ''}${' '.repeat(BAR_WIDTH - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% `;
     tail = ` ETA ${formatSeconds((progress.total - progress.bytes) / Math.max(rate, 1))}`;
   }
-  return `  ${progress.label} ${bar}${size} ${formatBytes(rate)}/s${tail}`;
+  return `  ${shortLabel(progress.label)} ${bar}${size} ${formatBytes(rate)}/s${tail}`;
+}
+
+/** Media types make poor labels; name the blobs people know by their role. */
+function shortLabel(label: string): string {
+  if (label.includes('flux.content') || label.endsWith('tar+gzip')) return 'content';
+  if (label.includes('config')) return 'config';
+  return label;
 }

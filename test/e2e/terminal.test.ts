@@ -1,0 +1,75 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runCli, tempDir } from '../helpers/cli.js';
+
+/**
+ * What a person sees: the CLI runs in a real terminal (tmux) and everything the terminal received is recorded
+ * with pipe-pane; the same command in a pipe must print no bar and no escape codes.
+ */
+let work: { path: string; remove(): Promise<void> };
+// A private tmux server with one idle session kept alive, so sessions come and go without restarting it.
+const SOCKET = `oci-artifact-test-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args]);
+const ESC = String.fromCharCode(27);
+const SGR = new RegExp(`${ESC}\\[[0-9;]*m`);
+const ANY_ESCAPE = new RegExp(`${ESC}\\[`);
+
+beforeAll(async () => {
+  if (!existsSync('/usr/bin/tmux')) throw new Error("the terminal tests need tmux: 'apt-get install -y tmux'");
+  work = await tempDir('oci-artifact-tty-');
+  tmux('new-session', '-d', '-s', 'keeper', 'sleep 600');
+  await mkdir(join(work.path, 'big'));
+  // Incompressible and over the 32 MiB in-memory limit, so the upload streams for long enough to draw a bar.
+  await writeFile(join(work.path, 'big', 'blob.bin'), randomBytes(40 * 1024 * 1024));
+});
+afterAll(async () => {
+  spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+  await work?.remove();
+});
+
+/** Run a shell command line in a fresh tmux terminal; returns all bytes the terminal received. */
+async function inTerminal(commandLine: string, env: Record<string, string> = {}): Promise<string> {
+  const log = join(work.path, `tty-${Math.random().toString(16).slice(2)}.log`);
+  const done = `${log}.done`;
+  const session = `run-${Math.random().toString(16).slice(2, 10)}`;
+  const envArgs = Object.entries({ TERM: 'xterm-256color', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', ...envArgs, 'bash', '--norc', '--noprofile');
+  tmux('pipe-pane', '-t', session, '-o', `cat >> ${log}`);
+  tmux('send-keys', '-t', session, `unset CI GITHUB_ACTIONS GITLAB_CI; ${commandLine}; echo EXIT=$? > ${done}`, 'Enter');
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(done) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300));
+  tmux('kill-session', '-t', session);
+  expect((await readFile(done, 'utf8')).trim()).toBe('EXIT=0');
+  return readFile(log, 'utf8');
+}
+
+const push = (store: string) =>
+  `node ${BIN} push oci-layout://${store}:v1 -f ${join(work.path, 'big')} --source https://example.invalid/r --revision main@sha1:1`;
+
+describe('terminal output', () => {
+  it('draws a progress bar with bytes and rate on a terminal, in colour', async () => {
+    const screen = await inTerminal(push(join(work.path, 'store-tty')));
+    expect(screen).toMatch(/content .*MiB.* [\d.]+ (KiB|MiB|GiB)\/s/);
+    expect(screen).toMatch(SGR);
+    expect(screen.replace(new RegExp(SGR.source, 'g'), '')).toContain('✔ pushed');
+  });
+
+  it('uses no colour with NO_COLOR on a terminal', async () => {
+    const screen = await inTerminal(push(join(work.path, 'store-nocolor')), { NO_COLOR: '1' });
+    expect(screen).toContain('pushed');
+    expect(screen).not.toMatch(SGR);
+  });
+
+  it('prints no bar and no escape codes into a pipe', async () => {
+    const r = await runCli(['push', `oci-layout://${join(work.path, 'store-pipe')}:v1`, '-f', join(work.path, 'big'), '--source', 'https://example.invalid/r', '--revision', 'main@sha1:1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/\/s\b/);
+    expect(r.stderr + r.stdout).not.toMatch(ANY_ESCAPE);
+    expect(r.stderr).toContain('► packing');
+  });
+});
