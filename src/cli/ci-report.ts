@@ -10,10 +10,14 @@ export interface CiFacts {
 }
 
 /**
- * GitHub Actions: append a Markdown summary to $GITHUB_STEP_SUMMARY and set `digest`/`url` step outputs in
- * $GITHUB_OUTPUT. Nothing happens outside GitHub Actions.
+ * CI reports of a command's result:
+ * - GitHub Actions: a Markdown summary appended to $GITHUB_STEP_SUMMARY, `digest`/`url` step outputs in $GITHUB_OUTPUT;
+ * - `--dotenv FILE` (GitLab CI's `artifacts:reports:dotenv`, or any CI): OCI_ARTIFACT_DIGEST / OCI_ARTIFACT_URL lines.
  */
-export async function reportCi(command: string, facts: CiFacts, env: Record<string, string | undefined> = process.env): Promise<void> {
+export async function reportCi(command: string, facts: CiFacts, options: { dotenv?: string } = {}, env: Record<string, string | undefined> = process.env): Promise<void> {
+  if (options.dotenv) {
+    await appendFile(options.dotenv, `OCI_ARTIFACT_DIGEST=${facts.digest}\nOCI_ARTIFACT_URL=${facts.url}\n`);
+  }
   if (env.GITHUB_ACTIONS !== 'true') return;
   if (env.GITHUB_OUTPUT) {
     await appendFile(env.GITHUB_OUTPUT, `digest=${facts.digest}\nurl=${facts.url}\n`);

@@ -16,6 +16,8 @@ export interface GlobalFlags {
   verbose?: boolean;
   debug?: boolean;
   quiet?: boolean;
+  /** File to append KEY=value results to (GitLab CI dotenv reports). */
+  dotenv?: string;
 }
 
 export const DEFAULT_TIMEOUT = '5m';

@@ -54,6 +54,7 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'print only errors and machine output')
     .option('--verbose', 'print each HTTP request (secrets redacted)')
     .option('--debug', 'print HTTP headers too (secrets redacted)')
+    .option('--dotenv <file>', 'append OCI_ARTIFACT_DIGEST and OCI_ARTIFACT_URL to this file (GitLab CI dotenv report)')
     .addHelpText('after', EXIT_CODE_HELP)
     .showSuggestionAfterError(true)
     .exitOverride()

@@ -53,7 +53,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
       runtime.reporter.success(`signed ${signed.reference} (${signed.kind})`);
       signatures = `signed (${signed.kind})`;
     }
-    await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures });
+    await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures }, globals);
     if (format === 'table') process.stdout.write(`${result.url}\n`);
     else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest });
     return 0;

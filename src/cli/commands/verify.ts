@@ -28,7 +28,7 @@ export async function run(args: string[], flags: Record<string, unknown>, global
     const summary = `${verifiedCount} of ${result.signatures.length} signature(s) verified for ${result.reference}`;
     if (result.verified) reporter.success(summary);
     else reporter.error(`verification failed: ${summary}`);
-    await reportCi('verify', { url: result.reference, digest: result.digest, signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED' });
+    await reportCi('verify', { url: result.reference, digest: result.digest, signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED' }, globals);
     return result.verified ? 0 : 1;
   } finally {
     runtime.dispose();
