@@ -5,6 +5,15 @@ import { packageVersion } from './version.js';
  * only node's own start; everything else loads the command table and then just the command that runs.
  */
 const argv = process.argv.slice(2);
+
+// `oci-artifact list … | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${packageVersion()}\n`);
 } else {
