@@ -22,8 +22,8 @@ let exitCode = 0;
 
 function addIgnoreFlags(cmd: Command): Command {
   return cmd
-    .option('--ignore-paths <patterns...>', 'gitignore-style patterns to exclude, replacing the defaults (comma-separated or repeated)')
-    .option('--add-ignore-paths <patterns...>', 'gitignore-style patterns to exclude, added to the defaults')
+    .option('--ignore-paths <patterns>', 'gitignore-style patterns to exclude, replacing the defaults (comma-separated, repeatable)', collect)
+    .option('--add-ignore-paths <patterns>', 'gitignore-style patterns to exclude, added to the defaults (comma-separated, repeatable)', collect)
     .option('--resolve-symlinks', 'copy the targets of symbolic links instead of skipping them');
 }
 
@@ -66,7 +66,7 @@ export function buildProgram(): Command {
     .requiredOption('-f, --path <path>', "directory or file to push, or '-' for manifests on stdin")
     .option('--source <url>', 'source URL annotation (default: git remote or CI)')
     .option('--revision <revision>', 'revision annotation, <branch>@sha1:<commit> (default: git or CI)')
-    .option('-a, --annotations <key=value...>', 'extra manifest annotations (repeatable)')
+    .option('-a, --annotations <key=value>', 'extra manifest annotation (repeatable)', collect)
     .option('--reproducible', 'use the epoch as created time so the same input gives the same digest')
     .option('-o, --output <format>', 'print the result as json or yaml')
     .option('--compression-level <0-9>', 'gzip level', '6')
@@ -103,7 +103,7 @@ export function buildProgram(): Command {
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .requiredOption('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)')
     .addOption(new Option('--format <format>', 'legacy .sig tag or a sigstore bundle referrer').choices(['legacy', 'bundle']).default('legacy'))
-    .option('-a, --annotations <key=value...>', 'annotations to add to the signature')
+    .option('-a, --annotations <key=value>', 'annotation to add to the signature (repeatable)', collect)
     .option('-o, --output <format>', 'table, json or yaml')
     .addHelpText('after', EXAMPLES.sign)
     .action(lazy(() => import('./commands/sign.js')));

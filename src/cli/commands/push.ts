@@ -26,7 +26,8 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   const flags = rawFlags as unknown as PushFlags;
   const ref = parseReference(args[0] as string);
   const format = parseOutputFormat(flags.output, 'table');
-  const annotations = parseAnnotationFlags(flags.annotations ?? []);
+  // Flux takes `-a a=1,b=2` as two annotations; a comma followed by something other than `key=` stays in the value.
+  const annotations = parseAnnotationFlags((flags.annotations ?? []).flatMap((v) => v.split(/,(?=[\w./-]+=)/)));
   const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
   if (flags.sign && !flags.key) throw usageError('FLAG_INVALID', '--sign needs --key <private key>');
   const password = flags.sign ? await readKeyPassword(flags.key as string) : undefined;
