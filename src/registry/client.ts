@@ -110,10 +110,17 @@ export class RegistryRepository implements Repository {
     }
     if (read.truncated) throw tooLarge(what, this.host);
     const bytes = read.bytes;
+    // Checked before the digest: a proxy or captive portal answering 200 with a page must not pass for a manifest.
+    const parsed = parseJsonObject(bytes);
+    if (parsed === undefined) {
+      throw new OciError('REGISTRY_RESPONSE_INVALID', `registry ${this.host} answered ${what} with ${mediaTypeOf(res.headers['content-type']) ?? 'content'} that is not a JSON manifest`, {
+        hint: 'check that no proxy or captive portal answers in place of the registry',
+      });
+    }
     const served = res.headers['docker-content-digest'];
     const digest = isDigest(reference) ? reference : served !== undefined && isDigest(served) ? served : digestOf(bytes);
     verifyBytes(bytes, digest, undefined, `${what} from ${this.host}:`);
-    return { bytes, digest, mediaType: manifestMediaType(res.headers['content-type'], bytes) };
+    return { bytes, digest, mediaType: manifestMediaType(res.headers['content-type'], parsed) };
   }
 
   async resolve(reference: string, options: { signal?: AbortSignal } = {}): Promise<Descriptor | undefined> {
@@ -176,11 +183,21 @@ export class RegistryRepository implements Repository {
     return this.blobExists(digest, this.pull, this.signal(options.signal));
   }
 
-  private async blobExists(digest: string, scopes: string[], signal: AbortSignal | undefined): Promise<boolean> {
+  private async blobExists(digest: string, scopes: string[], signal: AbortSignal | undefined, size?: number): Promise<boolean> {
     const what = `blob ${this.name}@${digest}`;
     const res = await this.send({ method: 'HEAD', url: `/v2/${this.name}/blobs/${digest}`, what, signal }, scopes);
     res.body.resume();
-    if (res.status === 200) return true;
+    if (res.status === 200) {
+      // A "yes" that describes another thing (a proxy's or captive portal's page) would make a push skip the upload.
+      const served = res.headers['docker-content-digest'];
+      const length = res.headers['content-length'];
+      if ((served !== undefined && served !== digest) || (size !== undefined && length !== undefined && Number(length) !== size)) {
+        throw new OciError('REGISTRY_RESPONSE_INVALID',
+          `registry ${this.host} answered HEAD of ${what} with ${length ?? '?'} bytes${served ? ` of ${served}` : ''}, not that blob (${size ?? '?'} bytes)`,
+          { hint: 'check that no proxy or captive portal answers in place of the registry' });
+      }
+      return true;
+    }
     if (res.status === 404) return false;
     throw await responseError(res, this.host, what);
   }
@@ -233,27 +250,31 @@ export class RegistryRepository implements Repository {
   async pushBlob(descriptor: Descriptor, body: BlobBody, options: TransferOptions = {}): Promise<PushBlobResult> {
     const signal = this.signal(options.signal);
     // Push scope from the first request, so one token serves the HEAD and the upload.
-    if (await this.blobExists(descriptor.digest, this.push, signal)) {
+    if (await this.blobExists(descriptor.digest, this.push, signal, descriptor.size)) {
       options.onProgress?.({ direction: 'upload', digest: descriptor.digest, label: labelOf(descriptor), bytes: descriptor.size, total: descriptor.size, done: true });
       return 'exists';
     }
     const ctx = this.uploadContext(signal, options);
     const label = labelOf(descriptor);
+    let whole: Buffer | undefined;
     if (descriptor.size <= this.chunkSize) {
-      const bytes = Buffer.isBuffer(body) ? body : await readAll(body.open(), descriptor.size);
-      verifyBytes(bytes, descriptor.digest, descriptor.size, 'blob to push');
-      await uploadMonolithic(ctx, descriptor.digest, bytes, label);
-      return 'uploaded';
+      whole = Buffer.isBuffer(body) ? body : await readAll(body.open(), descriptor.size);
+      verifyBytes(whole, descriptor.digest, descriptor.size, 'blob to push');
     }
-    // The body can be read again, so a session the registry cannot resume is started over once.
+    // A session the registry cannot resume may hide a finished upload whose answer was lost: check, else start
+    // over once (the body can be read again).
     for (let attempt = 0; ; attempt++) {
-      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body.open();
       try {
-        await uploadChunked(ctx, source, label, { digest: descriptor.digest, size: descriptor.size });
+        if (whole !== undefined) {
+          await uploadMonolithic(ctx, descriptor.digest, whole, label);
+        } else {
+          const source = Buffer.isBuffer(body) ? Readable.from([body]) : body.open();
+          await uploadChunked(ctx, source, label, { digest: descriptor.digest, size: descriptor.size }).finally(() => source.destroy());
+        }
         return 'uploaded';
       } catch (err) {
-        source.destroy();
         if (attempt > 0 || !(err instanceof OciError) || err.code !== UPLOAD_RESUME_FAILED) throw err;
+        if (await this.blobExists(descriptor.digest, this.push, signal, descriptor.size)) return 'uploaded';
       }
     }
   }
@@ -385,17 +406,21 @@ function isManifestType(type: string): boolean {
   return MANIFEST_MEDIA_TYPES.includes(type) || type.startsWith('application/vnd.');
 }
 
+function parseJsonObject(bytes: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Content-Type when it names a manifest type, else the `mediaType` field of the JSON. */
-function manifestMediaType(contentType: string | undefined, bytes: Buffer): string {
+function manifestMediaType(contentType: string | undefined, parsed: Record<string, unknown>): string {
   const type = mediaTypeOf(contentType);
   if (type !== undefined && isManifestType(type)) return type;
-  try {
-    const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown };
-    if (typeof parsed.mediaType === 'string') return parsed.mediaType;
-    return Array.isArray(parsed.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
-  } catch {
-    return type ?? MediaType.OciManifest;
-  }
+  if (typeof parsed.mediaType === 'string') return parsed.mediaType;
+  return Array.isArray(parsed.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
 }
 
 function nextLink(header: string | undefined): string | undefined {

@@ -203,7 +203,10 @@ class ChunkWriter {
     res.body.resume();
     if (res.headers.location !== undefined) this.location = uploadLocation(this.ctx, res);
     const match = /^0-(-?\d+)$/.exec((res.headers.range ?? '').trim());
-    return match ? Math.max(Number(match[1]) + 1, 0) : 0;
+    // Distribution answers `0-0` for an empty session (it clamps `size - 1` at 0): take it as nothing held, or
+    // the resumed upload would skip the first byte and fail with DIGEST_INVALID.
+    const end = match ? Number(match[1]) : -1;
+    return end > 0 ? end + 1 : 0;
   }
 
   private async pause(attempt: number, what: string): Promise<void> {

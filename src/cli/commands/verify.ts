@@ -17,15 +17,17 @@ export async function run(args: string[], flags: Record<string, unknown>, global
     if (format !== 'table') {
       await printDocument(process.stdout, format, result);
     } else {
+      // One ✗ line per failure, as for every other error: the rejected signatures are details of the summary.
       for (const s of result.signatures) {
         const line = `${s.kind} ${s.source}${s.signer ? ` signer=${s.signer}` : ''}: ${s.reason}`;
         if (s.verified) reporter.success(line);
-        else reporter.error(line);
+        else reporter.notice(line);
       }
-      if (result.signatures.length === 0) reporter.error(`no signatures found for ${result.digest}`);
     }
     const verifiedCount = result.signatures.filter((s) => s.verified).length;
-    const summary = `${verifiedCount} of ${result.signatures.length} signature(s) verified for ${result.reference}`;
+    const summary = result.signatures.length === 0
+      ? `no signatures found for ${result.reference}`
+      : `${verifiedCount} of ${result.signatures.length} signature(s) verified for ${result.reference}`;
     if (result.verified) reporter.success(summary);
     else reporter.error(`verification failed: ${summary}`);
     await reportCi('verify', { url: result.reference, digest: result.digest, signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED' }, globals);
