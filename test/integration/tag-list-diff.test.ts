@@ -397,6 +397,7 @@ describe.each(STORES)('diff ($name)', (store) => {
     await cli(['diff', store.ref('diffed', 'v1'), '--path', reformatted], 1);
     const r = await cli(['diff', store.ref('diffed', 'v1'), '--path', reformatted, '--semantic']);
     expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('(1 YAML file(s) differ only in formatting, comments or key order)');
   });
 
   it('compares two artifacts', async () => {

@@ -82,7 +82,8 @@ function renderFull(result: DiffResult): string {
 function summarise(result: DiffResult, say: (line: string) => void): void {
   const label = (info: DiffResult['old']) => info.path ?? info.reference ?? info.digest ?? '';
   if (!result.differs) {
-    say(`no differences between ${label(result.old)} and ${label(result.new)}`);
+    const cosmetic = result.changes.length === 0 ? '' : ` (${result.changes.length} YAML file(s) differ only in formatting, comments or key order)`;
+    say(`no differences between ${label(result.old)} and ${label(result.new)}${cosmetic}`);
     return;
   }
   const { added, removed, modified, modeChanged } = result.summary;
