@@ -41,14 +41,14 @@ function gzipHeader(level: number): Buffer {
   return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]);
 }
 
-interface Slot {
+interface QueuedBlock {
   out: Uint8Array | null;
 }
 
 class ParallelGzip extends Transform {
   private readonly pool: DeflatePool;
   /** Blocks dispatched and not yet pushed, in input order. */
-  private readonly queue: Slot[] = [];
+  private readonly queue: QueuedBlock[] = [];
   private readonly maxInFlight: number;
   private block: Buffer;
   private fill = 0;
@@ -145,7 +145,7 @@ class ParallelGzip extends Transform {
       this.block = Buffer.allocUnsafeSlow(this.blockSize);
       this.fill = 0;
     }
-    const slot: Slot = { out: null };
+    const slot: QueuedBlock = { out: null };
     this.queue.push(slot);
     this.pool.deflate(job).then(
       (out) => {
