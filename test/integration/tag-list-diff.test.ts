@@ -339,6 +339,9 @@ describe.each(STORES)('diff ($name)', (store) => {
     const r = await cli(['diff', store.ref('diffed', 'v1'), '--path', copy]);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('no differences');
+    // The local side is what a push would pack: the same ignore rules apply.
+    const ignored = await cli(['diff', store.ref('diffed', 'v1'), '--path', copy, '--add-ignore-paths', '*.bin,README.md'], 1);
+    expect(ignored.stdout).toBe('removed   README.md\nremoved   blob.bin\n');
   });
 
   it('names every added, removed, modified and mode-changed path and exits 1', async () => {
