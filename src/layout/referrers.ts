@@ -1,7 +1,6 @@
 import { OciError } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Descriptor } from '../oci/types.js';
-import { parseDigest } from '../ref/digest.js';
 
 /** The few manifest fields a layout needs: its media type, and what a referrers listing reports about it. */
 export interface ManifestFields {
@@ -52,12 +51,6 @@ export function referrerDescriptor(mediaType: string, digest: string, size: numb
   if (artifactType !== undefined) descriptor.artifactType = artifactType;
   if (fields.annotations !== undefined) descriptor.annotations = fields.annotations;
   return descriptor;
-}
-
-/** The tag of the referrers tag-schema fallback index (distribution-spec): `<alg>-<hex>`, alg cut to 32, hex to 64 characters. */
-export function fallbackTag(digest: string): string {
-  const { algorithm, hex } = parseDigest(digest);
-  return `${algorithm.slice(0, 32)}-${hex.slice(0, 64)}`;
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {

@@ -35,7 +35,8 @@ import {
 import { prepareLayout } from './layout-dir.js';
 import { withLock, type LockOptions } from './lock.js';
 import { LOCK_FILE } from './paths.js';
-import { fallbackTag, manifestFields, referrerDescriptor, sniffMediaType } from './referrers.js';
+import { fallbackTag } from '../oci/referrers.js';
+import { manifestFields, referrerDescriptor, sniffMediaType } from './referrers.js';
 
 export interface LayoutOpenOptions {
   /** Create the layout when the path does not exist (or is an empty directory); for commands that write. */

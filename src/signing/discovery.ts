@@ -3,10 +3,10 @@
  * which the Repository handles) carrying Sigstore bundles or notation envelopes. Only what names the artifact
  * as `subject` counts; other referrers (SBOMs, ...) are ignored.
  */
+import { cosignTag } from '../oci/referrers.js';
 import { OciError } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
-import { parseDigest } from '../ref/digest.js';
 
 /** Bound on referrers examined, so a hostile registry cannot make verification loop for long. */
 const MAX_REFERRERS = 100;
@@ -20,8 +20,7 @@ export type Candidate =
   | { kind: 'malformed'; family: 'cosign-bundle' | 'notation'; source: string; reason: string };
 
 export function legacySignatureTag(digest: string): string {
-  const { algorithm, hex } = parseDigest(digest);
-  return `${algorithm}-${hex}.sig`;
+  return cosignTag(digest, '.sig');
 }
 
 function parseManifest(bytes: Buffer): ImageManifest | undefined {

@@ -8,7 +8,8 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { OciError } from '../errors.js';
 import { Annotation, MediaType } from '../oci/mediatypes.js';
-import type { Descriptor, ImageIndex, ImageManifest, Repository } from '../oci/types.js';
+import { addToFallbackIndex } from '../oci/referrers.js';
+import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
 import { digestOf, parseDigest } from '../ref/digest.js';
 import { COSIGN_SIGN_PREDICATE, IN_TOTO_PAYLOAD_TYPE, SIMPLE_SIGNING_TYPE } from './cosign-verify.js';
 import { legacySignatureTag } from './discovery.js';
@@ -124,20 +125,8 @@ async function signBundle(repo: Repository, subject: Descriptor, key: KeyObject,
   await pushBlob(repo, config, EMPTY_CONFIG, signal);
   await pushBlob(repo, layer, bundle, signal);
   const digest = await repo.putManifest(digestOf(bytes), bytes, MediaType.OciManifest, { signal });
-  await addToFallbackIndex(repo, subject.digest, descriptorOf(MediaType.OciManifest, bytes, { artifactType: MediaType.SigstoreBundle, annotations }), signal);
+  await addToFallbackIndex(repo, subject.digest, [descriptorOf(MediaType.OciManifest, bytes, { artifactType: MediaType.SigstoreBundle, annotations })], signal);
   return { kind: 'cosign-bundle', location: digest };
-}
-
-/** Referrers tag schema: read-modify-write of the `sha256-<hex>` index, entries sorted by digest. */
-async function addToFallbackIndex(repo: Repository, subjectDigest: string, entry: Descriptor, signal?: AbortSignal): Promise<void> {
-  const { algorithm, hex } = parseDigest(subjectDigest);
-  const tag = `${algorithm}-${hex}`;
-  const index = (await existing<ImageIndex>(repo, tag, signal)) ?? { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-  const manifests = (Array.isArray(index.manifests) ? index.manifests : []).filter((m) => m.digest !== entry.digest);
-  manifests.push(entry);
-  manifests.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-  const updated: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
-  await repo.putManifest(tag, Buffer.from(JSON.stringify(updated)), MediaType.OciIndex, { signal });
 }
 
 export async function signArtifact(repo: Repository, subject: Descriptor, options: SignOptions & { signal?: AbortSignal }): Promise<SignResult> {

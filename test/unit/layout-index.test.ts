@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Descriptor } from '../../src/oci/types.js';
 import { addUntagged, findTagged, parseIndex, removeDigest, setTag, tagsOf } from '../../src/layout/index-file.js';
 import { blobPath, REF_NAME } from '../../src/layout/paths.js';
-import { fallbackTag, manifestFields, referrerDescriptor, sniffMediaType } from '../../src/layout/referrers.js';
+import { manifestFields, referrerDescriptor, sniffMediaType } from '../../src/layout/referrers.js';
+import { fallbackTag } from '../../src/oci/referrers.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 
 const d = (n: number): string => `sha256:${n.toString(16).padStart(64, '0')}`;
