@@ -4,6 +4,9 @@ import type { OpContext } from '../ops/context.js';
 import { detectTerminal } from '../output/terminal.js';
 import { Reporter } from '../output/reporter.js';
 import { parseDuration } from './duration.js';
+import { DEFAULT_TIMEOUT } from './flag-defaults.js';
+
+export { collect, DEFAULT_TIMEOUT } from './flag-defaults.js';
 
 /** Flags every command accepts (Flux's global flags plus the registry ones). */
 export interface GlobalFlags {
@@ -20,17 +23,11 @@ export interface GlobalFlags {
   dotenv?: string;
 }
 
-export const DEFAULT_TIMEOUT = '5m';
-
 /** Split Flux-style list flags: repeatable, and each value may be a comma-separated list. */
 export function splitList(values: string[] | string | undefined): string[] | undefined {
   if (values === undefined) return undefined;
   const list = Array.isArray(values) ? values : [values];
   return list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
-}
-
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 export function parseInteger(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, OciError, isOciError } from '../errors.js';
-import { collect, DEFAULT_TIMEOUT, lastAbortReason, type GlobalFlags } from './options.js';
+import { collect, DEFAULT_TIMEOUT } from './flag-defaults.js';
+import type { GlobalFlags } from './options.js';
 import { EXAMPLES, EXIT_CODE_HELP } from './help.js';
 import { packageVersion } from './version.js';
 
@@ -182,14 +183,18 @@ export async function runCli(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
-    return reportError(err, argv.includes('--debug'));
+    return reportError(await unwrapAbort(err), argv.includes('--debug'));
   }
 }
 
-/** An abort surfaces as a plain AbortError from streams; what matters is why the run was aborted. */
-function unwrapAbort(err: unknown): unknown {
+/**
+ * An abort surfaces as a plain AbortError from streams; what matters is why the run was aborted. Only a command
+ * that ran can abort, so options.js is already loaded then; importing it lazily keeps it out of `--help`.
+ */
+async function unwrapAbort(err: unknown): Promise<unknown> {
   if (err instanceof Error && err.name === 'AbortError') {
     if (isOciError(err.cause)) return err.cause;
+    const { lastAbortReason } = await import('./options.js');
     const reason = lastAbortReason();
     if (reason !== undefined) return reason;
   }
@@ -202,8 +207,7 @@ function tidyHint(hint: string): string {
   return /^[A-Z][a-z]/.test(trimmed) ? trimmed[0]!.toLowerCase() + trimmed.slice(1) : trimmed;
 }
 
-function reportError(thrown: unknown, debug: boolean): number {
-  const err = unwrapAbort(thrown);
+function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
     process.stderr.write(`✗ ${err.message.replace(/^error: /, '')}\n`);
