@@ -20,8 +20,17 @@ afterAll(async () => {
   await work?.remove();
 });
 
+/** Where the generic tests push: the real registry, or an OCI layout in the work directory. */
+type Backend = 'registry' | 'layout';
+let backend: Backend = 'registry';
+
 function ref(repo: string, tag = 'v1'): string {
-  return `oci://${registry.host}/${repo}:${tag}`;
+  return backend === 'registry' ? `oci://${registry.host}/${repo}:${tag}` : `oci-layout://${join(work.path, 'layouts', repo)}:${tag}`;
+}
+
+function urlPattern(repo: string): RegExp {
+  const escaped = (backend === 'registry' ? `oci://${registry.host}/${repo}` : `oci-layout://${join(work.path, 'layouts', repo)}`).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^${escaped}@sha256:[0-9a-f]{64}$`);
 }
 
 async function pushOk(args: string[]): Promise<{ url: string; repository: string; tag: string; digest: string }> {
@@ -31,16 +40,20 @@ async function pushOk(args: string[]): Promise<{ url: string; repository: string
   return JSON.parse(r.stdout);
 }
 
-describe('push and pull against a real registry', () => {
+describe.each<Backend>(['registry', 'layout'])('push and pull (%s)', (kind) => {
+  beforeAll(() => {
+    backend = kind;
+  });
+
   it('round-trips the Kustomize fixture tree exactly', async () => {
     const pushed = await pushOk([ref('round/trip'), '--path', FIXTURE]);
     expect(pushed).toEqual({
-      url: `oci://${registry.host}/round/trip@${pushed.digest}`,
-      repository: `${registry.host}/round/trip`,
+      url: expect.stringMatching(urlPattern('round/trip')),
+      repository: kind === 'registry' ? `${registry.host}/round/trip` : `oci-layout://${join(work.path, 'layouts', 'round/trip')}`,
       tag: 'v1',
       digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
-    const out = join(work.path, 'round-trip');
+    const out = join(work.path, `round-trip-${kind}`);
     const pulled = await runCli(['pull', ref('round/trip'), '--output', out]);
     expect(pulled.code).toBe(0);
     expect(pulled.stderr).toContain(pushed.digest);
@@ -54,7 +67,7 @@ describe('push and pull against a real registry', () => {
   });
 
   it('gives the same digest for the same input with --reproducible, from any copy of the tree', async () => {
-    const copy = join(work.path, 'copy');
+    const copy = join(work.path, `copy-${kind}`);
     await cp(FIXTURE, copy, { recursive: true });
     const a = await pushOk([ref('repro', 'a'), '--path', FIXTURE, '--reproducible']);
     const b = await pushOk([ref('repro', 'b'), '--path', copy, '--reproducible']);
@@ -66,29 +79,29 @@ describe('push and pull against a real registry', () => {
   it('prints the digest URL on stdout and human lines on stderr', async () => {
     const r = await runCli(['push', ref('plain'), '--path', FIXTURE, ...PROVENANCE]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(new RegExp(`^oci://${registry.host}/plain@sha256:[0-9a-f]{64}$`));
+    expect(r.stdout.trim()).toMatch(urlPattern('plain'));
     expect(r.stderr).toContain('pushed');
     expect(r.stderr).not.toMatch(/\u001b\[/); // no colour when not a terminal
   });
 
   it('pushes a single file and manifests from stdin', async () => {
-    const file = join(work.path, 'single.yaml');
+    const file = join(work.path, `single-${kind}.yaml`);
     await writeFile(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n');
     await pushOk([ref('single'), '--path', file]);
-    const out = join(work.path, 'single-out');
+    const out = join(work.path, `single-out-${kind}`);
     expect((await runCli(['pull', ref('single'), '-o', out])).code).toBe(0);
-    expect(await readdir(out)).toEqual(['single.yaml']);
+    expect(await readdir(out)).toEqual([`single-${kind}.yaml`]);
 
     const stdin = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-stdin\n';
     const r = await runCli(['push', ref('stdin'), '-f', '-', ...PROVENANCE], { input: stdin });
     expect(r.code).toBe(0);
-    const out2 = join(work.path, 'stdin-out');
+    const out2 = join(work.path, `stdin-out-${kind}`);
     expect((await runCli(['pull', ref('stdin'), '-o', out2])).code).toBe(0);
     expect(await readFile(join(out2, 'stdin.yaml'), 'utf8')).toBe(stdin);
   });
 
   it('honours ignore flags and .sourceignore', async () => {
-    const dir = join(work.path, 'ignores');
+    const dir = join(work.path, `ignores-${kind}`);
     await mkdir(join(dir, 'sub'), { recursive: true });
     await writeFile(join(dir, 'keep.yaml'), 'a: 1\n');
     await writeFile(join(dir, 'drop.txt'), 'x');
@@ -96,7 +109,7 @@ describe('push and pull against a real registry', () => {
     await writeFile(join(dir, 'sub', 'secret.env'), 'S=1');
     await writeFile(join(dir, '.sourceignore'), '*.env\n');
     await pushOk([ref('ignores', 'defaults'), '--path', dir, '--add-ignore-paths', '*.txt']);
-    const out = join(work.path, 'ignores-out');
+    const out = join(work.path, `ignores-out-${kind}`);
     expect((await runCli(['pull', ref('ignores', 'defaults'), '-o', out])).code).toBe(0);
     const files = Object.keys(await snapshotTree(out)).sort();
     expect(files).toContain('keep.yaml');
@@ -105,7 +118,7 @@ describe('push and pull against a real registry', () => {
     expect(files).not.toContain('sub/secret.env');
 
     await pushOk([ref('ignores', 'replaced'), '--path', dir, '--ignore-paths', '*.txt']);
-    const out2 = join(work.path, 'ignores-out2');
+    const out2 = join(work.path, `ignores-out2-${kind}`);
     expect((await runCli(['pull', ref('ignores', 'replaced'), '-o', out2])).code).toBe(0);
     const files2 = Object.keys(await snapshotTree(out2));
     expect(files2).toContain('logo.png'); // defaults replaced
@@ -113,14 +126,21 @@ describe('push and pull against a real registry', () => {
   });
 
   it('keeps the executable bit', async () => {
-    const dir = join(work.path, 'modes');
+    const dir = join(work.path, `modes-${kind}`);
     await mkdir(dir);
     await writeFile(join(dir, 'run.sh'), '#!/bin/sh\necho hi\n');
     await chmod(join(dir, 'run.sh'), 0o755);
     await pushOk([ref('modes'), '--path', dir]);
-    const out = join(work.path, 'modes-out');
+    const out = join(work.path, `modes-out-${kind}`);
     expect((await runCli(['pull', ref('modes'), '-o', out])).code).toBe(0);
     expect((await snapshotTree(out))['run.sh']?.startsWith('755:')).toBe(true);
+  });
+
+});
+
+describe('interoperability with skopeo (registry)', () => {
+  beforeAll(() => {
+    backend = 'registry';
   });
 
   it('writes exactly the Flux media types and annotations, as skopeo reads them', async () => {
