@@ -33,12 +33,11 @@ rmSync(store, { recursive: true, force: true });
 const ref = `oci-layout://${store}:demo`;
 step(['push', ref, '--path', 'examples/app', '--source', source, '--revision', revision, '--reproducible']);
 step(['push', ref, '--path', 'examples/app', '--source', source, '--revision', revision, '--reproducible', '-o', 'json']);
-const available = (cmd) => spawnSync(process.execPath, [bin, cmd, '--help'], { cwd: root }).status === 0;
-if (available('tag')) step(['tag', ref, '--tag', 'v1.0.0,latest']);
-if (available('list')) step(['list', `oci-layout://${store}`]);
+step(['tag', ref, '--tag', 'v1.0.0,latest']);
+step(['list', `oci-layout://${store}`]);
 step(['pull', ref, '--output', out]);
-if (available('diff')) step(['diff', ref, '--path', 'examples/app']);
-if (available('inspect')) step(['inspect', ref]);
+step(['diff', ref, '--path', 'examples/app']);
+step(['inspect', ref, '--files']);
 if (!existsSync(join(root, out, 'base', 'kustomization.yaml'))) {
   process.stderr.write('demo: pulled content is missing base/kustomization.yaml\n');
   process.exit(1);
