@@ -8,7 +8,7 @@ import { digestOf, isDigest, VerifyingStream, verifyBytes } from '../ref/digest.
 import type { RegistryReference } from '../ref/reference.js';
 import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
 import {
-  HttpClient, readAtMost, responseError, streamError,
+  discardBody, HttpClient, readAtMost, responseError, streamError,
   type HttpRequest, type HttpResponse, type RequestLogger, type RetryOptions,
 } from './http.js';
 import { UPLOAD_RESUME_FAILED, uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
@@ -99,7 +99,7 @@ export class RegistryRepository implements Repository {
     if (res.status === 404) throw asManifestUnknown(await responseError(res, this.host, what));
     if (res.status !== 200) throw await responseError(res, this.host, what);
     if (Number(res.headers['content-length'] ?? 0) > MAX_MANIFEST_BYTES) {
-      res.body.destroy();
+      discardBody(res.body);
       throw tooLarge(what, this.host);
     }
     let read: { bytes: Buffer; truncated: boolean };
@@ -211,7 +211,7 @@ export class RegistryRepository implements Repository {
     if (res.status !== 200) throw await responseError(res, this.host, what);
     const length = res.headers['content-length'];
     if (length !== undefined && Number(length) !== descriptor.size) {
-      res.body.destroy();
+      discardBody(res.body);
       throw new OciError('SIZE_MISMATCH', `registry ${this.host} serves ${what} with ${length} bytes, its descriptor states ${descriptor.size}`);
     }
     const verifier = new VerifyingStream(descriptor.digest, descriptor.size, `${what} from ${this.host}:`);

@@ -390,6 +390,15 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   return out;
 }
 
+/**
+ * Stop reading a response body we will not use. undici's body emits an 'error' (RequestAbortedError) when destroyed
+ * before its end; with no listener that would crash the process instead of letting the caller's error through.
+ */
+export function discardBody(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 /** Read at most `max` bytes; `truncated` tells whether more were there (the rest is discarded). */
 export async function readAtMost(body: Readable, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
   const parts: Buffer[] = [];
@@ -398,7 +407,7 @@ export async function readAtMost(body: Readable, max: number): Promise<{ bytes: 
     const buf = chunk as Buffer;
     if (size + buf.length > max) {
       parts.push(buf.subarray(0, max - size));
-      body.destroy();
+      discardBody(body);
       return { bytes: Buffer.concat(parts), truncated: true };
     }
     parts.push(buf);
