@@ -29,6 +29,9 @@ Examples:
   # Push and hand the digest to cosign
   oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy -o json | jq -r '.repository + "@" + .digest' | xargs cosign sign --yes
 
+  # Push to Amazon ECR with the ambient AWS identity
+  oci-artifact push oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1 -f ./deploy --provider aws
+
   # Push to a local OCI layout (no registry needed)
   oci-artifact push oci-layout://./store:v1 -f ./deploy --reproducible
 `,
@@ -36,6 +39,9 @@ Examples:
 Examples:
   # Pull and extract into ./out
   oci-artifact pull oci://ghcr.io/org/app-manifests:v1.0.0 --output ./out
+
+  # Pull from Docker Hub by digest, printing the result as JSON
+  oci-artifact pull oci://docker.io/org/app@sha256:3b6cdcc7adcc9a84d3214ee1c029543789d90b5ae69debe9efa3f66e982875de -o ./out --format json
 
   # Pull a Helm chart layer from an artifact whose layers are sorted by digest
   oci-artifact pull oci://ghcr.io/org/charts/app:1.2.3 -o ./chart \\
