@@ -1,5 +1,5 @@
-import { lstat, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { readSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { OciError, usageError } from '../errors.js';
 import { createIgnoreMatcher, type IgnoreOptions } from './ignore.js';
@@ -151,18 +151,17 @@ async function resolveLink(full: string, rel: string): Promise<string> {
   }
 }
 
-/** Read exactly `size` bytes of an opened file in chunks; a file that shrank or grew since its stat is an error. */
-export async function* readExactly(handle: FileHandle, size: number, rel: string, chunkSize = 64 * 1024): AsyncGenerator<Buffer> {
-  let remaining = size;
-  while (remaining > 0) {
-    const buffer = Buffer.allocUnsafe(Math.min(chunkSize, remaining));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+/**
+ * Fill `target` with exactly its length of bytes from an open descriptor, with synchronous reads; then check that
+ * nothing follows when `last`: a file that shrank or grew since its stat is an error.
+ */
+export function readExactlySync(fd: number, target: Buffer, rel: string, last: boolean): void {
+  for (let filled = 0; filled < target.length; ) {
+    const bytesRead = readSync(fd, target, filled, target.length - filled, null);
     if (bytesRead === 0) throw fileChanged(rel);
-    remaining -= bytesRead;
-    yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+    filled += bytesRead;
   }
-  const probe = Buffer.allocUnsafe(1);
-  if ((await handle.read(probe, 0, 1, null)).bytesRead !== 0) throw fileChanged(rel);
+  if (last && readSync(fd, Buffer.allocUnsafe(1), 0, 1, null) !== 0) throw fileChanged(rel);
 }
 
 function fileChanged(rel: string): OciError {
