@@ -145,7 +145,8 @@ async function uploadContent(repo: Repository, options: PushOptions, absPath: st
   const { Readable } = await import('node:stream');
   const remaining = rest;
   const stream = Readable.from((async function* () {
-    yield* head;
+    // Hand the buffered head over one buffer at a time, so each can be freed once the uploader has taken it.
+    for (let first = head.shift(); first !== undefined; first = head.shift()) yield first;
     for (let next = await remaining.next(); !next.done; next = await remaining.next()) yield next.value;
   })());
   layer = await repo.pushBlobStream(MediaType.FluxContent, stream, transfer);
