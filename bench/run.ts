@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BenchContext, ROOT, type Settings } from './lib/context.js';
 import { versionOf } from './lib/proc.js';
@@ -50,7 +50,7 @@ function parseArgs(argv: string[]): { names: string[]; settings: Settings } {
   return { names: names.length > 0 ? names : Object.keys(SECTIONS), settings };
 }
 
-async function machine(settings: Settings): Promise<string[]> {
+async function machine(settings: Settings, loadAtStart: number[]): Promise<string[]> {
   const registry = await versionOf('docker-registry');
   const commit = (() => {
     try {
@@ -64,11 +64,14 @@ async function machine(settings: Settings): Promise<string[]> {
     `- CPU: ${availableParallelism()} × ${cpus()[0]?.model ?? 'unknown'} (nproc ${availableParallelism()}); memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Linux ${release()}`,
     `- node ${process.version}; registry: ${registry}; ${await versionOf('skopeo')}; ${await versionOf('gzip')}; ${await versionOf('pigz')}; ${await versionOf('tar')}`,
     `- settings: runs ${settings.runs}, large tree ${settings.largeMiB} MiB, large runs ${settings.largeRuns}`,
+    // Other work on the machine moves wall times (ratios less so): say how busy it was.
+    `- load average (1, 5, 15 min) at start: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')}; at end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`,
   ];
 }
 
 async function main(): Promise<void> {
   const { names, settings } = parseArgs(process.argv.slice(2));
+  const loadAtStart = loadavg();
   const ctx = new BenchContext(settings, (line) => process.stderr.write(`${line}\n`));
   const results: SectionResult[] = [];
   const onSignal = (): void => {
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
     'Written by `npm run bench` (see bench/README.md for how to run and read it). Every ratio compares two',
     'figures measured in the same run on the machine below.',
     '',
-    ...(await machine(settings)),
+    ...(await machine(settings, loadAtStart)),
     '',
     '## Targets of issue 9',
     '',
