@@ -11,6 +11,8 @@ export interface RepositoryOptions {
   userAgent?: string;
   signal?: AbortSignal;
   onRequest?: (info: RequestLog) => void;
+  /** Registry credentials from a cloud identity (Flux's --provider); 'generic' = --creds and the Docker config. */
+  provider?: 'generic' | 'aws' | 'azure' | 'gcp';
   /** Create an OCI layout that does not exist yet (commands that write). */
   create?: boolean;
 }

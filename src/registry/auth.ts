@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { OciError } from '../errors.js';
+import { helperGet, helperProgram, IDENTITY_TOKEN_USERNAME } from './credential-helper.js';
+import {
+  decodeAuthEntry, dockerConfigPath, findAuthKey, helperFor, podmanAuthPath, readConfigFile, serverUrlFor,
+} from './credential-store.js';
+import type { ProviderHttpOptions, ProviderName } from './providers/types.js';
 import { parseWWWAuthenticate, type Challenge } from './challenge.js';
 import { readAtMost, responseError, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
 
@@ -26,69 +28,61 @@ export interface CredentialOptions {
   /** Directory holding config.json; default $DOCKER_CONFIG, else ~/.docker. */
   dockerConfigDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Repository on the registry, for Podman entries keyed by namespace (`quay.io/org`). */
+  repository?: string;
+  /** A cloud provider whose ambient identity gives the credential (after --creds, before env and files). */
+  provider?: ProviderName;
+  /** HTTP settings and signal for the provider's exchanges. */
+  providerHttp?: ProviderHttpOptions;
 }
 
-const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
-
-/** Credentials for `registry` (as the user named it), in Docker's order of precedence; undefined = anonymous. */
+/**
+ * Credentials for `registry` (as the user named it), in Docker's order of precedence: --creds, the cloud provider,
+ * OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD, the Docker config (credHelpers, credsStore, auths), Podman's auth
+ * file. undefined = anonymous.
+ */
 export async function resolveCredential(registry: string, options: CredentialOptions = {}): Promise<Credential | undefined> {
   const env = options.env ?? process.env;
-  if (options.creds !== undefined && options.creds !== '') {
-    const colon = options.creds.indexOf(':');
-    return colon < 0
-      ? { token: options.creds, source: '--creds' }
-      : { username: options.creds.slice(0, colon), password: options.creds.slice(colon + 1), source: '--creds' };
+  if (options.creds !== undefined && options.creds !== '') return parseCreds(options.creds);
+  if (options.provider !== undefined && options.provider !== 'generic') {
+    const { providerCredential } = await import('./providers/index.js');
+    return providerCredential(options.provider, registry, { ...options.providerHttp, env });
   }
   if (env.OCI_ARTIFACT_USERNAME && env.OCI_ARTIFACT_PASSWORD !== undefined) {
     return { username: env.OCI_ARTIFACT_USERNAME, password: env.OCI_ARTIFACT_PASSWORD, source: 'OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD' };
   }
-  return fromDockerConfig(registry, options.dockerConfigDir ?? env.DOCKER_CONFIG ?? join(homedir(), '.docker'));
+  const dockerPath = dockerConfigPath(env, options.dockerConfigDir);
+  const fromDocker = await fromConfigFile(dockerPath, registry, options.repository, env, true);
+  if (fromDocker !== undefined) return fromDocker;
+  const podmanPath = podmanAuthPath(env);
+  return podmanPath === undefined ? undefined : fromConfigFile(podmanPath, registry, options.repository, env, false);
 }
 
-interface DockerAuthEntry {
-  auth?: string;
-  username?: string;
-  password?: string;
-  identitytoken?: string;
-  registrytoken?: string;
+/** `user:password` (split at the first colon) is Basic; without a colon it is a registry token, as Flux reads it. */
+export function parseCreds(creds: string): Credential {
+  const colon = creds.indexOf(':');
+  return colon < 0
+    ? { token: creds, source: '--creds' }
+    : { username: creds.slice(0, colon), password: creds.slice(colon + 1), source: '--creds' };
 }
 
-async function fromDockerConfig(registry: string, dir: string): Promise<Credential | undefined> {
-  const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined; // no config file: anonymous
+async function fromConfigFile(path: string, registry: string, repository: string | undefined, env: NodeJS.ProcessEnv, helpers: boolean): Promise<Credential | undefined> {
+  const config = await readConfigFile(path);
+  if (config === undefined) return undefined;
+  const helper = helpers ? helperFor(config, registry) : undefined;
+  if (helper !== undefined) {
+    const found = await helperGet(helper, serverUrlFor(registry), env);
+    if (found !== undefined) {
+      const source = helperProgram(helper);
+      return found.Username === IDENTITY_TOKEN_USERNAME
+        ? { identityToken: found.Secret, source }
+        : { username: found.Username, password: found.Secret, source };
+    }
   }
-  let config: { auths?: Record<string, DockerAuthEntry> };
-  try {
-    config = JSON.parse(text) as typeof config;
-  } catch {
-    throw new OciError('DOCKER_CONFIG_INVALID', `${path} is not valid JSON`, { kind: 'usage', hint: 'fix or remove the file, or pass --creds' });
-  }
-  const wanted = registry === 'docker.io' ? DOCKER_HUB_KEYS : [registry];
-  const entry = Object.entries(config.auths ?? {}).find(([key]) => wanted.includes(normaliseConfigKey(key)) || wanted.includes(key))?.[1];
-  if (entry === undefined) return undefined;
-  const cred: Credential = { source: path };
-  if (entry.auth) {
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new OciError('DOCKER_CONFIG_INVALID', `the auth entry for ${registry} in ${path} is not base64 of user:password`, { kind: 'usage' });
-    cred.username = decoded.slice(0, colon);
-    cred.password = decoded.slice(colon + 1);
-  } else if (entry.username !== undefined) {
-    cred.username = entry.username;
-    cred.password = entry.password ?? '';
-  }
-  if (entry.identitytoken) cred.identityToken = entry.identitytoken;
-  if (entry.registrytoken) cred.token = entry.registrytoken;
+  const key = findAuthKey(config, registry, repository);
+  if (key === undefined) return undefined;
+  const cred: Credential = { ...decodeAuthEntry(config.auths![key]!, `${registry} in ${path}`), source: path };
   return cred.username !== undefined || cred.identityToken || cred.token ? cred : undefined;
-}
-
-/** `https://host:port/v1/` -> `host:port`, as Docker matches config keys. */
-function normaliseConfigKey(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }
 
 /** `repository:<name>:pull` or `repository:<name>:pull,push`. */

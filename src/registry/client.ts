@@ -11,6 +11,7 @@ import {
   discardBody, HttpClient, readAtMost, responseError, streamError,
   type HttpRequest, type HttpResponse, type RequestLogger, type RetryOptions,
 } from './http.js';
+import type { ProviderName } from './providers/types.js';
 import { UPLOAD_RESUME_FAILED, uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
 
 export interface RegistryClientOptions {
@@ -28,6 +29,8 @@ export interface RegistryClientOptions {
   retry?: RetryOptions;
   /** Upload chunk size, and the size up to which a blob goes in one PUT (default 16 MiB). */
   chunkSize?: number;
+  /** Where credentials come from besides --creds and the Docker config (Flux's --provider). */
+  provider?: ProviderName;
 }
 
 const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -58,8 +61,13 @@ export class RegistryRepository implements Repository {
     this.host = ref.endpoint;
     this.name = ref.repository;
     this.http = new HttpClient(ref.endpoint, options);
-    this.auth = new Authenticator(this.http, () =>
-      resolveCredential(ref.registry, { creds: options.creds, dockerConfigDir: options.dockerConfigDir }));
+    this.auth = new Authenticator(this.http, () => resolveCredential(ref.registry, {
+      creds: options.creds,
+      dockerConfigDir: options.dockerConfigDir,
+      repository: ref.repository,
+      provider: options.provider,
+      providerHttp: { caFile: options.caFile, certFile: options.certFile, keyFile: options.keyFile, insecure: options.insecure, userAgent: options.userAgent, signal: options.signal },
+    }));
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.maxResumes = options.retry?.retries ?? 4;
   }
