@@ -114,15 +114,19 @@ function tarSink(onEntry: TarEntryHandler): Writable {
   parser.on('error', (err: Error) => fail(parserError(err)));
   // node-tar "ignores" entries of unknown types and over-long metadata; we refuse them.
   parser.on('ignoredEntry', (entry: ReadEntry) => fail(unsafe(`entry '${entry.path}' has the unsupported type ${entry.type}`)));
+  let current: ReadEntry | undefined;
   parser.on('entry', (entry: ReadEntry) => {
     work = work.then(async () => {
       if (failure === undefined) {
+        current = entry;
         try {
           const info = entryInfo(entry);
           tracker.check(info);
           await onEntry(info, entry);
         } catch (err) {
           fail(err);
+        } finally {
+          current = undefined;
         }
       }
       entry.resume();
@@ -139,6 +143,13 @@ function tarSink(onEntry: TarEntryHandler): Writable {
       parsed
         .then(() => work)
         .then(() => callback(failure === undefined ? null : (failure as Error)), callback);
+    },
+    // Stopped (Ctrl-C, timeout, a failed source): take no more entries, end the one being written, and settle only
+    // once the handlers are done, so nothing is written after readTar rejects (the caller removes its temp dir).
+    destroy(err, callback) {
+      if (failure === undefined) failure = err ?? new Error('the archive reader was stopped');
+      current?.destroy();
+      void work.then(() => callback(err));
     },
   });
   return sink;

@@ -1,0 +1,48 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OciError } from '../../src/errors.js';
+import { extractArchive } from '../../src/artifact/unpack.js';
+// @ts-expect-error: a plain .mjs script without type declarations
+import { tarOf } from '../../scripts/make-hostile-corpus.mjs';
+
+/**
+ * Aborting an extraction half way (Ctrl-C): many small entries arrive in one gunzip chunk and queue up; none of
+ * them may be written after extractArchive rejected, or removing the temp directory races with the writes
+ * (ENOTEMPTY, an "unexpected error", a temp directory left behind).
+ */
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'oci-artifact-unpack-abort-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const layer = gzipSync(tarOf(Array.from({ length: 3000 }, (_, i) => ({ path: `d${i % 30}/f${i}.yaml`, body: `n: ${i}\n` }))) as Buffer);
+
+describe('extractArchive aborted half way', () => {
+  it.each([1, 2, 3, 4, 5])('rejects with the abort reason and leaves nothing (run %i)', async (run) => {
+    const parent = join(scratch, String(run));
+    await import('node:fs/promises').then((fs) => fs.mkdir(parent));
+    const controller = new AbortController();
+    const reason = new OciError('INTERRUPTED', 'interrupted by SIGINT', { kind: 'interrupted' });
+    const watch = setInterval(() => {
+      void readdir(parent).then(async (names) => {
+        const temp = names.find((n) => n.startsWith('.out.extract-'));
+        if (temp && (await readdir(join(parent, temp)).catch(() => [])).length >= 3) controller.abort(reason);
+      });
+    }, 1);
+    try {
+      await expect(extractArchive(Readable.from([layer]), join(parent, 'out'), { signal: controller.signal })).rejects.toBeInstanceOf(Error);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(controller.signal.aborted).toBe(true);
+    await new Promise((r) => setTimeout(r, 50)); // a write still in flight would land now
+    expect(await readdir(parent)).toEqual([]);
+  });
+});
