@@ -1,0 +1,36 @@
+import type { Credential } from '../auth.js';
+import type { ProviderContext, ProviderName } from './types.js';
+
+/**
+ * `--provider aws|azure|gcp`: the ambient cloud identity exchanged for registry credentials, as Flux does. Each
+ * provider module is loaded only when chosen; the result is reused by every repository of the registry in this
+ * process until shortly before it expires.
+ */
+const cache = new Map<string, { credential: Credential; expiresAt: number }>();
+const MARGIN_MS = 60_000;
+
+export async function providerCredential(name: Exclude<ProviderName, 'generic'>, registry: string, ctx: ProviderContext): Promise<Credential> {
+  const key = `${name}\n${registry}`;
+  const hit = cache.get(key);
+  if (hit !== undefined && hit.expiresAt - MARGIN_MS > Date.now()) return hit.credential;
+  let credential: Credential;
+  let expiresAt: number;
+  if (name === 'aws') {
+    const { ecrLogin } = await import('./aws.js');
+    const token = await ecrLogin(registry, ctx);
+    credential = { username: token.username, password: token.password, source: '--provider aws (ECR)' };
+    expiresAt = token.expiresAt;
+  } else if (name === 'gcp') {
+    const { gcpLogin } = await import('./gcp.js');
+    const token = await gcpLogin(ctx);
+    credential = { username: token.username, password: token.password, source: '--provider gcp' };
+    expiresAt = token.expiresAt;
+  } else {
+    const { acrLogin, ACR_REFRESH_USERNAME } = await import('./azure.js');
+    const token = await acrLogin(registry, registry, ctx);
+    credential = { username: ACR_REFRESH_USERNAME, identityToken: token.refreshToken, source: '--provider azure (ACR)' };
+    expiresAt = token.expiresAt;
+  }
+  cache.set(key, { credential, expiresAt });
+  return credential;
+}
