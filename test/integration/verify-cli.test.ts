@@ -38,7 +38,7 @@ const ref = (repo: string, tag = 'v1') => `oci://${registry.host}/${repo}:${tag}
 
 async function pushed(repo: string): Promise<string> {
   const r = await runCli(['push', ref(repo), '-f', FIXTURE, ...PROVENANCE]);
-  expect(r.code).toBe(0);
+  expect(r.code, r.stderr).toBe(0);
   return r.stdout.trim();
 }
 
