@@ -93,7 +93,35 @@ export function repositoryScope(name: string, push = false): string {
 interface CachedToken {
   token: string;
   expiresAt: number;
-  scopes: Set<string>;
+  scopes: string[];
+}
+
+/** `type:name:actions` -> resource and actions; the name may itself hold colons (`registry:catalog:*` has none). */
+function splitScope(scope: string): { resource: string; actions: string[] } {
+  const last = scope.lastIndexOf(':');
+  return last < 0 ? { resource: scope, actions: [] } : { resource: scope.slice(0, last), actions: scope.slice(last + 1).split(',').filter((a) => a !== '') };
+}
+
+/** One scope per resource with the union of its actions: `repo:a:pull` + `repo:a:pull,push` -> `repo:a:pull,push`. */
+export function mergeScopes(scopes: string[]): string[] {
+  const merged = new Map<string, Set<string>>();
+  for (const scope of scopes) {
+    const { resource, actions } = splitScope(scope);
+    const set = merged.get(resource) ?? new Set<string>();
+    for (const action of actions) set.add(action);
+    merged.set(resource, set);
+  }
+  return [...merged].map(([resource, actions]) => `${resource}:${[...actions].join(',')}`);
+}
+
+/** Whether a token granted for `held` scopes also serves `wanted` (same resources, at least those actions). */
+export function covers(held: string[], wanted: string[]): boolean {
+  const have = new Map(mergeScopes(held).map((s) => { const { resource, actions } = splitScope(s); return [resource, new Set(actions)]; }));
+  return wanted.every((scope) => {
+    const { resource, actions } = splitScope(scope);
+    const got = have.get(resource);
+    return got !== undefined && actions.every((a) => got.has(a) || got.has('*'));
+  });
 }
 
 /** Process-wide: a token is reused by every repository on the same host with the same credential. */
@@ -139,13 +167,16 @@ export class Authenticator {
     }
     if (challenge.scheme === 'bearer') {
       const extra = challenge.params.scope?.split(' ').filter((s) => s !== '') ?? [];
-      scopes = [...new Set([...scopes, ...extra])];
+      scopes = mergeScopes([...scopes, ...extra]);
     }
     const second = await this.authorization(cred, scopes, req.signal, true);
     if (second === undefined) throw this.missing(req.what);
     const retried = await this.http.send(withAuth(req, second));
     if (retried.status === 401) {
       retried.body.resume();
+      if (cred !== undefined && pickChallenge(retried.headers['www-authenticate'])?.params.error === 'insufficient_scope') {
+        throw this.denied(cred, req.what);
+      }
       throw cred === undefined ? this.missing(req.what) : this.rejected(cred, req.what);
     }
     return retried;
@@ -169,10 +200,10 @@ export class Authenticator {
     const key = `${this.host}\n${fingerprint(cred)}`;
     const now = Date.now();
     const cached = (tokenCache.get(key) ?? []).filter((t) => t.expiresAt > now);
-    const hit = fresh ? undefined : cached.find((t) => scopes.every((s) => t.scopes.has(s)));
+    const hit = fresh ? undefined : cached.find((t) => covers(t.scopes, scopes));
     if (hit !== undefined) return `Bearer ${hit.token}`;
     const token = await this.fetchToken(challenge, cred, scopes, signal);
-    tokenCache.set(key, [...cached.filter((t) => !scopes.every((s) => t.scopes.has(s))), token]);
+    tokenCache.set(key, [...cached.filter((t) => !covers(scopes, [...t.scopes])), token]);
     return `Bearer ${token.token}`;
   }
 
@@ -223,7 +254,7 @@ export class Authenticator {
       throw new OciError('AUTH_TOKEN_INVALID', `the token service of registry ${this.host} (${url.host}) sent no token`, { kind: 'auth' });
     }
     const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
-    return { token, expiresAt: Date.now() + seconds * 1000 - EXPIRY_MARGIN_MS, scopes: new Set(scopes) };
+    return { token, expiresAt: Date.now() + seconds * 1000 - EXPIRY_MARGIN_MS, scopes };
   }
 
   private rejected(cred: Credential | undefined, what: string): OciError {
@@ -231,6 +262,15 @@ export class Authenticator {
     return new OciError('UNAUTHORIZED', `registry ${this.host} rejected the credentials${from} for ${what}`, {
       kind: 'auth',
       hint: `check --creds, or run 'docker login ${this.host}'`,
+    });
+  }
+
+  /** Valid credentials whose token does not grant what the request needs (the registry said insufficient_scope). */
+  private denied(cred: Credential, what: string): OciError {
+    const from = cred.source ? ` from ${cred.source}` : '';
+    return new OciError('DENIED', `registry ${this.host} denied ${what}: the credentials${from} do not grant that access`, {
+      kind: 'auth',
+      hint: 'check the permissions of this user or token on the repository',
     });
   }
 

@@ -310,9 +310,16 @@ export class RegistryRepository implements Repository {
     const signal = this.signal(options.signal);
     const query = new URLSearchParams({ mount: descriptor.digest, from: fromRepository });
     const scopes = [...this.push, repositoryScope(fromRepository)];
-    const res = await this.send({
-      method: 'POST', url: `/v2/${this.name}/blobs/uploads/?${query}`, idempotent: true, what, signal,
-    }, scopes);
+    let res: HttpResponse;
+    try {
+      res = await this.send({
+        method: 'POST', url: `/v2/${this.name}/blobs/uploads/?${query}`, idempotent: true, what, signal,
+      }, scopes);
+    } catch (err) {
+      // No read access to the source repository: a mount is only a shortcut, the caller uploads instead.
+      if (err instanceof OciError && err.code === 'DENIED') return false;
+      throw err;
+    }
     res.body.resume();
     if (res.status === 201) return true;
     if (res.status === 202) {
