@@ -6,12 +6,13 @@ import { openLayoutRepository } from '../../src/layout/repository.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
+import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
 /**
  * Layouts written by notation's own tooling (read-only fixtures: opened without `create`, never written; the
  * tests check that by comparing every file's mtime before and after).
  */
-const FIXTURES = '/work/shared/fixtures/signatures';
+const FIXTURES = SIGNATURE_VECTORS;
 const JWS = join(FIXTURES, 'notation-jws-oci');
 const COSE = join(FIXTURES, 'notation-cose-oci');
 

@@ -9,8 +9,9 @@ import { parseReference } from '../../src/ref/reference.js';
 import { signArtifact, verifyArtifact } from '../../src/signing/index.js';
 import { generateKey, publicKeyPem } from '../../fixtures/signing/generate.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
-const FX = '/work/shared/fixtures/signatures';
+const FX = SIGNATURE_VECTORS;
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 let registry: TestRegistry;

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptCosignKey } from '../../src/signing/index.js';
 import { ROOT, runCli, snapshotTree, tempDir } from '../helpers/cli.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
 /** sign, verify, pull --verify and push --sign through the CLI, against the real registry and the shared vectors. */
 const FIXTURE = join(ROOT, 'fixtures', 'kustomize');
-const VECTORS = join(ROOT, '..', 'shared', 'fixtures', 'signatures');
+const VECTORS = SIGNATURE_VECTORS;
 const PROVENANCE = ['--source', 'https://example.invalid/r', '--revision', 'main@sha1:0123456789abcdef0123456789abcdef01234567'];
 const KEY_PASSWORD = 'canary-key-password-91b2';
 

@@ -4,8 +4,9 @@ import { createPublicKey } from 'node:crypto';
 import { verifyBundleBlob, verifyLegacyLayer, type CosignContext, type LegacyLayer } from '../../src/signing/cosign-verify.js';
 import { loadPublicKeyFile } from '../../src/signing/keys.js';
 import { loadTrustedRootFile, rekorAuthority } from '../../src/signing/trust.js';
+import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
-const FX = '/work/shared/fixtures/signatures';
+const FX = SIGNATURE_VECTORS;
 const read = (p: string) => readFileSync(`${FX}/${p}`);
 const text = (p: string) => readFileSync(`${FX}/${p}`, 'utf8');
 

@@ -6,8 +6,9 @@ import { verifyNotationSignature, type NotationContext } from '../../src/signing
 import { loadTrustPolicies, selectPolicy, type TrustPolicy } from '../../src/signing/notation/trust-policy.js';
 import { openTrustStore } from '../../src/signing/notation/trust-store.js';
 import { CA_EXTENSIONS, CODE_SIGNING_LEAF, generateCert, notationJws, notationPayload, type GeneratedCert } from '../../fixtures/signing/generate.js';
+import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
-const FX = '/work/shared/fixtures/signatures';
+const FX = SIGNATURE_VECTORS;
 const JOSE = 'application/jose+json';
 const COSE = 'application/cose';
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';

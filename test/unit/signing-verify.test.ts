@@ -8,8 +8,9 @@ import type { Descriptor, Repository } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { encryptCosignKey, signArtifact, validatePolicy, verifyArtifact, type VerifyPolicy } from '../../src/signing/index.js';
 import { generateKey, publicKeyPem } from '../../fixtures/signing/generate.js';
+import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
-const FX = '/work/shared/fixtures/signatures';
+const FX = SIGNATURE_VECTORS;
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const NOW_OFFLINE = { offline: true } as const;
