@@ -5,8 +5,9 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rootCertificates } from 'node:tls';
-import type { Agent, Dispatcher } from 'undici';
+import type { Agent, Dispatcher, ProxyAgent } from 'undici';
 import { OciError } from '../errors.js';
+import { proxyFor } from './proxy-env.js';
 
 /**
  * The only module that talks to undici: scheme choice (HTTPS first, plain HTTP for loopback/--insecure),
@@ -119,7 +120,7 @@ const undici = ((): { Agent: typeof Agent; request: RequestFn } => {
   }
 })();
 
-const agents = new Map<string, Agent>();
+const agents = new Map<string, Dispatcher>();
 /** Scheme that worked per host, for hosts where plain HTTP is allowed. */
 const schemes = new Map<string, 'https' | 'http'>();
 
@@ -134,8 +135,9 @@ function hostName(host: string): string {
   return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
-function agentFor(origin: string, tls: TlsOptions): Agent {
-  const key = JSON.stringify([origin, !!tls.insecure, tls.caFile ?? '', tls.certFile ?? '', tls.keyFile ?? '']);
+function agentFor(origin: string, tls: TlsOptions): Dispatcher {
+  const proxy = proxyFor(new URL(origin));
+  const key = JSON.stringify([origin, !!tls.insecure, tls.caFile ?? '', tls.certFile ?? '', tls.keyFile ?? '', proxy ?? '']);
   let agent = agents.get(key);
   if (agent === undefined) {
     const connect: Record<string, unknown> = { rejectUnauthorized: !tls.insecure };
@@ -143,10 +145,22 @@ function agentFor(origin: string, tls: TlsOptions): Agent {
     if (tls.caFile) connect.ca = [...rootCertificates, readTlsFile(tls.caFile, 'CA')];
     if (tls.certFile) connect.cert = readTlsFile(tls.certFile, 'client certificate');
     if (tls.keyFile) connect.key = readTlsFile(tls.keyFile, 'client key');
-    agent = new undici.Agent({ keepAliveTimeout: 30_000, connections: 16, connect });
+    const pool = { keepAliveTimeout: 30_000, connections: 16 };
+    // Through a proxy (HTTPS_PROXY/HTTP_PROXY, NO_PROXY): a CONNECT tunnel, with the registry's TLS settings inside it.
+    agent = proxy === undefined
+      ? new undici.Agent({ ...pool, connect })
+      : new (loadProxyAgent())({ ...pool, uri: proxy, requestTls: connect });
     agents.set(key, agent);
   }
   return agent;
+}
+
+/**
+ * Loaded only when a proxy is configured. The tunnel uses Dispatcher#connect, which undici's index attaches, so
+ * here the index is needed (its extra start-up cost is paid only behind a proxy).
+ */
+function loadProxyAgent(): typeof ProxyAgent {
+  return (createRequire(import.meta.url)('undici') as typeof import('undici')).ProxyAgent;
 }
 
 function readTlsFile(path: string, what: string): string {
@@ -297,7 +311,12 @@ export class HttpClient {
       });
     }
     if (TRANSIENT_CODES.has(code)) {
-      return new OciError(TRANSIENT_ERROR, `connection to registry ${this.host} failed (${code}) for ${what}`, { cause: err });
+      // A registry that requires a client certificate closes the connection right after the TLS handshake.
+      const closed = (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') && !this.options.certFile;
+      return new OciError(TRANSIENT_ERROR, `connection to registry ${this.host} failed (${code}) for ${what}`, {
+        cause: err,
+        hint: closed ? 'if the registry requires a client certificate, pass --cert-file and --key-file' : undefined,
+      });
     }
     if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
       return new OciError('TLS_ERROR', `TLS connection to registry ${this.host} failed for ${what}: ${code}`, {
