@@ -3,6 +3,8 @@ import type { RepositoryOptions } from '../oci/open.js';
 import type { OpContext } from '../ops/context.js';
 import { detectTerminal } from '../output/terminal.js';
 import { Reporter } from '../output/reporter.js';
+import { isProviderName } from '../registry/providers/types.js';
+import { resolveCredsFlag } from './creds-input.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_TIMEOUT } from './flag-defaults.js';
 
@@ -21,6 +23,11 @@ export interface GlobalFlags {
   quiet?: boolean;
   /** File to append KEY=value results to (GitLab CI dotenv reports). */
   dotenv?: string;
+  /** Read the --creds (or login) password from stdin. */
+  passwordStdin?: boolean;
+  /** --registry-provider (every command), or a command's own --provider when it names a registry provider. */
+  registryProvider?: string;
+  provider?: string;
 }
 
 /** Split Flux-style list flags: repeatable, and each value may be a comma-separated list. */
@@ -65,6 +72,9 @@ export interface CommandRuntime {
 
 export async function createRuntime(flags: GlobalFlags): Promise<CommandRuntime> {
   const timeoutMs = parseDuration(flags.timeout ?? DEFAULT_TIMEOUT);
+  const creds = await resolveCredsFlag(flags.creds, flags.passwordStdin);
+  // pull and verify use --provider for signatures (cosign|notation); only registry provider names count here.
+  const provider = [flags.registryProvider, flags.provider].find(isProviderName);
   const terminal = detectTerminal(process.stderr);
   const reporter = new Reporter({ stream: process.stderr, terminal, quiet: flags.quiet, verbose: flags.verbose, debug: flags.debug });
   await reporter.init();
@@ -88,7 +98,8 @@ export async function createRuntime(flags: GlobalFlags): Promise<CommandRuntime>
 
   if (flags.insecureRegistry) reporter.notice('--insecure-registry: TLS certificates are not verified and plain HTTP is allowed');
   const repositoryOptions: RepositoryOptions = {
-    creds: flags.creds,
+    creds,
+    provider,
     insecure: flags.insecureRegistry ?? false,
     caFile: flags.caFile ?? process.env.SSL_CERT_FILE,
     certFile: flags.certFile,

@@ -21,6 +21,13 @@ function lazy(load: () => Promise<{ run: Action }>) {
 
 let exitCode = 0;
 
+const REGISTRY_PROVIDERS = ['generic', 'aws', 'azure', 'gcp'];
+
+/** Flux's --provider: where registry credentials come from (commands without a signature --provider). */
+function addProviderFlag(cmd: Command): Command {
+  return cmd.addOption(new Option('--provider <provider>', 'registry credentials from the cloud identity: ECR, ACR or GAR/GCR').choices(REGISTRY_PROVIDERS).default('generic'));
+}
+
 function addIgnoreFlags(cmd: Command): Command {
   return cmd
     .option('--ignore-paths <patterns>', 'gitignore-style patterns to exclude, replacing the defaults (comma-separated, repeatable)', collect)
@@ -46,7 +53,9 @@ export function buildProgram(): Command {
   const program = new Command('oci-artifact')
     .description('Store and fetch Kubernetes configuration as OCI artifacts, compatible with Flux CD.')
     .version(packageVersion(), '-V, --version', 'print the version')
-    .option('--creds <user:password>', 'registry credentials; with no colon a bearer token (as Flux)')
+    .option('--creds <user:password>', "registry credentials; 'user:' (or user with --password-stdin) reads the password; with no colon a bearer token (as Flux)")
+    .option('--password-stdin', 'read the password for --creds or login from stdin')
+    .addOption(new Option('--registry-provider <provider>', 'registry credentials from a cloud identity (same as --provider; for pull and verify, whose --provider picks the signature format)').choices(REGISTRY_PROVIDERS))
     .option('--insecure-registry', 'allow plain HTTP and unverified TLS (prints a warning)')
     .option('--ca-file <path>', 'extra CA certificates (PEM) for the registry (also SSL_CERT_FILE)')
     .option('--cert-file <path>', 'client certificate (PEM) for mutual TLS')
@@ -73,7 +82,7 @@ export function buildProgram(): Command {
     .option('--compression-level <0-9>', 'gzip level', '6')
     .option('--sign', 'sign the pushed digest with --key (cosign format)')
     .option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)');
-  addIgnoreFlags(push).addHelpText('after', EXAMPLES.push).action(lazy(() => import('./commands/push.js')));
+  addIgnoreFlags(addProviderFlag(push)).addHelpText('after', EXAMPLES.push).action(lazy(() => import('./commands/push.js')));
 
   const pull = program.command('pull')
     .description('pull an artifact and extract its content into a directory')
@@ -99,7 +108,7 @@ export function buildProgram(): Command {
     .option('-o, --output <format>', 'table, json or yaml');
   addVerifyFlags(verify).addHelpText('after', EXAMPLES.verify).action(lazy(() => import('./commands/verify.js')));
 
-  program.command('sign')
+  addProviderFlag(program.command('sign'))
     .description('sign an artifact with a private key, cosign-compatible')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .requiredOption('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)')
@@ -109,7 +118,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES.sign)
     .action(lazy(() => import('./commands/sign.js')));
 
-  program.command('copy')
+  addProviderFlag(program.command('copy'))
     .description('copy an artifact with its signatures between registries and OCI layouts, keeping its digest')
     .argument('<source>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .argument('<destination>', 'oci://host/repo[:tag] or oci-layout://path[:tag] (default: the source tag)')
@@ -120,7 +129,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES.copy)
     .action(lazy(() => import('./commands/copy.js')));
 
-  program.command('inspect')
+  addProviderFlag(program.command('inspect'))
     .description('show the manifest, config, annotations, layers, files and signatures of an artifact')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .option('--files', 'list the files of the content layer')
@@ -129,7 +138,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES.inspect)
     .action(lazy(() => import('./commands/inspect.js')));
 
-  program.command('tag')
+  addProviderFlag(program.command('tag'))
     .description('add tags to an artifact, keeping its manifest bytes and digest (optionally in another repository)')
     .argument('<reference>', 'oci://host/repo:tag or oci://host/repo@sha256:<digest> (or oci-layout://path:tag)')
     .option('-t, --tag <tag>', 'tag to add; repeatable or comma-separated', collect)
@@ -138,7 +147,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES.tag)
     .action(lazy(() => import('./commands/tag.js')));
 
-  program.command('list')
+  addProviderFlag(program.command('list'))
     .description('list the artifacts of a repository with their digest, source and revision')
     .argument('<repository>', 'oci://host/repo or oci-layout://path')
     .option('--filter-semver <range>', "only tags that are versions in this semver range, newest first (e.g. '>=1.0.0 <2.0.0')")
@@ -161,7 +170,19 @@ export function buildProgram(): Command {
     .option('--brief', 'print only the paths of changed files')
     .option('--max-size <size>', 'largest uncompressed artifact content to read, e.g. 100Mi; 0 for no limit', '100Mi')
     .option('-o, --output <format>', 'print the file-level result as json or yaml');
-  addIgnoreFlags(diff).addHelpText('after', EXAMPLES.diff).action(lazy(() => import('./commands/diff.js')));
+  addIgnoreFlags(addProviderFlag(diff)).addHelpText('after', EXAMPLES.diff).action(lazy(() => import('./commands/diff.js')));
+
+  program.command('login')
+    .description('check credentials at a registry and store them as Docker does (credential helper or config.json)')
+    .argument('<registry>', 'registry host, e.g. ghcr.io or localhost:5000')
+    .option('-u, --username <user>', 'user name (asked for on a terminal when omitted)')
+    .addHelpText('after', '\nExamples:\n  echo "$GITHUB_TOKEN" | oci-artifact login ghcr.io -u USER --password-stdin\n  oci-artifact login registry.example.com -u admin   # asks for the password without echo\n')
+    .action(lazy(() => import('./commands/login.js')));
+
+  program.command('logout')
+    .description('remove the credentials stored for a registry')
+    .argument('<registry>', 'registry host, e.g. ghcr.io')
+    .action(lazy(() => import('./commands/logout.js')));
 
   program.command('completion')
     .description('print a shell completion script (bash, zsh or fish)')
