@@ -1,18 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { KUSTOMIZE_FIXTURE, useWorkDir } from '../helpers/fixtures.js';
 
 /** CI integration: GitHub Actions summary, step outputs and error annotations; GitLab-style dotenv reports. */
-let work: { path: string; remove(): Promise<void> };
-const FIXTURE = join(ROOT, 'fixtures', 'kustomize');
-
-beforeAll(async () => {
-  work = await tempDir('oci-artifact-ci-');
-});
-afterAll(async () => {
-  await work?.remove();
-});
+const work = useWorkDir('oci-artifact-ci-');
 
 describe('GitHub Actions', () => {
   it('writes a step summary and the digest/url outputs, taking provenance from the environment', async () => {
@@ -20,7 +13,7 @@ describe('GitHub Actions', () => {
     const output = join(work.path, 'output.txt');
     await writeFile(output, 'previous=kept\n');
     const store = join(work.path, 'store');
-    const r = await runCli(['push', `oci-layout://${store}:v1`, '-f', FIXTURE], {
+    const r = await runCli(['push', `oci-layout://${store}:v1`, '-f', KUSTOMIZE_FIXTURE], {
       env: {
         GITHUB_ACTIONS: 'true', CI: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_OUTPUT: output,
         GITHUB_REPOSITORY: 'org/app', GITHUB_SERVER_URL: 'https://github.com', GITHUB_SHA: 'a'.repeat(40), GITHUB_REF_NAME: 'main',
@@ -49,7 +42,7 @@ describe('GitHub Actions', () => {
 describe('dotenv report', () => {
   it('appends OCI_ARTIFACT_DIGEST and OCI_ARTIFACT_URL', async () => {
     const dotenv = join(work.path, 'build.env');
-    const r = await runCli(['push', `oci-layout://${join(work.path, 'store2')}:v1`, '-f', FIXTURE, '--dotenv', dotenv,
+    const r = await runCli(['push', `oci-layout://${join(work.path, 'store2')}:v1`, '-f', KUSTOMIZE_FIXTURE, '--dotenv', dotenv,
       '--source', 'https://gitlab.example/g/p', '--revision', 'main@sha1:1'], { env: { CI_JOB_ID: '42' } });
     expect(r.code).toBe(0);
     const url = r.stdout.trim();

@@ -1,24 +1,21 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
+import { useWorkDir } from '../helpers/fixtures.js';
 
 /**
  * The published package as a user gets it: `npm pack`, then `npx ./oci-artifact-*.tgz` from a clean directory
  * (dependencies come from the npm registry or its local cache, as for any npx user).
  */
-let work: { path: string; remove(): Promise<void> };
+const work = useWorkDir('oci-artifact-pack-');
 let tarball: string;
 
 beforeAll(async () => {
-  work = await tempDir('oci-artifact-pack-');
   const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', work.path], { cwd: ROOT, encoding: 'utf8' });
   tarball = join(work.path, out.trim().split('\n').pop() as string);
 }, 120_000);
-afterAll(async () => {
-  await work?.remove();
-});
 
 /** `npx ./oci-artifact-<version>.tgz …` run in `cwd`, where the tarball has been copied. */
 function npx(args: string[], cwd: string) {

@@ -4,13 +4,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, tempDir } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
+import { useWorkDir } from '../helpers/fixtures.js';
 
 /**
  * What a person sees: the CLI runs in a real terminal (tmux) and everything the terminal received is recorded
  * with pipe-pane; the same command in a pipe must print no bar and no escape codes.
  */
-let work: { path: string; remove(): Promise<void> };
+const work = useWorkDir('oci-artifact-tty-');
 // A private tmux server with one idle session kept alive, so sessions come and go without restarting it.
 const SOCKET = `oci-artifact-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args]);
@@ -20,7 +21,6 @@ const ANY_ESCAPE = new RegExp(`${ESC}\\[`);
 
 beforeAll(async () => {
   if (!existsSync('/usr/bin/tmux')) throw new Error("the terminal tests need tmux: 'apt-get install -y tmux'");
-  work = await tempDir('oci-artifact-tty-');
   tmux('new-session', '-d', '-s', 'keeper', 'sleep 600');
   await mkdir(join(work.path, 'big'));
   // Incompressible and over the 32 MiB in-memory limit, so the upload streams for long enough to draw a bar.
@@ -28,7 +28,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
-  await work?.remove();
 });
 
 /** Run a shell command line in a fresh tmux terminal; returns all bytes the terminal received. */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLayoutRepository } from '../../src/layout/repository.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import type { RequestLog } from '../../src/oci/open.js';
@@ -13,23 +13,11 @@ import type { OpContext } from '../../src/ops/context.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseLayoutReference, parseReference, parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
-import { ROOT, runCli, snapshotTree, tempDir } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { runCli, snapshotTree } from '../helpers/cli.js';
+import { KUSTOMIZE_FIXTURE, PROVENANCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
-const FIXTURE = join(ROOT, 'fixtures', 'kustomize');
-const PROVENANCE = ['--source', 'https://example.invalid/org/repo', '--revision', 'main@sha1:0123456789abcdef0123456789abcdef01234567'];
-
-let registry: TestRegistry;
-let work: { path: string; remove(): Promise<void> };
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  work = await tempDir('oci-artifact-copy-');
-});
-afterAll(async () => {
-  await registry?.stop();
-  await work?.remove();
-});
+const registry = useRegistry();
+const work = useWorkDir('oci-artifact-copy-');
 
 const oci = (repo: string, tag = 'v1') => `oci://${registry.host}/${repo}${tag === '' ? '' : `:${tag}`}`;
 const layout = (name: string, tag = '') => `oci-layout://${join(work.path, name)}${tag === '' ? '' : `:${tag}`}`;
@@ -43,7 +31,7 @@ function registryRepo(repo: string): Repository {
 }
 
 async function pushFixture(repo: string, tag = 'v1'): Promise<string> {
-  const r = await runCli(['push', oci(repo, tag), '--path', FIXTURE, ...PROVENANCE, '-o', 'json']);
+  const r = await runCli(['push', oci(repo, tag), '--path', KUSTOMIZE_FIXTURE, ...PROVENANCE, '-o', 'json']);
   expect(r.stderr).not.toContain('✗');
   expect(r.code).toBe(0);
   return (JSON.parse(r.stdout) as { digest: string }).digest;

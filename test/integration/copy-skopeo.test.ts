@@ -1,30 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
-import { ROOT, runCli, snapshotTree, tempDir } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { runCli, snapshotTree } from '../helpers/cli.js';
+import { KUSTOMIZE_FIXTURE, PROVENANCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /** Interop with skopeo as an independent reader and writer of OCI image layouts. */
-const FIXTURE = join(ROOT, 'fixtures', 'kustomize');
-const PROVENANCE = ['--source', 'https://example.invalid/org/repo', '--revision', 'main@sha1:0123456789abcdef0123456789abcdef01234567'];
 
-let registry: TestRegistry;
-let work: { path: string; remove(): Promise<void> };
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  work = await tempDir('oci-artifact-skopeo-');
-});
-afterAll(async () => {
-  await registry?.stop();
-  await work?.remove();
-});
+const registry = useRegistry();
+const work = useWorkDir('oci-artifact-skopeo-');
 
 const oci = (repo: string, tag = 'v1') => `oci://${registry.host}/${repo}:${tag}`;
 
@@ -33,7 +22,7 @@ function skopeo(...args: string[]): void {
 }
 
 async function pushFixture(repo: string): Promise<string> {
-  const r = await runCli(['push', oci(repo), '--path', FIXTURE, ...PROVENANCE, '-o', 'json']);
+  const r = await runCli(['push', oci(repo), '--path', KUSTOMIZE_FIXTURE, ...PROVENANCE, '-o', 'json']);
   expect(r.code).toBe(0);
   return (JSON.parse(r.stdout) as { digest: string }).digest;
 }

@@ -3,30 +3,19 @@ import { gzipSync } from 'node:zlib';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Header } from 'tar';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openRepository } from '../../src/oci/open.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseReference } from '../../src/ref/reference.js';
-import { ROOT, runCli, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { runCli, snapshotTree, type CliResult } from '../helpers/cli.js';
+import { KUSTOMIZE_FIXTURE, PROVENANCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
-const FIXTURE = join(ROOT, 'fixtures', 'kustomize');
-const PROVENANCE = ['--source', 'https://example.invalid/r', '--revision', 'main@sha1:0000000000000000000000000000000000000000'];
 const CANARY = 'canary-Pa55word-7f3e1c';
 
-let plain: TestRegistry;
-let secured: TestRegistry;
-let work: { path: string; remove(): Promise<void> };
-
-beforeAll(async () => {
-  [plain, secured] = await Promise.all([startRegistry(), startRegistry({ htpasswd: { username: 'alice', password: CANARY } })]);
-  work = await tempDir();
-});
-afterAll(async () => {
-  await Promise.all([plain?.stop(), secured?.stop()]);
-  await work?.remove();
-});
+const plain = useRegistry();
+const secured = useRegistry({ htpasswd: { username: 'alice', password: CANARY } });
+const work = useWorkDir();
 
 /** One line on stderr starting with ✗, nothing on stdout, the expected exit code, no stack trace. */
 function expectCleanFailure(r: CliResult, code: number, pattern: RegExp): void {
@@ -114,20 +103,20 @@ describe('registry failures', () => {
   });
 
   it('fails at once on wrong credentials and never prints the password', async () => {
-    const wrong = await runCli(['push', `oci://${secured.host}/auth:v1`, '-f', FIXTURE, ...PROVENANCE, '--creds', `alice:${CANARY}x`]);
+    const wrong = await runCli(['push', `oci://${secured.host}/auth:v1`, '-f', KUSTOMIZE_FIXTURE, ...PROVENANCE, '--creds', `alice:${CANARY}x`]);
     expectCleanFailure(wrong, 4, /auth|unauthori[sz]ed|credentials/i);
     expect(wrong.stderr + wrong.stdout).not.toContain(CANARY);
 
     const none = await runCli(['pull', `oci://${secured.host}/auth:v1`, '-o', join(work.path, 'auth-none')]);
     expectCleanFailure(none, 4, /auth|unauthori[sz]ed|credentials/i);
 
-    const right = await runCli(['push', `oci://${secured.host}/auth:v1`, '-f', FIXTURE, ...PROVENANCE, '--creds', `alice:${CANARY}`, '--verbose']);
+    const right = await runCli(['push', `oci://${secured.host}/auth:v1`, '-f', KUSTOMIZE_FIXTURE, ...PROVENANCE, '--creds', `alice:${CANARY}`, '--verbose']);
     expect(right.code).toBe(0);
     expect(right.stderr + right.stdout).not.toContain(CANARY);
   });
 
   it('detects a corrupted blob and leaves the output untouched', async () => {
-    const pushed = await runCli(['push', `oci://${plain.host}/corrupt:v1`, '-f', FIXTURE, ...PROVENANCE, '-o', 'json']);
+    const pushed = await runCli(['push', `oci://${plain.host}/corrupt:v1`, '-f', KUSTOMIZE_FIXTURE, ...PROVENANCE, '-o', 'json']);
     expect(pushed.code).toBe(0);
     // Find the layer's data file in the registry's storage and flip bytes in it.
     const out = join(work.path, 'corrupt-out');

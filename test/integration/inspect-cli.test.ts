@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { addToFallbackIndex, cosignTag } from '../../src/oci/referrers.js';
@@ -9,15 +9,11 @@ import type { Descriptor } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
-import { ROOT, runCli, tempDir } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { runCli } from '../helpers/cli.js';
+import { KUSTOMIZE_FIXTURE, SOURCE, REVISION, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
-const FIXTURE = join(ROOT, 'fixtures', 'kustomize');
-const SOURCE = 'https://example.invalid/org/repo';
-const REVISION = 'main@sha1:0123456789abcdef0123456789abcdef01234567';
-
-let registry: TestRegistry;
-let work: { path: string; remove(): Promise<void> };
+const registry = useRegistry();
+const work = useWorkDir('oci-artifact-inspect-');
 let digest: string;
 let referrer: Descriptor;
 let signature: string;
@@ -25,9 +21,7 @@ let signature: string;
 const oci = (repo: string, tag = 'v1') => `oci://${registry.host}/${repo}:${tag}`;
 
 beforeAll(async () => {
-  registry = await startRegistry();
-  work = await tempDir('oci-artifact-inspect-');
-  const pushed = await runCli(['push', oci('app'), '--path', FIXTURE, '--source', SOURCE, '--revision', REVISION, '-a', 'team=platform', '-o', 'json']);
+  const pushed = await runCli(['push', oci('app'), '--path', KUSTOMIZE_FIXTURE, '--source', SOURCE, '--revision', REVISION, '-a', 'team=platform', '-o', 'json']);
   expect(pushed.code).toBe(0);
   digest = JSON.parse(pushed.stdout).digest;
 
@@ -48,10 +42,6 @@ beforeAll(async () => {
   signature = (await put(cosignTag(digest, '.sig'), MediaType.CosignSimpleSigning, 'payload', {})).digest;
   referrer = { ...(await put(undefined, 'application/spdx+json', '{}', { artifactType: 'application/spdx+json', subject })), artifactType: 'application/spdx+json' };
   await addToFallbackIndex(repo, digest, [referrer]);
-});
-afterAll(async () => {
-  await registry?.stop();
-  await work?.remove();
 });
 
 async function inspectOk(args: string[]): Promise<string> {
@@ -91,8 +81,8 @@ describe('inspect', () => {
       path: 'base/kustomization.yaml',
       type: 'file',
       mode: 0o644,
-      size: (await readFile(join(FIXTURE, 'base', 'kustomization.yaml'))).length,
-      sha256: sha256(await readFile(join(FIXTURE, 'base', 'kustomization.yaml'))),
+      size: (await readFile(join(KUSTOMIZE_FIXTURE, 'base', 'kustomization.yaml'))).length,
+      sha256: sha256(await readFile(join(KUSTOMIZE_FIXTURE, 'base', 'kustomization.yaml'))),
     });
     expect(result.files.find((f: { path: string }) => f.path === 'base')).toMatchObject({ type: 'directory' });
     expect(result.filesLayer).toEqual(raw.layers[0]);

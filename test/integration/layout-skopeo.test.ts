@@ -1,17 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import * as tar from 'tar';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openLayoutRepository } from '../../src/layout/repository.js';
 import { Annotation, MediaType } from '../../src/oci/mediatypes.js';
 import type { Descriptor, ImageManifest } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /** Interop with skopeo (containers/image), an independent implementation of the OCI layout and of the registry API. */
 const run = promisify(execFile);
@@ -57,18 +56,12 @@ async function fluxArtifact(work: string): Promise<Artifact> {
   return { manifest, digest: digestOf(manifest), config, configBytes, layer, layerBytes };
 }
 
-let registry: TestRegistry;
-let work: string;
+const registry = useRegistry();
+const work = useWorkDir('layout-skopeo-');
 let artifact: Artifact;
 
 beforeAll(async () => {
-  registry = await startRegistry();
-  work = await mkdtemp(join(tmpdir(), 'layout-skopeo-'));
-  artifact = await fluxArtifact(work);
-});
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
+  artifact = await fluxArtifact(work.path);
 });
 
 async function writeLayout(path: string, tag: string): Promise<void> {
@@ -81,8 +74,8 @@ async function writeLayout(path: string, tag: string): Promise<void> {
 
 describe('skopeo and our layouts', () => {
   it('carries a layout we wrote through a real registry and back, byte for byte', async () => {
-    const first = join(work, 'first');
-    const second = join(work, 'second');
+    const first = join(work.path, 'first');
+    const second = join(work.path, 'second');
     await writeLayout(first, 'v1.0.0');
 
     const remote = `docker://${registry.host}/flux/app:v1.0.0`;
@@ -109,7 +102,7 @@ describe('skopeo and our layouts', () => {
   });
 
   it('shares a layout with skopeo: each sees the tags and blobs the other wrote', async () => {
-    const path = join(work, 'shared');
+    const path = join(work.path, 'shared');
     await writeLayout(path, 'ours');
     await skopeo('copy', `oci:${path}:ours`, `oci:${path}:theirs`);
 

@@ -1,24 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, snapshotTree, tempDir } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, snapshotTree } from '../helpers/cli.js';
+import { KUSTOMIZE_FIXTURE, PROVENANCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
-const FIXTURE = join(ROOT, 'fixtures', 'kustomize');
-const PROVENANCE = ['--source', 'https://example.invalid/org/repo', '--revision', 'main@sha1:0123456789abcdef0123456789abcdef01234567'];
-
-let registry: TestRegistry;
-let work: { path: string; remove(): Promise<void> };
-
-beforeAll(async () => {
-  registry = await startRegistry();
-  work = await tempDir();
-});
-afterAll(async () => {
-  await registry?.stop();
-  await work?.remove();
-});
+const registry = useRegistry();
+const work = useWorkDir();
 
 /** Where the generic tests push: the real registry, or an OCI layout in the work directory. */
 type Backend = 'registry' | 'layout';
@@ -45,7 +33,7 @@ describe.each<Backend>(['registry', 'layout'])('push and pull (%s)', (kind) => {
   });
 
   it('round-trips the Kustomize fixture tree exactly', async () => {
-    const pushed = await pushOk([ref('round/trip'), '--path', FIXTURE]);
+    const pushed = await pushOk([ref('round/trip'), '--path', KUSTOMIZE_FIXTURE]);
     expect(pushed).toEqual({
       url: expect.stringMatching(urlPattern('round/trip')),
       repository: kind === 'registry' ? `${registry.host}/round/trip` : `oci-layout://${join(work.path, 'layouts', 'round/trip')}`,
@@ -58,7 +46,7 @@ describe.each<Backend>(['registry', 'layout'])('push and pull (%s)', (kind) => {
     expect(pulled.stderr).toContain(pushed.digest);
     // Flux's default ignore list drops images and the fixture's .sourceignore drops drafts/; everything else is
     // restored byte for byte with its mode.
-    const expected = await snapshotTree(FIXTURE);
+    const expected = await snapshotTree(KUSTOMIZE_FIXTURE);
     for (const key of Object.keys(expected)) if (/\.(png|jpg)$/.test(key) || key.startsWith('drafts/')) delete expected[key];
     const actual = await snapshotTree(out);
     expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
@@ -67,16 +55,16 @@ describe.each<Backend>(['registry', 'layout'])('push and pull (%s)', (kind) => {
 
   it('gives the same digest for the same input with --reproducible, from any copy of the tree', async () => {
     const copy = join(work.path, `copy-${kind}`);
-    await cp(FIXTURE, copy, { recursive: true });
-    const a = await pushOk([ref('repro', 'a'), '--path', FIXTURE, '--reproducible']);
+    await cp(KUSTOMIZE_FIXTURE, copy, { recursive: true });
+    const a = await pushOk([ref('repro', 'a'), '--path', KUSTOMIZE_FIXTURE, '--reproducible']);
     const b = await pushOk([ref('repro', 'b'), '--path', copy, '--reproducible']);
     expect(b.digest).toBe(a.digest);
-    const c = await pushOk([ref('repro', 'c'), '--path', FIXTURE]);
+    const c = await pushOk([ref('repro', 'c'), '--path', KUSTOMIZE_FIXTURE]);
     expect(c.digest).not.toBe(a.digest); // created time differs without --reproducible
   });
 
   it('prints the digest URL on stdout and human lines on stderr', async () => {
-    const r = await runCli(['push', ref('plain'), '--path', FIXTURE, ...PROVENANCE]);
+    const r = await runCli(['push', ref('plain'), '--path', KUSTOMIZE_FIXTURE, ...PROVENANCE]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(urlPattern('plain'));
     expect(r.stderr).toContain('pushed');
@@ -143,7 +131,7 @@ describe('interoperability with skopeo (registry)', () => {
   });
 
   it('writes exactly the Flux media types and annotations, as skopeo reads them', async () => {
-    const pushed = await pushOk([ref('flux/format'), '--path', FIXTURE, '-a', 'team=platform', '-a', 'query=a=b']);
+    const pushed = await pushOk([ref('flux/format'), '--path', KUSTOMIZE_FIXTURE, '-a', 'team=platform', '-a', 'query=a=b']);
     const layout = join(work.path, 'skopeo-layout');
     execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/flux/format:v1`, `oci:${layout}:v1`], { stdio: 'pipe' });
     const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
@@ -184,12 +172,12 @@ describe('interoperability with skopeo (registry)', () => {
 describe('build', () => {
   it('writes the same bytes push uploads', async () => {
     const out = join(work.path, 'artifact.tgz');
-    const r = await runCli(['build', '--path', FIXTURE, '--output', out]);
+    const r = await runCli(['build', '--path', KUSTOMIZE_FIXTURE, '--output', out]);
     expect(r.code).toBe(0);
     const listing = execFileSync('tar', ['-tzf', out]).toString();
     expect(listing).toContain('base/kustomization.yaml');
     const again = join(work.path, 'artifact2.tgz');
-    await runCli(['build', '--path', FIXTURE, '--output', again]);
+    await runCli(['build', '--path', KUSTOMIZE_FIXTURE, '--output', again]);
     expect((await readFile(again)).equals(await readFile(out))).toBe(true);
   });
 });

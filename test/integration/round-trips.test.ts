@@ -1,32 +1,26 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { KUSTOMIZE_FIXTURE, PROVENANCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { sequentialRoundTrips, startProxy, type LoopbackProxy, type RequestStats } from '../helpers/proxy.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /**
  * The request budgets of issue 9, counted at the real registry through a proxy that adds 50 ms per request:
  * what a user on a distant registry waits for is sequential round trips. Plain registry, no auth (a token would
  * add one round trip).
  */
-const FIXTURE = join(ROOT, 'fixtures', 'kustomize');
-const PROVENANCE = ['--source', 'https://example.invalid/org/repo', '--revision', 'main@sha1:0123456789abcdef0123456789abcdef01234567'];
 const LATENCY_MS = 50;
 
-let registry: TestRegistry;
+const registry = useRegistry();
+const work = useWorkDir();
 let proxy: LoopbackProxy;
-let work: { path: string; remove(): Promise<void> };
 
 beforeAll(async () => {
-  registry = await startRegistry();
   proxy = await startProxy({ target: registry.host, latencyMs: LATENCY_MS });
-  work = await tempDir();
 });
 afterAll(async () => {
   await proxy?.stop();
-  await registry?.stop();
-  await work?.remove();
 });
 
 /** Run the CLI against the proxy and return what reached the registry. */
@@ -43,14 +37,14 @@ describe('request budgets against the registry (issue 9)', () => {
   const ref = (tag: string): string => `oci://${proxy.host}/budget/app:${tag}`;
 
   it('fresh push: at most 7 requests in at most 4 sequential round trips', async () => {
-    const push = await measured(['push', ref('v1'), '--path', FIXTURE, ...PROVENANCE]);
+    const push = await measured(['push', ref('v1'), '--path', KUSTOMIZE_FIXTURE, ...PROVENANCE]);
     expect(push.requests, push.log.join('\n')).toBeLessThanOrEqual(7);
     expect(push.roundTrips, push.log.join('\n')).toBeLessThanOrEqual(4);
     expect(push.byMethod.PUT, 'two blobs and the manifest were written').toBeGreaterThanOrEqual(3);
   });
 
   it('re-push of unchanged content: HEADs plus one manifest PUT, in at most 2 round trips', async () => {
-    const again = await measured(['push', ref('v1-again'), '--path', FIXTURE, ...PROVENANCE]);
+    const again = await measured(['push', ref('v1-again'), '--path', KUSTOMIZE_FIXTURE, ...PROVENANCE]);
     expect(again.requests, again.log.join('\n')).toBeLessThanOrEqual(3);
     expect(again.roundTrips, again.log.join('\n')).toBeLessThanOrEqual(2);
     expect(again.byMethod.POST ?? 0, 'no upload was opened').toBe(0);

@@ -2,25 +2,23 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { openRepository } from '../../src/oci/open.js';
 import { parseReference } from '../../src/ref/reference.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { runCli } from '../helpers/cli.js';
+import { useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /**
  * diff must judge artifacts by their files, not their bytes: here the artifacts come from another toolchain
  * (GNU tar + gzip, an OCI layout written by hand, pushed by skopeo), with `./` names or none, directory entries or
  * none, real owners and times, and other gzip bytes than ours.
  */
-let registry: TestRegistry;
-let work: { path: string; remove(): Promise<void> };
+const registry = useRegistry();
+const work = useWorkDir('oci-artifact-foreign-');
 let src: string;
 
 beforeAll(async () => {
-  registry = await startRegistry();
-  work = await tempDir('oci-artifact-foreign-');
   src = join(work.path, 'src');
   await mkdir(join(src, 'apps', 'web'), { recursive: true });
   await writeFile(join(src, 'kustomization.yaml'), 'resources:\n  - apps/web/deploy.yaml\n');
@@ -29,10 +27,6 @@ beforeAll(async () => {
   await chmod(join(src, 'hook.sh'), 0o755);
   await chmod(join(src, 'kustomization.yaml'), 0o644);
   await chmod(join(src, 'apps', 'web', 'deploy.yaml'), 0o644);
-});
-afterAll(async () => {
-  await registry?.stop();
-  await work?.remove();
 });
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

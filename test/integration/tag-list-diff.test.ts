@@ -3,26 +3,22 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRepository } from '../../src/oci/open.js';
 import { parseReference } from '../../src/ref/reference.js';
-import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { SOURCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { startProxy, type LoopbackProxy, type ProxyAction, type ProxyRequest, type RequestRecord } from '../helpers/proxy.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /** tag, list and diff end to end: the built CLI against the real registry (through a counting proxy) and OCI layouts. */
-const revision = (c: string) => ['--source', 'https://example.invalid/org/repo', '--revision', `main@sha1:${c.repeat(40)}`];
+const revision = (c: string) => ['--source', SOURCE, '--revision', `main@sha1:${c.repeat(40)}`];
 
-let registry: TestRegistry;
+const registry = useRegistry();
+const work = useWorkDir('oci-artifact-tld-');
 let proxy: LoopbackProxy;
-let work: { path: string; remove(): Promise<void> };
 
 beforeAll(async () => {
-  registry = await startRegistry();
   proxy = await startProxy({ target: registry.host });
-  work = await tempDir('oci-artifact-tld-');
 });
 afterAll(async () => {
   await proxy?.stop();
-  await registry?.stop();
-  await work?.remove();
 });
 
 /** Where a test's artifacts live: a repository on the registry (reached through the proxy), or an OCI layout. */

@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { ROOT, tempDir } from './cli.js';
+import { startRegistry, type StartRegistryOptions, type TestRegistry } from './registry.js';
+
+/** The small Kustomize tree most CLI tests push. */
+export const KUSTOMIZE_FIXTURE = join(ROOT, 'fixtures', 'kustomize');
+
+/** Provenance for `push` outside git and CI (where it cannot be detected); the values only need to be valid. */
+export const SOURCE = 'https://example.invalid/org/repo';
+export const REVISION = 'main@sha1:0123456789abcdef0123456789abcdef01234567';
+export const PROVENANCE = ['--source', SOURCE, '--revision', REVISION];
+
+/**
+ * A value made in this file's beforeAll: a stand-in that forwards to it once it exists, so a test file can write
+ * `const registry = useRegistry()` at the top and use `registry.host` in its tests as if it were the real one.
+ */
+function startedInBeforeAll<T extends object>(what: string, current: () => T | undefined): T {
+  const get = (): T => {
+    const value = current();
+    if (value === undefined) throw new Error(`${what} is made in beforeAll: use it inside a hook or a test`);
+    return value;
+  };
+  return new Proxy({} as T, { get: (_target, key) => Reflect.get(get(), key) });
+}
+
+/** The real registry for this test file: started in beforeAll (before the file's own hooks), stopped in afterAll. */
+export function useRegistry(options?: StartRegistryOptions): TestRegistry {
+  let registry: TestRegistry | undefined;
+  beforeAll(async () => {
+    registry = await startRegistry(options);
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+  return startedInBeforeAll('the test registry', () => registry);
+}
+
+/** A temporary work directory for this test file, removed with everything in it in afterAll. */
+export function useWorkDir(prefix?: string): { readonly path: string } {
+  let dir: { path: string; remove(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    dir = await tempDir(prefix);
+  });
+  afterAll(async () => {
+    await dir?.remove();
+  });
+  return startedInBeforeAll('the work directory', () => dir);
+}
