@@ -1,30 +1,15 @@
 import type { ArtifactReference } from '../ref/reference.js';
+// Type-only: erased at build time, so the registry client and its HTTP stack still load lazily (below).
+import type { RegistryClientOptions } from '../registry/client.js';
 import type { Repository } from './types.js';
 
-/** Options for reaching a repository; the layout ignores the network ones. */
-export interface RepositoryOptions {
-  creds?: string;
-  insecure?: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  userAgent?: string;
-  signal?: AbortSignal;
-  onRequest?: (info: RequestLog) => void;
-  /** Registry credentials from a cloud identity (Flux's --provider); 'generic' = --creds and the Docker config. */
-  provider?: 'generic' | 'aws' | 'azure' | 'gcp';
+export type { RequestLog } from '../registry/http.js';
+
+/** Options for reaching a repository (documented on the registry client); the layout ignores the network ones. */
+export interface RepositoryOptions
+  extends Pick<RegistryClientOptions, 'creds' | 'insecure' | 'caFile' | 'certFile' | 'keyFile' | 'userAgent' | 'signal' | 'onRequest' | 'provider'> {
   /** Create an OCI layout that does not exist yet (commands that write). */
   create?: boolean;
-}
-
-export interface RequestLog {
-  method: string;
-  url: string;
-  status?: number;
-  durationMs: number;
-  requestHeaders?: Record<string, string>;
-  responseHeaders?: Record<string, string>;
-  error?: string;
 }
 
 /**
