@@ -8,7 +8,6 @@ import type { FileEntry } from '../diff/compare.js';
 import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, type ArtifactReference } from '../ref/reference.js';
 import { fetchArtifact } from './fetch-artifact.js';
-import { explainNotFound } from './not-found.js';
 
 /** One side of a diff: its files and a way to read a file's bytes when a text or semantic diff needs them. */
 export interface DiffSide {
@@ -26,7 +25,7 @@ export interface ResolvedSide {
 }
 
 export async function resolveArtifactSide(repo: Repository, ref: ArtifactReference, signal: AbortSignal): Promise<ResolvedSide> {
-  const artifact = await fetchArtifact(repo, ref, signal).catch((err: unknown) => Promise.reject(explainNotFound(err, ref)));
+  const artifact = await fetchArtifact(repo, ref, signal);
   return { ref, digest: artifact.descriptor.digest, layer: selectContentLayer(artifact.manifest) };
 }
 

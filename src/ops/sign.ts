@@ -2,7 +2,7 @@ import { openRepository } from '../oci/open.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { SignOptions } from '../signing/index.js';
 import type { OpContext } from './context.js';
-import { resolveDescriptor } from './verify.js';
+import { fetchManifest } from './fetch-artifact.js';
 
 export interface SignResult {
   reference: string;
@@ -16,7 +16,7 @@ export async function sign(ref: ArtifactReference, options: SignOptions, ctx: Op
   const { signArtifact } = await import('../signing/index.js');
   const repo = await openRepository(ref, { ...ctx.repositoryOptions, signal: ctx.signal });
   try {
-    const descriptor = await resolveDescriptor(repo, ref, ctx.signal);
+    const { descriptor } = await fetchManifest(repo, ref, ctx.signal);
     ctx.onStep?.(`signing ${descriptor.digest}`);
     const dockerReference = ref.kind === 'registry' ? `${ref.registry}/${ref.repository}` : undefined;
     const written = await signArtifact(repo, descriptor, { dockerReference, ...options, signal: ctx.signal });
