@@ -31,7 +31,7 @@ export const DEFAULT_IGNORE_PATTERNS: readonly string[] = [
   '*.zip',
 ];
 
-export const SOURCEIGNORE_FILE = '.sourceignore';
+const SOURCEIGNORE_FILE = '.sourceignore';
 
 export interface IgnoreOptions {
   /** Replaces DEFAULT_IGNORE_PATTERNS (an empty array ignores nothing). */
@@ -44,7 +44,7 @@ export interface IgnoreOptions {
 export type IgnoreMatcher = (relPath: string, isDir: boolean) => boolean;
 
 /** The patterns in effect before any `.sourceignore` is read. */
-export function effectivePatterns(options: IgnoreOptions = {}): string[] {
+function effectivePatterns(options: IgnoreOptions = {}): string[] {
   return [...(options.ignorePaths ?? DEFAULT_IGNORE_PATTERNS), ...(options.addIgnorePaths ?? [])];
 }
 

@@ -64,7 +64,7 @@ export interface AnnotationInput {
   extra?: Record<string, string>;
 }
 
-export const EPOCH = '1970-01-01T00:00:00Z';
+const EPOCH = '1970-01-01T00:00:00Z';
 
 export function buildAnnotations(input: AnnotationInput): Record<string, string> {
   const annotations: Record<string, string> = {

@@ -9,7 +9,7 @@ import { posix } from 'node:path';
  * and 100-byte name fields; size below 8 GiB), else PAX: an extended header `<dir>/PaxHeaders.0/<base>`
  * carrying `path` and/or `size` records, then the main header with what fits.
  */
-export const BLOCK_SIZE = 512;
+const BLOCK_SIZE = 512;
 
 export interface TarHeader {
   /** '/'-separated, relative, no trailing slash (Flux names the root `.`). */

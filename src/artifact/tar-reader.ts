@@ -16,7 +16,7 @@ import { OciError } from '../errors.js';
  * The promise settles only once the source stream itself has finished: a VerifyingStream source fails at its end
  * when the digest is wrong, and that must fail the read even after the last tar block was parsed.
  */
-export const DEFAULT_MAX_SIZE = 100 * 1024 * 1024;
+const DEFAULT_MAX_SIZE = 100 * 1024 * 1024;
 
 export interface TarEntryInfo {
   /** Normalised: no `./`, no trailing slash; '' for the root directory. */

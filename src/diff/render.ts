@@ -27,7 +27,7 @@ export function renderPaths(changes: readonly FileChange[]): string {
 const MAX_VALUE_CHARS = 120;
 
 /** A value as one line of JSON, shortened when long (the JSON output carries it whole). */
-export function renderValue(value: unknown): string {
+function renderValue(value: unknown): string {
   const text = value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value);
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
 }

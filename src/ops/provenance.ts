@@ -56,7 +56,7 @@ async function git(cwd: string, args: string[]): Promise<string | undefined> {
 }
 
 /** Source and revision of the git checkout containing `cwd`: Flux's documented `git config`/`rev-parse` recipe. */
-export async function provenanceFromGit(cwd: string): Promise<Provenance | undefined> {
+async function provenanceFromGit(cwd: string): Promise<Provenance | undefined> {
   const sha = await git(cwd, ['rev-parse', 'HEAD']);
   if (!sha) return undefined;
   const remote = await git(cwd, ['config', '--get', 'remote.origin.url']);

@@ -158,7 +158,7 @@ async function uploadContent(repo: Repository, options: PushOptions, absPath: st
 }
 
 /** Read a stream until it ends or `limit` bytes arrived; `rest` continues it when the limit was passed. */
-export async function readUpTo(stream: NodeJS.ReadableStream, limit: number): Promise<{ head: Buffer[]; rest?: AsyncIterator<Buffer> }> {
+async function readUpTo(stream: NodeJS.ReadableStream, limit: number): Promise<{ head: Buffer[]; rest?: AsyncIterator<Buffer> }> {
   const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let size = 0;

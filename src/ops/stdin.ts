@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 /** Name given to manifests read from stdin; fixed so the same input always yields the same digest. */
-export const STDIN_FILE_NAME = 'stdin.yaml';
+const STDIN_FILE_NAME = 'stdin.yaml';
 
 /**
  * Save stdin to a private temp directory so it can be packed like any file (Flux does the same with `-f -`).

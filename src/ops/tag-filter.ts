@@ -23,7 +23,7 @@ export function isToolTag(tag: string): boolean {
 }
 
 /** Check a `--filter-semver` value; returns the range normalised for node-semver. */
-export function parseSemverRange(range: string): semver.Range {
+function parseSemverRange(range: string): semver.Range {
   const normalised = range.replace(/\s*,\s*/g, ' ').trim();
   try {
     if (normalised === '') throw new Error('empty');
@@ -33,7 +33,7 @@ export function parseSemverRange(range: string): semver.Range {
   }
 }
 
-export function parseTagRegex(pattern: string): RegExp {
+function parseTagRegex(pattern: string): RegExp {
   try {
     return new RegExp(pattern);
   } catch (err) {

@@ -126,7 +126,7 @@ export class Reporter {
 }
 
 /** `label [=====>     ] 45% 12 MiB/40 MiB 5.2 MiB/s ETA 5s` */
-export function renderBar(progress: TransferProgress, started: number, now = Date.now()): string {
+function renderBar(progress: TransferProgress, started: number, now = Date.now()): string {
   const elapsed = Math.max((now - started) / 1000, 0.001);
   const rate = progress.bytes / elapsed;
   const size = progress.total !== undefined ? `${formatBytes(progress.bytes)}/${formatBytes(progress.total)}` : formatBytes(progress.bytes);

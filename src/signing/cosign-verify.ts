@@ -40,7 +40,7 @@ export function shortDigest(digest: string): string {
 }
 
 /** Reason the simple-signing payload does not name the artifact, or undefined when it does. */
-export function simpleSigningProblem(payload: Buffer, digest: string): string | undefined {
+function simpleSigningProblem(payload: Buffer, digest: string): string | undefined {
   let doc: { critical?: { type?: unknown; image?: { 'docker-manifest-digest'?: unknown } } };
   try {
     doc = JSON.parse(payload.toString('utf8'));
@@ -55,7 +55,7 @@ export function simpleSigningProblem(payload: Buffer, digest: string): string | 
 }
 
 /** Reason the in-toto statement does not have the artifact as subject, plus its predicate type. */
-export function statementProblem(payload: Buffer, digest: string): { problem?: string; predicateType?: string } {
+function statementProblem(payload: Buffer, digest: string): { problem?: string; predicateType?: string } {
   let st: { _type?: unknown; predicateType?: unknown; subject?: Array<{ digest?: Record<string, unknown> }> };
   try {
     st = JSON.parse(payload.toString('utf8'));

@@ -44,11 +44,11 @@ export function spkiDer(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
 }
 
-export function keyFingerprint(key: KeyObject): string {
+function keyFingerprint(key: KeyObject): string {
   return `SHA256:${createHash('sha256').update(spkiDer(key)).digest('hex')}`;
 }
 
-export function publicKeyEntry(key: KeyObject, path: string): PublicKeyEntry {
+function publicKeyEntry(key: KeyObject, path: string): PublicKeyEntry {
   return { path, name: basename(path), key, fingerprint: keyFingerprint(key) };
 }
 

@@ -6,9 +6,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 
-export const SECRETBOX_KEY_BYTES = 32;
-export const SECRETBOX_NONCE_BYTES = 24;
-export const SECRETBOX_TAG_BYTES = 16;
+const SECRETBOX_KEY_BYTES = 32;
+const SECRETBOX_NONCE_BYTES = 24;
+const SECRETBOX_TAG_BYTES = 16;
 
 const SIGMA = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]; // "expand 32-byte k"
 
@@ -51,7 +51,7 @@ function initialState(key: Uint8Array, input: Uint8Array): Uint32Array {
 }
 
 /** HSalsa20: derives the XSalsa20 subkey from the key and the first 16 nonce bytes. */
-export function hsalsa20(key: Uint8Array, nonce16: Uint8Array): Buffer {
+function hsalsa20(key: Uint8Array, nonce16: Uint8Array): Buffer {
   const x = initialState(key, nonce16);
   salsaRounds(x);
   const out = Buffer.alloc(32);
@@ -60,7 +60,7 @@ export function hsalsa20(key: Uint8Array, nonce16: Uint8Array): Buffer {
 }
 
 /** XSalsa20 key stream XORed into `data` (counter starting at 0). */
-export function xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Buffer {
+function xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Buffer {
   const subkey = hsalsa20(key, nonce.subarray(0, 16));
   const input = Buffer.alloc(16);
   Buffer.from(nonce.subarray(16, 24)).copy(input, 0);

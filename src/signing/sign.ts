@@ -39,7 +39,7 @@ async function existing<T>(repo: Repository, tag: string, signal?: AbortSignal):
   }
 }
 
-export function simpleSigningPayload(digest: string, dockerReference: string, optional?: Record<string, string>): Buffer {
+function simpleSigningPayload(digest: string, dockerReference: string, optional?: Record<string, string>): Buffer {
   return Buffer.from(
     JSON.stringify({
       critical: { identity: { 'docker-reference': dockerReference }, image: { 'docker-manifest-digest': digest }, type: SIMPLE_SIGNING_TYPE },
@@ -76,12 +76,12 @@ async function signLegacy(repo: Repository, subject: Descriptor, key: KeyObject,
 }
 
 /** DSSE pre-authentication encoding. */
-export function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
+function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
   const type = Buffer.from(payloadType, 'utf8');
   return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
 }
 
-export function signedBundle(subject: Descriptor, key: KeyObject, name: string): Buffer {
+function signedBundle(subject: Descriptor, key: KeyObject, name: string): Buffer {
   const { algorithm, hex } = parseDigest(subject.digest);
   const statement = Buffer.from(
     JSON.stringify({

@@ -36,19 +36,6 @@ export function rekorAuthority(key: KeyObject): TLogAuthority {
   return { logID: createHash('sha256').update(spkiDer(key)).digest(), baseURL: '', publicKey: key, validFor: ALL_TIME };
 }
 
-/** Trust material with no authorities: keyed verification with the transparency log ignored. */
-export function emptyTrustMaterial(): TrustMaterial {
-  return {
-    certificateAuthorities: [],
-    timestampAuthorities: [],
-    tlogs: [],
-    ctlogs: [],
-    publicKey: () => {
-      throw new OciError('NO_KEY', 'no public key configured', { kind: 'verification' });
-    },
-  };
-}
-
 /** Public-good trust root through TUF (network). Any failure becomes one clear error pointing at --trusted-root. */
 export async function fetchPublicGoodTrustMaterial(): Promise<TrustMaterial> {
   try {

@@ -43,7 +43,7 @@ function size(bytes: number): string {
 }
 
 /** The human view: one section per part of the artifact. */
-export function renderInspect(r: InspectResult): string {
+function renderInspect(r: InspectResult): string {
   const out: string[] = [];
   out.push(fields([
     ['Reference', r.reference],

@@ -47,7 +47,7 @@ function date(v: unknown, what: string): Date | undefined {
   return d;
 }
 
-export function parseJws(blob: Buffer): Envelope {
+function parseJws(blob: Buffer): Envelope {
   const env = JSON.parse(blob.toString('utf8')) as Record<string, unknown>;
   const protectedText = env.protected;
   const payloadText = env.payload;
@@ -79,7 +79,7 @@ function bytes(v: unknown, what: string): Uint8Array {
   return v;
 }
 
-export function parseCose(blob: Buffer): Envelope {
+function parseCose(blob: Buffer): Envelope {
   const tagged = decode(blob);
   if (!(tagged instanceof Tag) || Number(tagged.tag) !== 18 || !Array.isArray(tagged.contents) || tagged.contents.length !== 4) {
     throw new Error('not a tagged COSE_Sign1 structure');

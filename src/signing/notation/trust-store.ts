@@ -11,7 +11,7 @@ export type TrustStore = { layout: 'tree'; root: string } | { layout: 'flat'; ce
 const CERT_FILE = /\.(crt|pem|cer)$/i;
 
 /** DER certificates of a file: every PEM CERTIFICATE block, or the file itself when it is DER. */
-export function readCertificates(path: string): Buffer[] {
+function readCertificates(path: string): Buffer[] {
   let data: Buffer;
   try {
     data = readFileSync(path);

@@ -55,7 +55,7 @@ export interface Extension {
 }
 
 /** Extensions of a DER certificate (empty for v1 certificates). */
-export function extensionsOf(der: Buffer): Extension[] {
+function extensionsOf(der: Buffer): Extension[] {
   const cert = readTlv(der, 0);
   const tbs = children(der, cert)[0]!;
   const ext = children(der, tbs).find((t) => t.tag === 0xa3);
@@ -69,7 +69,7 @@ export function extensionsOf(der: Buffer): Extension[] {
   });
 }
 
-export const OID = {
+const OID = {
   keyUsage: '2.5.29.15',
   basicConstraints: '2.5.29.19',
   extKeyUsage: '2.5.29.37',
@@ -86,7 +86,7 @@ export const OID = {
 const UNDERSTOOD = new Set<string>([OID.keyUsage, OID.basicConstraints, OID.extKeyUsage, OID.subjectAltName, OID.certificatePolicies]);
 
 /** KeyUsage bits: index 0 = digitalSignature, 5 = keyCertSign. Undefined when the extension is absent. */
-export function keyUsageBits(exts: Extension[]): Set<number> | undefined {
+function keyUsageBits(exts: Extension[]): Set<number> | undefined {
   const ext = exts.find((e) => e.oid === OID.keyUsage);
   if (!ext) return undefined;
   const bitString = readTlv(ext.value, 0);
