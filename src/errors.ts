@@ -9,13 +9,15 @@ export type ErrorKind =
   | 'verification' // no signature satisfied the policy
   | 'interrupted'; // SIGINT / SIGTERM
 
-export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'changes', number>> = {
+export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'changes' | 'internal', number>> = {
   ok: 0,
   changes: 1,
   verification: 1,
   usage: 2,
   registry: 3,
   auth: 4,
+  /** EX_SOFTWARE: an unexpected error, a bug rather than anything the user did. */
+  internal: 70,
   interrupted: 130,
 };
 

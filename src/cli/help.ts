@@ -7,6 +7,7 @@ Exit codes:
   2    usage error: bad flag, reference or path
   3    registry or network error, or unusable content
   4    authentication error: credentials missing, wrong or refused
+  70   internal error (a bug: please report it with --debug output)
   130  interrupted (Ctrl-C)
 `;
 

@@ -239,5 +239,5 @@ function reportError(err: unknown, debug: boolean): number {
   if (process.env.GITHUB_ACTIONS === 'true') process.stdout.write(`::error::${line.replace(/\r?\n/g, ' ')}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   if (err instanceof OciError) return EXIT_CODES[err.kind];
-  return 70; // EX_SOFTWARE: a bug, not the user's doing
+  return EXIT_CODES.internal;
 }
