@@ -64,6 +64,7 @@ describe('bad input fails with one clear line and exit code', () => {
     [['push', 'oci://r.io/app:v1', '-f', '.', '-a', 'novalue', ...PROVENANCE], /annotation/i],
     [['push', 'oci://r.io/app:v1', '-f', '.', '--timeout', 'soon', ...PROVENANCE], /invalid duration 'soon'/],
     [['push', 'oci://r.io/app:v1'], /required option/],
+    [['push', 'oci://r.io/app:v1', '-f', '-', '--creds', 'u', '--password-stdin', ...PROVENANCE], /stdin cannot carry both/],
     [['frobnicate'], /unknown command/],
   ])('%j', async (args, pattern) => {
     expectCleanFailure(await runCli(args as string[]), 2, pattern);

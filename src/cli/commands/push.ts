@@ -30,6 +30,10 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   const annotations = parseAnnotationFlags((flags.annotations ?? []).flatMap((v) => v.split(/,(?=[\w./-]+=)/)));
   const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
   if (flags.sign && !flags.key) throw usageError('FLAG_INVALID', '--sign needs --key <private key>');
+  if (flags.path === '-' && globals.passwordStdin) {
+    throw usageError('FLAG_INVALID', "stdin cannot carry both the manifests (-f -) and the password (--password-stdin)",
+      'use oci-artifact login, or OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD');
+  }
   const password = flags.sign ? await readKeyPassword(flags.key as string) : undefined;
   const runtime = await createRuntime(globals);
   try {
