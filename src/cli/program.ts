@@ -35,9 +35,13 @@ function addIgnoreFlags(cmd: Command): Command {
     .option('--resolve-symlinks', 'copy the targets of symbolic links instead of skipping them');
 }
 
-export function addVerifyFlags(cmd: Command): Command {
+/**
+ * Signature verification flags. `verify` names the signature format `--provider` (as Flux's `spec.verify.provider`);
+ * `pull` keeps Flux's `--provider` for registry credentials, so there it is `--verify-provider`.
+ */
+export function addVerifyFlags(cmd: Command, providerFlag: '--provider' | '--verify-provider'): Command {
   return cmd
-    .addOption(new Option('--provider <provider>', 'signature provider').choices(['cosign', 'notation']).default('cosign'))
+    .addOption(new Option(`${providerFlag} <provider>`, 'signature format: cosign or notation').choices(['cosign', 'notation']).default('cosign'))
     .option('--key <path>', 'cosign public key (PEM); repeatable', collect)
     .option('--certificate-identity <identity>', 'keyless: exact certificate identity (SAN)')
     .option('--certificate-identity-regexp <regexp>', 'keyless: certificate identity regular expression (unanchored)')
@@ -55,7 +59,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--creds <user:password>', "registry credentials; 'user:' (or user with --password-stdin) reads the password; with no colon a bearer token (as Flux)")
     .option('--password-stdin', 'read the password for --creds or login from stdin')
-    .addOption(new Option('--registry-provider <provider>', 'registry credentials from a cloud identity (same as --provider; for pull and verify, whose --provider picks the signature format)').choices(REGISTRY_PROVIDERS))
+    .addOption(new Option('--registry-provider <provider>', "registry credentials from a cloud identity (the same as a command's --provider; for verify, whose --provider picks the signature format)").choices(REGISTRY_PROVIDERS))
     .option('--insecure-registry', 'allow plain HTTP and unverified TLS (prints a warning)')
     .option('--ca-file <path>', 'extra CA certificates (PEM) for the registry (also SSL_CERT_FILE)')
     .option('--cert-file <path>', 'client certificate (PEM) for mutual TLS')
@@ -92,8 +96,8 @@ export function buildProgram(): Command {
     .option('--layer-index <n>', 'pick the layer at this position')
     .option('--max-size <size>', 'largest uncompressed size to accept, e.g. 100Mi; 0 for no limit', '100Mi')
     .option('--format <format>', 'print the result as json or yaml')
-    .option('--verify', 'verify signatures before extracting (same flags as verify)');
-  addVerifyFlags(pull).addHelpText('after', EXAMPLES.pull).action(lazy(() => import('./commands/pull.js')));
+    .option('--verify', 'verify signatures before extracting (the flags of verify; --verify-provider for its --provider)');
+  addVerifyFlags(addProviderFlag(pull), '--verify-provider').addHelpText('after', EXAMPLES.pull).action(lazy(() => import('./commands/pull.js')));
 
   const build = program.command('build')
     .description('write the artifact content as a .tgz file without pushing it')
@@ -106,7 +110,7 @@ export function buildProgram(): Command {
     .description('verify the cosign or notation signatures of an artifact, as Flux does')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .option('-o, --output <format>', 'table, json or yaml');
-  addVerifyFlags(verify).addHelpText('after', EXAMPLES.verify).action(lazy(() => import('./commands/verify.js')));
+  addVerifyFlags(verify, '--provider').addHelpText('after', EXAMPLES.verify).action(lazy(() => import('./commands/verify.js')));
 
   addProviderFlag(program.command('sign'))
     .description('sign an artifact with a private key, cosign-compatible')

@@ -4,7 +4,8 @@ import type { VerifyPolicy } from '../../signing/index.js';
 export function verifyPolicyFromFlags(flags: Record<string, unknown>): VerifyPolicy {
   const str = (name: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : undefined);
   return {
-    provider: (str('provider') ?? 'cosign') as VerifyPolicy['provider'],
+    // `pull --verify` names it --verify-provider (its --provider is Flux's registry provider).
+    provider: (str('verifyProvider') ?? str('provider') ?? 'cosign') as VerifyPolicy['provider'],
     keys: Array.isArray(flags.key) ? (flags.key as string[]) : undefined,
     certificateIdentity: str('certificateIdentity'),
     certificateIdentityRegexp: str('certificateIdentityRegexp'),
