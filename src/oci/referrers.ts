@@ -1,6 +1,6 @@
 import { OciError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, MediaType } from './mediatypes.js';
-import type { Descriptor, ImageIndex, Repository } from './types.js';
+import type { Descriptor, FetchedManifest, ImageIndex, Repository } from './types.js';
 import { parseDigest } from '../ref/digest.js';
 
 /**
@@ -23,19 +23,29 @@ export function cosignTag(digest: string, suffix: CosignTagSuffix): string {
   return `${fallbackTag(digest)}${suffix}`;
 }
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN' || err.code === 'NOT_FOUND');
+/**
+ * The manifest at a fallback or cosign tag, or undefined when nothing is attached: the tag (or, on a registry, the
+ * whole repository) does not exist. Every other failure is thrown.
+ */
+export async function getTagIfPresent(
+  repo: Repository,
+  tag: string,
+  options: { signal?: AbortSignal; accept?: readonly string[] } = {},
+): Promise<FetchedManifest | undefined> {
+  try {
+    return await repo.getManifest(tag, options);
+  } catch (err) {
+    // NOT_FOUND: a bare 404 without a spec error code, as some registries answer.
+    if (err instanceof OciError && ['MANIFEST_UNKNOWN', 'NAME_UNKNOWN', 'NOT_FOUND'].includes(err.code)) return undefined;
+    throw err;
+  }
 }
 
 /** The entries of the fallback index at `tag`; empty when the tag does not exist. */
 async function readFallbackEntries(repo: Repository, tag: string, signal?: AbortSignal): Promise<Descriptor[]> {
-  let bytes: Buffer;
-  try {
-    bytes = (await repo.getManifest(tag, { signal, accept: [MediaType.OciIndex] })).bytes;
-  } catch (err) {
-    if (isNotFound(err)) return [];
-    throw err;
-  }
+  const fetched = await getTagIfPresent(repo, tag, { signal, accept: [MediaType.OciIndex] });
+  if (fetched === undefined) return [];
+  const { bytes } = fetched;
   let parsed: unknown;
   try {
     parsed = JSON.parse(bytes.toString('utf8'));

@@ -3,7 +3,7 @@
  * which the Repository handles) carrying Sigstore bundles or notation envelopes. Only what names the artifact
  * as `subject` counts; other referrers (SBOMs, ...) are ignored.
  */
-import { cosignTag } from '../oci/referrers.js';
+import { cosignTag, getTagIfPresent } from '../oci/referrers.js';
 import { OciError } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
@@ -23,6 +23,7 @@ export function legacySignatureTag(digest: string): string {
   return cosignTag(digest, '.sig');
 }
 
+/** The bytes as an image manifest, or undefined when they are not one. */
 function parseManifest(bytes: Buffer): ImageManifest | undefined {
   try {
     const m = JSON.parse(bytes.toString('utf8')) as ImageManifest;
@@ -32,22 +33,22 @@ function parseManifest(bytes: Buffer): ImageManifest | undefined {
   }
 }
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN' || err.code === 'NOT_FOUND');
+/** The legacy `.sig` manifest cosign keeps beside `digest`; undefined when the tag does not exist. */
+export async function readLegacySignatureManifest(repo: Repository, digest: string, signal?: AbortSignal): Promise<ImageManifest | undefined> {
+  const tag = legacySignatureTag(digest);
+  const fetched = await getTagIfPresent(repo, tag, { signal });
+  if (fetched === undefined) return undefined;
+  const manifest = parseManifest(fetched.bytes);
+  if (manifest !== undefined) return manifest;
+  throw new OciError('SIGNATURE_INVALID', `${repo.displayName}:${tag} is not an image manifest`,
+    { hint: `delete the tag ${tag} if it is not a cosign signature` });
 }
 
 /** Layers of the legacy `.sig` manifest; empty when the tag does not exist. */
 export async function findLegacySignatures(repo: Repository, digest: string, signal?: AbortSignal): Promise<Candidate[]> {
   const tag = legacySignatureTag(digest);
-  let fetched;
-  try {
-    fetched = await repo.getManifest(tag, { signal });
-  } catch (err) {
-    if (isNotFound(err)) return [];
-    throw err;
-  }
-  const manifest = parseManifest(fetched.bytes);
-  if (!manifest) throw new OciError('SIGNATURE_INVALID', `${repo.displayName}:${tag} is not an image manifest`);
+  const manifest = await readLegacySignatureManifest(repo, digest, signal);
+  if (manifest === undefined) return [];
   const out: Candidate[] = [];
   for (const [i, layer] of manifest.layers.entries()) {
     if (layer.mediaType !== MediaType.CosignSimpleSigning) continue;

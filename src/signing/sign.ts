@@ -6,13 +6,12 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
-import { OciError } from '../errors.js';
 import { Annotation, MediaType } from '../oci/mediatypes.js';
 import { addToFallbackIndex } from '../oci/referrers.js';
 import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
 import { digestOf, parseDigest } from '../ref/digest.js';
 import { COSIGN_SIGN_PREDICATE, IN_TOTO_PAYLOAD_TYPE, SIMPLE_SIGNING_TYPE } from './cosign-verify.js';
-import { legacySignatureTag } from './discovery.js';
+import { legacySignatureTag, readLegacySignatureManifest } from './discovery.js';
 import { loadPrivateKeyFile, signWithKey, spkiDer } from './keys.js';
 import type { SignOptions, SignResult } from './types.js';
 
@@ -24,19 +23,6 @@ function descriptorOf(mediaType: string, bytes: Buffer, extra: Partial<Descripto
 
 async function pushBlob(repo: Repository, desc: Descriptor, bytes: Buffer, signal?: AbortSignal): Promise<void> {
   await repo.pushBlob(desc, bytes, { signal });
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN' || err.code === 'NOT_FOUND');
-}
-
-async function existing<T>(repo: Repository, tag: string, signal?: AbortSignal): Promise<T | undefined> {
-  try {
-    return JSON.parse((await repo.getManifest(tag, { signal })).bytes.toString('utf8')) as T;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
 }
 
 function simpleSigningPayload(digest: string, dockerReference: string, optional?: Record<string, string>): Buffer {
@@ -53,7 +39,7 @@ async function signLegacy(repo: Repository, subject: Descriptor, key: KeyObject,
   const payload = simpleSigningPayload(subject.digest, options.dockerReference ?? repo.displayName, options.annotations);
   const signature = signWithKey(key, payload).toString('base64');
   const layer = descriptorOf(MediaType.CosignSimpleSigning, payload, { annotations: { [Annotation.CosignSignature]: signature } });
-  const previous = await existing<ImageManifest>(repo, tag, signal);
+  const previous = await readLegacySignatureManifest(repo, subject.digest, signal);
   const kept = (previous?.layers ?? []).filter((l) => !(l.digest === layer.digest && l.annotations?.[Annotation.CosignSignature] === signature));
   const layers = [...kept, layer];
   // An image config whose rootfs lists the layers, as go-containerregistry (and so cosign) writes it.
