@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
+import { chmod, lstat, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { ReadEntry } from 'tar';
 import { OciError, usageError } from '../errors.js';
 import { readTar, type TarEntryInfo } from './tar-reader.js';
 
@@ -116,21 +117,32 @@ async function checkTarget(target: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * Entries are written with synchronous calls, as the packer reads them (pack.ts): an asynchronous call is a hop
+ * through libuv's small thread pool (open, write per chunk, chmod, close per file; mkdir, chmod, realpath per
+ * directory), and those hops queued behind the gunzip work on the same pool, so a 2048-file pull spent most of
+ * its time waiting. A write into the page cache takes microseconds; the event loop is held for one gunzip chunk
+ * at most, since an entry's data arrives as slices of those chunks.
+ */
 async function writeEntries(source: Readable, root: string, options: ExtractOptions): Promise<ExtractResult> {
   const result: ExtractResult = { files: 0, bytes: 0, skipped: [] };
   const madeDirs = new Set<string>(['']);
-  const ensureDir = async (rel: string): Promise<void> => {
+  const ensureDir = (rel: string): void => {
     if (madeDirs.has(rel)) return;
-    await ensureDir(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+    ensureDir(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
     const abs = join(root, rel);
     try {
-      await mkdir(abs, { mode: 0o755 });
+      try {
+        mkdirSync(abs, { mode: 0o755 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !lstatSync(abs).isDirectory()) throw err;
+      }
+      chmodSync(abs, 0o755); // whatever the umask
+      // Belt and braces: nothing we create is a link, so the real path must be exactly where we meant to write.
+      if (realpathSync(abs) !== abs) throw new OciError('UNSAFE_ARCHIVE', `refusing to write below '${rel}': it resolves elsewhere`);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !(await lstat(abs)).isDirectory()) throw fsError(err, rel);
+      throw fsError(err, rel);
     }
-    await chmod(abs, 0o755); // whatever the umask
-    // Belt and braces: nothing we create is a link, so the real path must be exactly where we meant to write.
-    if ((await realpath(abs)) !== abs) throw new OciError('UNSAFE_ARCHIVE', `refusing to write below '${rel}': it resolves elsewhere`);
     madeDirs.add(rel);
   };
 
@@ -140,33 +152,50 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
       return;
     }
     if (info.type === 'directory') {
-      await ensureDir(info.path);
+      ensureDir(info.path);
       return;
     }
-    const parent = info.path.includes('/') ? info.path.slice(0, info.path.lastIndexOf('/')) : '';
-    await ensureDir(parent);
+    ensureDir(info.path.includes('/') ? info.path.slice(0, info.path.lastIndexOf('/')) : '');
     const abs = join(root, info.path);
     if (!abs.startsWith(root + sep)) throw new OciError('UNSAFE_ARCHIVE', `refusing to write '${info.path}' outside the target`);
     const mode = info.mode & 0o777;
-    let handle;
+    let fd: number;
     try {
       // O_EXCL + O_NOFOLLOW: never overwrite, never write through a link.
-      handle = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+      fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
     } catch (err) {
       throw fsError(err, info.path);
     }
     try {
-      for await (const chunk of body) await handle.writeFile(chunk as Buffer);
-      await handle.chmod(mode); // exact mode, not mode & ~umask
+      await drainInto(fd, body);
+      fchmodSync(fd, mode); // exact mode, not mode & ~umask
     } catch (err) {
       throw fsError(err, info.path);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     result.files++;
     result.bytes += info.size;
   });
   return result;
+}
+
+/** Write every chunk of `body` to `fd` as it arrives; settles when the entry ended, failed or was stopped. */
+function drainInto(fd: number, body: ReadEntry): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    // Listen for the end (or a stop: Ctrl-C, a failed source destroys the entry) before the data starts flowing.
+    body.promise().then(resolve, reject);
+    let failed = false;
+    body.on('data', (chunk: Buffer) => {
+      if (failed) return; // the reader drains the rest once this entry's handler has failed
+      try {
+        for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
+      } catch (err) {
+        failed = true;
+        reject(err);
+      }
+    });
+  });
 }
 
 /**
