@@ -37,10 +37,17 @@ export interface ReadTarOptions {
 /** Called once per entry; a file's `body` must be consumed before the returned promise settles. */
 export type TarEntryHandler = (entry: TarEntryInfo, body: ReadEntry) => Promise<void>;
 
+/**
+ * zlib runs each step on the thread pool and hands back one output buffer per hop: with the default 16 KiB a
+ * 256 MiB layer took 16k hops, each waiting for the main thread. Larger buffers, and room for a few of them
+ * queued, let inflation run ahead while the main thread parses and writes.
+ */
+const GUNZIP_OPTIONS = { chunkSize: 256 * 1024, readableHighWaterMark: 1024 * 1024 };
+
 export async function readTar(source: Readable, options: ReadTarOptions, onEntry: TarEntryHandler): Promise<void> {
   const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
   try {
-    await pipeline(source, gzipGuard(), createGunzip(), sizeCap(maxSize), tarSink(onEntry), { signal: options.signal });
+    await pipeline(source, gzipGuard(), createGunzip(GUNZIP_OPTIONS), sizeCap(maxSize), tarSink(onEntry), { signal: options.signal });
   } catch (err) {
     throw mapReadError(err);
   }
