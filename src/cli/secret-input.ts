@@ -1,4 +1,4 @@
-import { usageError } from '../errors.js';
+import { OciError, usageError } from '../errors.js';
 
 /** Read all of stdin as a secret (for --password-stdin), trailing newline removed. */
 export async function readSecretFromStdin(stdin: NodeJS.ReadStream = process.stdin): Promise<string> {
@@ -29,9 +29,10 @@ export async function promptSecret(question: string, missingHint: string): Promi
             resolve(value);
             return;
           }
+          // Raw mode turns Ctrl-C into a character instead of SIGINT: end the run as the signal would (exit 130).
           if (ch === '\u0003') {
             stdin.off('data', onData);
-            reject(usageError('INTERRUPTED', 'interrupted'));
+            reject(new OciError('INTERRUPTED', 'interrupted by SIGINT', { kind: 'interrupted' }));
             return;
           }
           if (ch === '\u007f') value = value.slice(0, -1);

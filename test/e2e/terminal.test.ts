@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, ROOT, runCli } from '../helpers/cli.js';
 import { useWorkDir } from '../helpers/fixtures.js';
 
 /**
@@ -30,20 +30,36 @@ afterAll(async () => {
   spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
 });
 
+interface TerminalRun {
+  env?: Record<string, string>;
+  /** Keys typed once `prompt` is on the screen (tmux key names, e.g. 'C-c'). */
+  answer?: { prompt: string; keys: string[] };
+  /** Expected exit status of the command (default 0). */
+  exit?: number;
+}
+
 /** Run a shell command line in a fresh tmux terminal; returns all bytes the terminal received. */
-async function inTerminal(commandLine: string, env: Record<string, string> = {}): Promise<string> {
+async function inTerminal(commandLine: string, run: TerminalRun = {}): Promise<string> {
   const log = join(work.path, `tty-${Math.random().toString(16).slice(2)}.log`);
   const done = `${log}.done`;
   const session = `run-${Math.random().toString(16).slice(2, 10)}`;
-  const envArgs = Object.entries({ TERM: 'xterm-256color', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  const envArgs = Object.entries({ TERM: 'xterm-256color', ...run.env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '40', ...envArgs, 'bash', '--norc', '--noprofile');
   tmux('pipe-pane', '-t', session, '-o', `cat >> ${log}`);
-  tmux('send-keys', '-t', session, `unset CI GITHUB_ACTIONS GITLAB_CI; ${commandLine}; echo EXIT=$? > ${done}`, 'Enter');
+  tmux('send-keys', '-t', session, `unset CI GITHUB_ACTIONS GITLAB_CI COSIGN_PASSWORD; ${commandLine}; echo EXIT=$? > ${done}`, 'Enter');
   const deadline = Date.now() + 60_000;
-  while (!existsSync(done) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  let answered = run.answer === undefined;
+  while (!existsSync(done) && Date.now() < deadline) {
+    if (!answered && existsSync(log) && (await readFile(log, 'utf8')).includes(run.answer!.prompt)) {
+      tmux('send-keys', '-t', session, ...run.answer!.keys);
+      answered = true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await new Promise((r) => setTimeout(r, 300));
   tmux('kill-session', '-t', session);
-  expect((await readFile(done, 'utf8')).trim()).toBe('EXIT=0');
+  expect(answered, `the prompt '${run.answer?.prompt}' appeared`).toBe(true);
+  expect((await readFile(done, 'utf8')).trim()).toBe(`EXIT=${run.exit ?? 0}`);
   return readFile(log, 'utf8');
 }
 
@@ -59,9 +75,18 @@ describe('terminal output', () => {
   });
 
   it('uses no colour with NO_COLOR on a terminal', async () => {
-    const screen = await inTerminal(push(join(work.path, 'store-nocolor')), { NO_COLOR: '1' });
+    const screen = await inTerminal(push(join(work.path, 'store-nocolor')), { env: { NO_COLOR: '1' } });
     expect(screen).toContain('pushed');
     expect(screen).not.toMatch(SGR);
+  });
+
+  it('ends with exit 130 when Ctrl-C is typed at a password prompt (raw mode gets no SIGINT)', async () => {
+    const key = join(ROOT, 'fixtures', 'signing', 'cosign-encrypted-keys', 'sigstore-labeled.key');
+    const screen = await inTerminal(`node ${BIN} sign oci-layout://${join(work.path, 'unsigned')}:v1 --key ${key}`, {
+      answer: { prompt: 'Enter password for', keys: ['s', 'e', 'C-c'] },
+      exit: 130,
+    });
+    expect(screen).toContain('interrupted by SIGINT');
   });
 
   it('prints no bar and no escape codes into a pipe', async () => {
