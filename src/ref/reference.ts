@@ -37,8 +37,28 @@ const HOST_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
 const MAX_NAME_LENGTH = 255;
 
 function invalid(input: string, why: string): never {
-  throw usageError('REFERENCE_INVALID', `invalid reference '${input}': ${why}`,
+  throw usageError('REFERENCE_INVALID', `invalid reference '${withoutUserinfo(input)}': ${why}`,
     'write it as oci://<host>/<repository>[:tag][@sha256:<digest>]');
+}
+
+/**
+ * The `user:password@` of a URL typed into a reference, or undefined. An `@` before the first `/` is userinfo
+ * unless a digest follows it (`oci://nginx@sha256:...`).
+ */
+function userinfoOf(input: string): string | undefined {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(input)?.[0];
+  if (scheme === undefined) return undefined;
+  const rest = input.slice(scheme.length);
+  const at = rest.indexOf('@');
+  const slash = rest.indexOf('/');
+  if (at < 0 || (slash >= 0 && slash < at)) return undefined;
+  return /^sha(?:256|384|512):/.test(rest.slice(at + 1)) ? undefined : rest.slice(0, at);
+}
+
+/** The input as it may be shown back: credentials typed into it are never echoed. */
+function withoutUserinfo(input: string): string {
+  const userinfo = userinfoOf(input);
+  return userinfo === undefined ? input : input.replace(`${userinfo}@`, '***@');
 }
 
 /** Parse any accepted reference form. */
@@ -50,6 +70,10 @@ export function parseReference(input: string): ArtifactReference {
 export function parseRegistryReference(input: string): RegistryReference {
   if (!input.startsWith('oci://')) {
     invalid(input, "it must start with 'oci://'");
+  }
+  if (userinfoOf(input) !== undefined) {
+    throw usageError('REFERENCE_INVALID', `invalid reference '${withoutUserinfo(input)}': credentials do not belong in a reference`,
+      "pass them with --creds, or store them with 'oci-artifact login <host>'");
   }
   let rest = input.slice('oci://'.length);
   if (rest === '') invalid(input, 'it names no repository');

@@ -60,6 +60,27 @@ describe('parseReference (registry)', () => {
     expect(err.message.split('\n')).toHaveLength(1);
   });
 
+  it.each([
+    'oci://alice:s3cret-pw@ghcr.io/org/app:v1',
+    'oci://alice:s3cret-pw@ghcr.io',
+    'oci://alice:s3cret-pw@localhost:5000/app',
+    `oci://alice:s3cret-pw@ghcr.io/org/app@${DIGEST}`,
+    'https://alice:s3cret-pw@ghcr.io/org/app',
+  ])('never echoes credentials typed into %s', (input) => {
+    const err = errorOf(input);
+    expect(err.code).toBe('REFERENCE_INVALID');
+    expect(`${err.message} ${err.hint}`).not.toContain('s3cret-pw');
+    expect(err.message).toMatch(/'[a-z]+:\/\/\*\*\*@(ghcr\.io|localhost:5000)/);
+  });
+
+  it('says where credentials go instead of blaming a digest', () => {
+    const err = errorOf('oci://alice:s3cret-pw@ghcr.io/org/app:v1');
+    expect(err.message).toBe("invalid reference 'oci://***@ghcr.io/org/app:v1': credentials do not belong in a reference");
+    expect(err.hint).toContain('--creds');
+    // A digest straight after the first name is still a digest, not userinfo.
+    expect(parseReference(`oci://nginx@${DIGEST}`)).toMatchObject({ repository: 'library/nginx', digest: DIGEST });
+  });
+
   it('rejects names over 255 characters', () => {
     expect(errorOf(`oci://r.io/${'a'.repeat(251)}`).message).toContain('longer than 255');
   });
