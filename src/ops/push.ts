@@ -5,7 +5,7 @@ import { buildAnnotations, buildFluxConfig, buildFluxManifest } from '../artifac
 import { packArtifact, type PackOptions } from '../artifact/pack.js';
 import { openRepository } from '../oci/open.js';
 import { MediaType } from '../oci/mediatypes.js';
-import type { Descriptor, Repository } from '../oci/types.js';
+import type { Descriptor, PushBlobResult, Repository } from '../oci/types.js';
 import { digestOf } from '../ref/digest.js';
 import { repositoryName, tagOf, withVersion, formatReference, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './context.js';
@@ -37,8 +37,8 @@ export interface PushResult {
   revision?: string;
   layer: Descriptor;
   config: Descriptor;
-  /** What happened to each blob: 'exists', 'mounted' or 'uploaded'. */
-  blobs: Record<string, string>;
+  /** What happened to each blob, by digest. */
+  blobs: Record<string, PushBlobResult>;
 }
 
 const DEFAULT_IN_MEMORY_LIMIT = 32 * 1024 * 1024;
@@ -117,7 +117,7 @@ async function dirOf(path: string): Promise<string> {
  */
 async function uploadContent(repo: Repository, options: PushOptions, absPath: string, ctx: OpContext) {
   const limit = options.inMemoryLimit ?? DEFAULT_IN_MEMORY_LIMIT;
-  const blobs: Record<string, string> = {};
+  const blobs: Record<string, PushBlobResult> = {};
   const transfer = { signal: ctx.signal, onProgress: ctx.onProgress };
 
   const packed = packArtifact(absPath, { ...options, signal: ctx.signal });
