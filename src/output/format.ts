@@ -18,10 +18,3 @@ export function formatSeconds(seconds: number): string {
   const m = Math.floor(seconds / 60);
   return `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
 }
-
-/** `sha256:0123456789ab…` — enough to recognise, short enough for a table. */
-export function shortDigest(digest: string, hexChars = 12): string {
-  const colon = digest.indexOf(':');
-  if (colon < 0 || digest.length - colon - 1 <= hexChars) return digest;
-  return `${digest.slice(0, colon + 1 + hexChars)}…`;
-}

@@ -34,6 +34,13 @@ export function digestOf(data: Buffer | string, algorithm: 'sha256' | 'sha512' =
   return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
 }
 
+/** `sha256:0123456789ab…` — enough to recognise, short enough for a table or a one-line reason. */
+export function shortDigest(digest: string, hexChars = 12): string {
+  const colon = digest.indexOf(':');
+  if (colon < 0 || digest.length - colon - 1 <= hexChars) return digest;
+  return `${digest.slice(0, colon + 1 + hexChars)}…`;
+}
+
 /** Throws DIGEST_MISMATCH unless `data` has `expected` as digest (and `size` bytes when given). */
 export function verifyBytes(data: Buffer, expected: string, size?: number, what = 'content'): void {
   if (size !== undefined && data.length !== size) {

@@ -5,6 +5,7 @@
 import type { Bundle } from '@sigstore/bundle';
 import type { TrustMaterial } from '@sigstore/verify';
 import { Annotation } from '../oci/mediatypes.js';
+import { shortDigest } from '../ref/digest.js';
 import { identityMismatch, type IdentityPolicy } from './identity.js';
 import { verifyWithKey, type PublicKeyEntry } from './keys.js';
 import { verifyRekorAnnotation } from './rekor.js';
@@ -32,11 +33,6 @@ export interface LegacyLayer {
   source: string;
   payload: Buffer;
   annotations: Record<string, string>;
-}
-
-export function shortDigest(digest: string): string {
-  const [alg, hex = ''] = digest.split(':');
-  return `${alg}:${hex.slice(0, 12)}…`;
 }
 
 /** Reason the simple-signing payload does not name the artifact, or undefined when it does. */

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { digestOf, HashingStream, parseDigest, verifyBytes, VerifyingStream } from '../../src/ref/digest.js';
+import { digestOf, HashingStream, parseDigest, shortDigest, verifyBytes, VerifyingStream } from '../../src/ref/digest.js';
 
 const sink = () => new Writable({ write: (_c, _e, done) => done() });
 
@@ -32,5 +32,14 @@ describe('digest', () => {
     const hashing = new HashingStream();
     await pipeline(Readable.from([data.subarray(0, 5), data.subarray(5)]), hashing, sink());
     expect(hashing.result()).toEqual({ digest, size: 11 });
+  });
+});
+
+describe('shortDigest', () => {
+  it('keeps the algorithm and 12 hex characters, and leaves short or odd strings whole', () => {
+    expect(shortDigest(`sha256:${'0123456789abcdef'.repeat(4)}`)).toBe('sha256:0123456789ab…');
+    expect(shortDigest(`sha256:${'a'.repeat(64)}`, 4)).toBe('sha256:aaaa…');
+    expect(shortDigest('sha256:abc')).toBe('sha256:abc');
+    expect(shortDigest('no-colon')).toBe('no-colon');
   });
 });

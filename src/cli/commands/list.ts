@@ -1,6 +1,6 @@
 import { DEFAULT_LIST_CONCURRENCY, list } from '../../ops/list.js';
 import { parseOutputFormat, printDocument, renderTable } from '../../output/printer.js';
-import { shortDigest } from '../../output/format.js';
+import { shortDigest } from '../../ref/digest.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
 

@@ -1,6 +1,6 @@
 import { tag } from '../../ops/tag.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { shortDigest } from '../../output/format.js';
+import { shortDigest } from '../../ref/digest.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, splitList, type GlobalFlags } from '../options.js';
 

@@ -8,7 +8,7 @@
 import { constants, verify, type KeyObject } from 'node:crypto';
 import { MediaType } from '../../oci/mediatypes.js';
 import type { Descriptor } from '../../oci/types.js';
-import { shortDigest } from '../cosign-verify.js';
+import { shortDigest } from '../../ref/digest.js';
 import type { SignatureResult } from '../types.js';
 import { HEADER, parseEnvelope, type Envelope } from './envelope.js';
 import type { Check, TrustPolicy } from './trust-policy.js';
