@@ -10,7 +10,8 @@ import type { AddressInfo, Socket } from 'node:net';
  *
  * The request log gives request counts and sequential round trips (see `sequentialRoundTrips`). The `onRequest`
  * hook decides per request what happens (forward, answer, reset, truncate, extra delay); a new kind of fault is a
- * new member of `ProxyAction` and one more case in `apply`.
+ * new member of `ProxyAction` and one more case in `apply`. This is the only test proxy: endpoints a hosted
+ * registry adds in front of its API (a token exchange, redirects to object storage) are `respond` actions too.
  */
 
 export interface ProxyRequest {
@@ -22,6 +23,11 @@ export interface ProxyRequest {
   headers: IncomingHttpHeaders;
   /** How many requests with this method and path (query excluded) arrived before this one, plus one. */
   attempt: number;
+  /**
+   * The request body, read in full (for a hook that answers a form POST itself). Once read, a `forward` sends
+   * these bytes upstream instead of streaming the request.
+   */
+  body(): Promise<Buffer>;
 }
 
 /** What to do with one request; `undefined` from the hook means `{ kind: 'forward' }`. */
@@ -173,7 +179,11 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
     const key = `${req.method} ${path.split('?')[0]}`;
     const attempt = (attempts.get(key) ?? 0) + 1;
     attempts.set(key, attempt);
-    const info: ProxyRequest = { id: ++nextId, method: req.method ?? 'GET', path, headers: req.headers, attempt };
+    let requestBody: Promise<Buffer> | undefined;
+    const info: ProxyRequest = {
+      id: ++nextId, method: req.method ?? 'GET', path, headers: req.headers, attempt,
+      body: () => (requestBody ??= readAll(req)),
+    };
     const record: RequestRecord = { id: info.id, method: info.method, path, status: 0, start, end: start, action: 'forward', bytesOut: 0 };
     let done = false;
     const finish = (): void => {
@@ -193,10 +203,10 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
     record.action = action.kind;
     const delay = proxy.latencyMs + (action.kind === 'forward' ? (action.delayMs ?? 0) : 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    apply(action, req, res, record);
+    apply(action, req, res, record, requestBody);
   };
 
-  const apply = (action: ProxyAction, req: IncomingMessage, res: ServerResponse, record: RequestRecord): void => {
+  const apply = (action: ProxyAction, req: IncomingMessage, res: ServerResponse, record: RequestRecord, requestBody?: Promise<Buffer>): void => {
     switch (action.kind) {
       case 'reset':
         req.socket.destroy();
@@ -210,7 +220,7 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
         return;
       }
       case 'forward':
-        forward(req, res, record, action);
+        forward(req, res, record, action, requestBody);
         return;
       default: {
         const unknown: never = action;
@@ -219,7 +229,13 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
     }
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, record: RequestRecord, action: ProxyAction & { kind: 'forward' }): void => {
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RequestRecord,
+    action: ProxyAction & { kind: 'forward' },
+    requestBody: Promise<Buffer> | undefined,
+  ): void => {
     const truncateAt = action.truncateResponseAt;
     const headers: IncomingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
@@ -253,7 +269,8 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
         res.socket?.destroy();
       }
     });
-    req.pipe(upstream);
+    if (requestBody === undefined) req.pipe(upstream);
+    else requestBody.then((bytes) => upstream.end(bytes), () => upstream.destroy());
     req.on('aborted', () => upstream.destroy());
   };
 
@@ -273,6 +290,12 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
   proxy.host = `127.0.0.1:${port}`;
   proxy.url = `http://${proxy.host}`;
   return proxy;
+}
+
+async function readAll(req: IncomingMessage): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of req) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
 }
 
 function splitHost(hostPort: string): [string, number] {
