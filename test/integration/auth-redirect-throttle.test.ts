@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
-import { startProxy, startRegistry, type FaultProxy, type TestRegistry } from '../helpers/registry.js';
+import { fetchUpstream } from '../helpers/faults.js';
+import { startProxy, type LoopbackProxy, type ProxyAction, type ProxyRequest } from '../helpers/proxy.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /**
  * The htpasswd registry behind a proxy that behaves like a hosted registry: blob downloads are redirected to
@@ -16,7 +18,7 @@ const USER = 'throttled';
 const CANARY = 'canary-redirect-pw-6a0f3d9b';
 
 let registry: TestRegistry;
-let front: FaultProxy;
+let front: LoopbackProxy;
 let storage: { url: string; hits: { path: string; authorization?: string }[]; stop(): Promise<void> };
 let work: { path: string; remove(): Promise<void> };
 const stash = new Map<string, Buffer>();
@@ -25,17 +27,33 @@ let manifestPut429At: number | undefined;
 let manifestPutRetryAt: number | undefined;
 const results: CliResult[] = [];
 
-/** Fetch from the registry itself, as the storage backend would hold the bytes. */
-function fetchFromRegistry(path: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`http://${registry.host}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${USER}:${CANARY}`).toString('base64')}` } }, async (res: IncomingMessage) => {
-      const parts: Buffer[] = [];
-      for await (const chunk of res) parts.push(chunk as Buffer);
-      resolve(Buffer.concat(parts));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** The hosted registry's behaviour in front of the real one; `undefined` passes the request through. */
+async function hostedFront(req: ProxyRequest): Promise<ProxyAction | undefined> {
+  if (req.headers.authorization === undefined) return undefined;
+  if (req.method === 'GET' && /\/blobs\/sha256:[0-9a-f]{64}$/.test(req.path)) {
+    // Authorised blob download: redirect to storage with a one-off signed name, as S3/GCS-backed registries do.
+    // The storage holds the bytes the registry itself serves.
+    const key = randomBytes(8).toString('hex');
+    stash.set(key, (await fetchUpstream(registry.host, req)).body);
+    return { kind: 'respond', status: 307, headers: { location: `${storage.url}/${key}?X-Amz-Signature=${randomBytes(8).toString('hex')}` } };
+  }
+  if (req.method === 'POST' && /\/blobs\/uploads\/$/.test(req.path) && uploadPosts503 < 2) {
+    uploadPosts503++;
+    return { kind: 'respond', status: 503, headers: { 'content-type': 'text/plain' }, body: 'busy' };
+  }
+  if (req.method === 'PUT' && /\/manifests\//.test(req.path)) {
+    if (manifestPut429At === undefined) {
+      manifestPut429At = Date.now();
+      return {
+        kind: 'respond',
+        status: 429,
+        headers: { 'retry-after': '1', 'content-type': 'application/json' },
+        body: JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }),
+      };
+    }
+    manifestPutRetryAt ??= Date.now();
+  }
+  return undefined;
 }
 
 beforeAll(async () => {
@@ -62,34 +80,7 @@ beforeAll(async () => {
     }),
   };
 
-  front = await startProxy(registry.host, async (req, res, forward) => {
-    const path = req.url ?? '';
-    if (req.method === 'GET' && /\/blobs\/sha256:[0-9a-f]{64}$/.test(path) && req.headers.authorization !== undefined) {
-      // Authorised blob download: redirect to storage with a one-off signed name, as S3/GCS-backed registries do.
-      const key = randomBytes(8).toString('hex');
-      stash.set(key, await fetchFromRegistry(path));
-      res.writeHead(307, { location: `${storage.url}/${key}?X-Amz-Signature=${randomBytes(8).toString('hex')}` });
-      res.end();
-      return;
-    }
-    if (req.method === 'POST' && /\/blobs\/uploads\/$/.test(path) && req.headers.authorization !== undefined && uploadPosts503 < 2) {
-      uploadPosts503++;
-      res.writeHead(503, { 'content-type': 'text/plain' });
-      res.end('busy');
-      return;
-    }
-    if (req.method === 'PUT' && /\/manifests\//.test(path) && req.headers.authorization !== undefined) {
-      if (manifestPut429At === undefined) {
-        manifestPut429At = Date.now();
-        req.resume();
-        res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }));
-        return;
-      }
-      manifestPutRetryAt ??= Date.now();
-    }
-    await forward();
-  });
+  front = await startProxy({ target: registry.host, onRequest: hostedFront });
   mkdirSync(join(work.path, 'content'));
   writeFileSync(join(work.path, 'content', 'app.yaml'), 'kind: ConfigMap\nmetadata:\n  name: redirected\n');
 });
@@ -128,12 +119,14 @@ describe('a throttling, redirecting registry front', () => {
   });
 
   it('fails at once with a clear message on wrong credentials (no retries)', async () => {
-    const before = front.seen.length;
+    await front.idle();
+    const before = front.log.length;
     const r = await runCli(['list', `oci://${front.host}/redirect/app`, '--creds', `${USER}:wrong-${CANARY}`], { env: { DOCKER_CONFIG: join(work.path, 'none') } });
     results.push(r);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/rejected the credentials from --creds/);
     // The challenge, then one attempt with the credentials.
-    expect(front.seen.length - before).toBe(2);
+    await front.idle();
+    expect(front.log.length - before).toBe(2);
   });
 });

@@ -7,7 +7,8 @@ import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository, type RegistryClientOptions, type RegistryRepository } from '../../src/registry/client.js';
 import type { RequestLog } from '../../src/registry/http.js';
-import { startProxy, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startProxy } from '../helpers/proxy.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /**
  * The real registry with auth.token: it validates every token our token server signs (x5c chain to its
@@ -135,15 +136,18 @@ describe('token authentication against the real registry', () => {
 
   it('retries once with a fresh token when the registry answers 401 to a token it issued', async () => {
     let rejected = 0;
-    const proxy = await startProxy(rsa.host, async (req, res, forward) => {
-      // The first authorised manifest read is refused as if the token had been revoked.
-      if (rejected === 0 && req.method === 'GET' && req.url?.includes('/manifests/') && req.headers.authorization?.startsWith('Bearer ')) {
+    const proxy = await startProxy({
+      target: rsa.host,
+      onRequest: (req) => {
+        // The first authorised manifest read is refused as if the token had been revoked.
+        if (rejected > 0 || req.method !== 'GET' || !req.path.includes('/manifests/') || !req.headers.authorization?.startsWith('Bearer ')) return undefined;
         rejected++;
-        res.writeHead(401, { 'www-authenticate': `Bearer realm="${rsa.token!.realm}",service="${rsa.token!.service}",scope="repository:retry/app:pull"` });
-        res.end();
-        return;
-      }
-      await forward();
+        return {
+          kind: 'respond',
+          status: 401,
+          headers: { 'www-authenticate': `Bearer realm="${rsa.token!.realm}",service="${rsa.token!.service}",scope="repository:retry/app:pull"` },
+        };
+      },
     });
     try {
       const r = repo(proxy.host, 'retry/app');
@@ -152,7 +156,8 @@ describe('token authentication against the real registry', () => {
       await r.getManifest('v1');
       expect(rejected).toBe(1);
       expect(rsa.token!.requests.length - before).toBe(1);
-      expect(proxy.seen.filter((s) => s.startsWith('GET /v2/retry/app/manifests/v1'))).toHaveLength(2);
+      await proxy.idle();
+      expect(proxy.log.filter((r) => r.method === 'GET' && r.path.startsWith('/v2/retry/app/manifests/v1'))).toHaveLength(2);
     } finally {
       await proxy.stop();
     }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signV4 } from '../../src/registry/providers/sigv4.js';
 import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
-import { startProxy, startRegistry, type FaultProxy, type TestRegistry } from '../helpers/registry.js';
+import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /**
  * --provider aws|gcp|azure against local stand-ins for the cloud endpoints, each checking the request as the real
@@ -223,25 +224,27 @@ describe('--provider azure (AAD token exchanged for an ACR refresh token)', () =
   const USER = 'acr-user';
   const AAD_TOKEN = `aad-${CANARY}`;
   let registry: TestRegistry;
-  let acr: FaultProxy;
+  let acr: LoopbackProxy;
   let aad: Endpoint;
   const exchanges: URLSearchParams[] = [];
 
   beforeAll(async () => {
     registry = await startRegistry({ token: { users: { [USER]: `pw-${CANARY}` } } });
     // ACR's login server: /oauth2/exchange in front of the real token-auth registry.
-    acr = await startProxy(registry.host, async (req, res, forward) => {
-      if (req.method === 'POST' && req.url === '/oauth2/exchange') {
-        let body = '';
-        for await (const chunk of req) body += (chunk as Buffer).toString();
-        const form = new URLSearchParams(body);
+    acr = await startProxy({
+      target: registry.host,
+      onRequest: async (req) => {
+        if (req.method !== 'POST' || req.path !== '/oauth2/exchange') return undefined;
+        const form = new URLSearchParams((await req.body()).toString());
         exchanges.push(form);
         const ok = form.get('grant_type') === 'access_token' && form.get('access_token') === AAD_TOKEN && form.get('service') === acr.host;
-        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(ok ? { refresh_token: registry.token!.issueRefreshToken(USER) } : { errors: [{ code: 'UNAUTHORIZED' }] }));
-        return;
-      }
-      await forward();
+        return {
+          kind: 'respond',
+          status: ok ? 200 : 401,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ok ? { refresh_token: registry.token!.issueRefreshToken(USER) } : { errors: [{ code: 'UNAUTHORIZED' }] }),
+        };
+      },
     });
     aad = await endpoint((req, body) => {
       if (req.url?.startsWith('/metadata/identity/oauth2/token')) {

@@ -11,7 +11,8 @@ import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository, type RegistryClientOptions, type RegistryRepository } from '../../src/registry/client.js';
 import type { RequestLog } from '../../src/registry/http.js';
-import { freePort, startProxy, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startProxy } from '../helpers/proxy.js';
+import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const USER = 'alice';
 const PASSWORD = 'pw-canary-7f3a91';
@@ -278,14 +279,17 @@ describe('failures', () => {
     const r = repo(plain.host, 'corrupt/app');
     const b = blob(randomBytes(100_000));
     await r.pushBlob(b.desc, b.bytes);
-    const proxy = await startProxy(plain.host, (req, _res, forward) =>
-      forward(req.method === 'GET' && req.url!.includes('/blobs/') ? {
-        mutate: (body) => {
-          const copy = Buffer.from(body);
-          copy[copy.length - 1] ^= 0xff;
-          return copy;
-        },
-      } : {}));
+    // The blob's last byte is flipped, so only the digest check at the end of the stream can notice.
+    const flipLastByte = (chunk: Buffer, offset: number): Buffer => {
+      if (offset + chunk.length !== b.desc.size) return chunk;
+      const copy = Buffer.from(chunk);
+      copy[copy.length - 1]! ^= 0xff;
+      return copy;
+    };
+    const proxy = await startProxy({
+      target: plain.host,
+      onRequest: (req) => (req.method === 'GET' && req.path.includes('/blobs/') ? { kind: 'forward', mutateBody: flipLastByte } : undefined),
+    });
     try {
       const stream = await repo(proxy.host, 'corrupt/app').openBlob(b.desc);
       const err = await failure(readStream(stream));
@@ -298,20 +302,18 @@ describe('failures', () => {
 
   it('resumes a chunked upload after a failed PATCH, from the offset the registry reports', async () => {
     let patches = 0;
-    const proxy = await startProxy(plain.host, async (req, res, forward) => {
-      if (req.method === 'PATCH' && ++patches === 2) {
-        req.resume();
-        res.writeHead(503).end(); // never reached the registry
-        return;
-      }
-      return forward();
+    const proxy = await startProxy({
+      target: plain.host,
+      // The second PATCH never reaches the registry.
+      onRequest: (req) => (req.method === 'PATCH' && ++patches === 2 ? { kind: 'respond', status: 503 } : undefined),
     });
     try {
       const r = repo(proxy.host, 'resume/app', { chunkSize: 1024 * 1024 });
       const data = randomBytes(4 * 1024 * 1024 + 99);
       const desc = await r.pushBlobStream(MediaType.OciLayerTarGzip, Readable.from([data]));
       expect(desc.digest).toBe(digestOf(data));
-      expect(proxy.seen.filter((s) => s.startsWith('GET /v2/resume/app/blobs/uploads/')).length).toBe(1);
+      await proxy.idle();
+      expect(proxy.log.filter((r) => r.method === 'GET' && r.path.startsWith('/v2/resume/app/blobs/uploads/')).length).toBe(1);
       expect((await readStream(await repo(plain.host, 'resume/app').openBlob(desc))).equals(data)).toBe(true);
     } finally {
       await proxy.stop();
@@ -320,9 +322,11 @@ describe('failures', () => {
 
   it('starts a replayable upload over when the registry lost the session state, and says so for a stream', async () => {
     let patches = 0;
-    const proxy = await startProxy(plain.host, async (_req, _res, forward) =>
+    const proxy = await startProxy({
+      target: plain.host,
       // The second PATCH is stored, but its answer is lost: distribution then refuses the session.
-      forward(_req.method === 'PATCH' && ++patches === 2 ? { status: 502 } : {}));
+      onRequest: (req) => (req.method === 'PATCH' && ++patches === 2 ? { kind: 'forward', status: 502 } : undefined),
+    });
     try {
       const r = repo(proxy.host, 'restart/app', { chunkSize: 1024 * 1024 });
       const data = randomBytes(2 * 1024 * 1024 + 5);
@@ -332,7 +336,8 @@ describe('failures', () => {
       patches = 0;
       const b = blob(randomBytes(3 * 1024 * 1024 + 5));
       expect(await r.pushBlob(b.desc, { size: b.desc.size, open: () => Readable.from([b.bytes]) })).toBe('uploaded');
-      expect(proxy.seen.filter((s) => s.startsWith('POST')).length).toBe(3);
+      await proxy.idle();
+      expect(proxy.log.filter((r) => r.method === 'POST').length).toBe(3);
       expect((await readStream(await repo(plain.host, 'restart/app').openBlob(b.desc))).equals(b.bytes)).toBe(true);
     } finally {
       await proxy.stop();
