@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request } from 'node:http';
 import { stringify } from 'yaml';
 import { createCa, issueLeaf, type KeyType } from './pki.js';
 import { startTokenServer, type TokenServer, type TokenServerOptions } from './token-server.js';
@@ -188,62 +188,4 @@ async function terminate(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-/**
- * A proxy in front of a real registry that lets a test change single exchanges (fail a PATCH, corrupt a blob).
- * The Host header is passed through, so the registry's absolute Locations point back at the proxy.
- */
-export interface FaultProxy {
-  host: string;
-  /** Requests seen, as `METHOD path`. */
-  seen: string[];
-  stop(): Promise<void>;
-}
-
-export interface ForwardOptions {
-  /** Answer with this status instead of the registry's (after the registry handled the request). */
-  status?: number;
-  mutate?: (body: Buffer) => Buffer;
-}
-
-export type ProxyHandler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  forward: (options?: ForwardOptions) => Promise<void>,
-) => void | Promise<void>;
-
-export async function startProxy(target: string, handler: ProxyHandler): Promise<FaultProxy> {
-  const seen: string[] = [];
-  const server = createHttpServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    const forward = async (options: ForwardOptions = {}): Promise<void> => {
-      const parts: Buffer[] = [];
-      for await (const chunk of req) parts.push(chunk as Buffer);
-      const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
-        const out = request(`http://${target}${req.url}`, { method: req.method, headers: req.headers }, resolve);
-        out.on('error', reject);
-        out.end(Buffer.concat(parts));
-      });
-      const body: Buffer[] = [];
-      for await (const chunk of upstream) body.push(chunk as Buffer);
-      let bytes: Buffer = Buffer.concat(body);
-      if (options.mutate) bytes = options.mutate(bytes);
-      const headers = { ...upstream.headers };
-      if (req.method !== 'HEAD') headers['content-length'] = String(bytes.length);
-      res.writeHead(options.status ?? upstream.statusCode ?? 502, headers);
-      res.end(req.method === 'HEAD' ? undefined : bytes);
-    };
-    Promise.resolve(handler(req, res, forward)).catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as AddressInfo;
-  return {
-    host: `127.0.0.1:${address.port}`,
-    seen,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
 }
