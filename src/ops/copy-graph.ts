@@ -3,6 +3,7 @@ import { OciError } from '../errors.js';
 import { isImageIndex, parseManifest } from '../artifact/manifest.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import type { Descriptor, FetchedManifest, ProgressListener, Repository } from '../oci/types.js';
+import type { ArtifactReference } from '../ref/reference.js';
 import { createLimiter, type Limiter } from './limit.js';
 
 /**
@@ -24,6 +25,13 @@ export interface GraphCopierOptions {
   mountFrom?: string;
   /** Blob transfers in flight at once. */
   concurrency?: number;
+}
+
+/** The repository to mount blobs from: another repository of the same registry, else none (copy the bytes). */
+export function mountSource(source: ArtifactReference, destination: ArtifactReference): string | undefined {
+  if (source.kind !== 'registry' || destination.kind !== 'registry') return undefined;
+  if (source.endpoint !== destination.endpoint || source.repository === destination.repository) return undefined;
+  return source.repository;
 }
 
 const DEFAULT_CONCURRENCY = 4;

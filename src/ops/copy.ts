@@ -1,11 +1,11 @@
 import { OciError, usageError } from '../errors.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { openRepository } from '../oci/open.js';
-import { COSIGN_TAG_SUFFIXES, cosignTag, ensureReferrersListed } from '../oci/referrers.js';
-import type { Descriptor, FetchedManifest, Repository } from '../oci/types.js';
+import { COSIGN_TAG_SUFFIXES, cosignTag, ensureReferrersListed, getTagIfPresent } from '../oci/referrers.js';
+import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, manifestReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './context.js';
-import { GraphCopier, type BlobCounts } from './copy-graph.js';
+import { GraphCopier, mountSource, type BlobCounts } from './copy-graph.js';
 
 export interface CopyOptions {
   source: ArtifactReference;
@@ -83,13 +83,6 @@ function digestConflict(actual: string, destination: ArtifactReference): OciErro
     'drop the digest from the destination or give a tag');
 }
 
-/** Blobs can be mounted between two repositories of the same registry. */
-function mountSource(source: ArtifactReference, destination: ArtifactReference): string | undefined {
-  if (source.kind !== 'registry' || destination.kind !== 'registry') return undefined;
-  if (source.endpoint !== destination.endpoint || source.repository === destination.repository) return undefined;
-  return source.repository;
-}
-
 /**
  * Copy cosign's `.sig`/`.att`/`.sbom` tags and the OCI referrers of `subject`, then of each referrer copied (a
  * signature of an SBOM, ...). Referrers are stored by digest; where the destination would not list them
@@ -103,7 +96,7 @@ async function copyAttached(copier: GraphCopier, src: Repository, dst: Repositor
     const digest = queue.shift() as string;
     for (const suffix of COSIGN_TAG_SUFFIXES) {
       const tag = cosignTag(digest, suffix);
-      const manifest = await fetchIfPresent(copier, tag);
+      const manifest = await getTagIfPresent(src, tag, { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES });
       if (manifest === undefined) continue;
       ctx.onStep?.(`copying ${tag}`);
       await copier.copyManifest(manifest, tag);
@@ -130,11 +123,3 @@ async function copyAttached(copier: GraphCopier, src: Repository, dst: Repositor
   return count;
 }
 
-async function fetchIfPresent(copier: GraphCopier, tag: string): Promise<FetchedManifest | undefined> {
-  try {
-    return await copier.fetch(tag);
-  } catch (err) {
-    if (err instanceof OciError && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN')) return undefined;
-    throw err;
-  }
-}

@@ -6,7 +6,7 @@ import {
   checkTag, formatReference, manifestReference, repositoryName, withVersion, type ArtifactReference,
 } from '../ref/reference.js';
 import type { OpContext } from './context.js';
-import { GraphCopier, type BlobCounts } from './copy-graph.js';
+import { GraphCopier, mountSource, type BlobCounts } from './copy-graph.js';
 import { explainNotFound } from './not-found.js';
 
 export interface TagOptions {
@@ -100,9 +100,4 @@ async function putUnchanged(repo: Repository, name: string, manifest: FetchedMan
 function sameRepo(a: ArtifactReference, b: ArtifactReference): boolean {
   if (a.kind === 'registry' && b.kind === 'registry') return a.endpoint === b.endpoint && a.repository === b.repository;
   return a.kind === b.kind && repositoryName(a) === repositoryName(b);
-}
-
-/** Mounting only works between repositories of one registry. */
-function mountSource(source: ArtifactReference, target: ArtifactReference): string | undefined {
-  return source.kind === 'registry' && target.kind === 'registry' && source.endpoint === target.endpoint ? source.repository : undefined;
 }
