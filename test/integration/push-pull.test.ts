@@ -85,6 +85,14 @@ describe.each<Backend>(['registry', 'layout'])('push and pull (%s)', (kind) => {
     const out2 = join(work.path, `stdin-out-${kind}`);
     expect((await runCli(['pull', ref('stdin'), '-o', out2])).code).toBe(0);
     expect(await readFile(join(out2, 'stdin.yaml'), 'utf8')).toBe(stdin);
+
+    // Empty stdin (a failed producer in a pipeline) must not replace the tag with an empty artifact.
+    const empty = await runCli(['push', ref('stdin'), '-f', '-', ...PROVENANCE], { input: '' });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("✗ '-f -' read nothing from stdin");
+    const out3 = join(work.path, `stdin-out-again-${kind}`);
+    expect((await runCli(['pull', ref('stdin'), '-o', out3])).code).toBe(0);
+    expect(await readFile(join(out3, 'stdin.yaml'), 'utf8')).toBe(stdin);
   });
 
   it('honours ignore flags and .sourceignore', async () => {
