@@ -8,7 +8,7 @@ import { selectContentLayer } from '../artifact/manifest.js';
 import { extractArchive } from '../artifact/unpack.js';
 import { openRepository } from '../oci/open.js';
 import { MediaType } from '../oci/mediatypes.js';
-import type { Descriptor } from '../oci/types.js';
+import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './context.js';
 import { fetchArtifact } from './fetch-artifact.js';
@@ -20,8 +20,8 @@ export interface PullOptions {
   layerIndex?: number;
   /** Uncompressed size cap in bytes; 0 for none. */
   maxSize?: number;
-  /** Runs after the manifest is known and before anything is written; throws to refuse the artifact. */
-  beforeExtract?: (artifact: { descriptor: Descriptor }) => Promise<void>;
+  /** Runs after the manifest is known and before anything is written (on the open repository); throws to refuse. */
+  beforeExtract?: (artifact: { descriptor: Descriptor; repo: Repository }) => Promise<void>;
 }
 
 export interface PullResult {
@@ -52,7 +52,7 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
     ctx.onStep?.(`fetching ${formatReference(options.ref)}`);
     const artifact = await fetchArtifact(repo, options.ref, ctx.signal);
     const layer = selectContentLayer(artifact.manifest, { mediaType: options.layerMediaType, index: options.layerIndex });
-    await options.beforeExtract?.({ descriptor: artifact.descriptor });
+    await options.beforeExtract?.({ descriptor: artifact.descriptor, repo });
 
     const extract = isTarGzip(layer, options);
     const base = {

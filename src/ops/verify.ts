@@ -1,4 +1,6 @@
+import { OciError } from '../errors.js';
 import { openRepository } from '../oci/open.js';
+import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { VerifyPolicy, VerifyReport } from '../signing/index.js';
 import type { OpContext } from './context.js';
@@ -22,4 +24,20 @@ export async function verify(ref: ArtifactReference, policy: VerifyPolicy, ctx: 
   } finally {
     await repo.close();
   }
+}
+
+/**
+ * For `pull --verify`: checks the policy now (bad flags fail before any request), and returns a check that throws
+ * VERIFICATION_FAILED unless a signature of `descriptor` satisfies it. It runs on the caller's open repository.
+ */
+export async function signatureRequirement(policy: VerifyPolicy): Promise<(repo: Repository, descriptor: Descriptor, signal?: AbortSignal) => Promise<void>> {
+  const { validatePolicy, verifyArtifact } = await import('../signing/index.js');
+  validatePolicy(policy);
+  return async (repo, descriptor, signal) => {
+    const report = await verifyArtifact(repo, descriptor, policy, { signal });
+    if (report.verified) return;
+    const reasons = report.signatures.map((s) => s.reason).join('; ') || 'no signatures found';
+    throw new OciError('VERIFICATION_FAILED', `no signature of ${descriptor.digest} satisfies the policy: ${reasons}`,
+      { kind: 'verification', hint: 'nothing was written' });
+  };
 }

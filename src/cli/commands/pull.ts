@@ -3,6 +3,7 @@ import { parseOutputFormat, printDocument } from '../../output/printer.js';
 import { formatBytes } from '../../output/format.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseInteger, parseSize, type GlobalFlags } from '../options.js';
+import { verifyPolicyFromFlags } from './verify-flags.js';
 
 interface PullFlags {
   output: string;
@@ -19,7 +20,10 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   const format = parseOutputFormat(flags.format, 'table');
   const layerIndex = parseInteger('--layer-index', flags.layerIndex);
   const maxSize = parseSize('--max-size', flags.maxSize);
-  const verifyHook = flags.verify ? await import('./verify-hook.js').then((m) => m.createVerifyHook(rawFlags)) : undefined;
+  // Loaded only with --verify: signing pulls in sigstore.
+  const requireSignature = flags.verify
+    ? await import('../../ops/verify.js').then((m) => m.signatureRequirement(verifyPolicyFromFlags(rawFlags)))
+    : undefined;
   const runtime = await createRuntime(globals);
   try {
     const result = await pull({
@@ -28,9 +32,9 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
       layerMediaType: flags.layerMediaType,
       layerIndex,
       maxSize,
-      beforeExtract: verifyHook === undefined ? undefined : async ({ descriptor }) => {
+      beforeExtract: requireSignature === undefined ? undefined : async ({ descriptor, repo }) => {
         runtime.ctx.onStep?.('verifying signatures');
-        await verifyHook(descriptor, runtime.ctx, ref);
+        await requireSignature(repo, descriptor, runtime.ctx.signal);
       },
     }, runtime.ctx);
     const { reporter } = runtime;
