@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OciError } from '../../src/errors.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
@@ -9,6 +8,7 @@ import { openRegistryRepository, type RegistryClientOptions, type RegistryReposi
 import type { RequestLog } from '../../src/registry/http.js';
 import { startProxy } from '../helpers/proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { failure } from '../helpers/expect-error.js';
 
 /**
  * The real registry with auth.token: it validates every token our token server signs (x5c chain to its
@@ -54,12 +54,6 @@ async function pushArtifact(r: RegistryRepository, tag: string, seed: string): P
   await r.pushBlob(layer.desc, layer.bytes);
   const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: config.desc, layers: [layer.desc] }));
   return { digest: await r.putManifest(tag, bytes, MediaType.OciManifest), layer: layer.desc };
-}
-
-async function failure(promise: Promise<unknown>): Promise<OciError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(OciError);
-  return err as OciError;
 }
 
 describe('token authentication against the real registry', () => {

@@ -13,6 +13,7 @@ import { openRegistryRepository, type RegistryClientOptions, type RegistryReposi
 import type { RequestLog } from '../../src/registry/http.js';
 import { startProxy } from '../helpers/proxy.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { failure } from '../helpers/expect-error.js';
 
 const USER = 'alice';
 const PASSWORD = 'pw-canary-7f3a91';
@@ -57,16 +58,6 @@ async function readStream(stream: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of stream) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
-}
-
-async function failure(promise: Promise<unknown>): Promise<OciError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(OciError);
-    return err as OciError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('registry client against CNCF Distribution', () => {

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OciError } from '../../src/errors.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository, type RegistryClientOptions, type RegistryRepository } from '../../src/registry/client.js';
 import type { RequestLog } from '../../src/registry/http.js';
+import { failure } from '../helpers/expect-error.js';
 
 /**
  * Protocol corners that the real registry never produces (retries, Retry-After, redirects to storage, token
@@ -70,16 +70,6 @@ function sendManifest(res: ServerResponse, bytes = MANIFEST, digest = digestOf(b
 function ociError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify({ errors: [{ code, message, detail: null }] }));
-}
-
-async function failure(promise: Promise<unknown>): Promise<OciError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(OciError);
-    return err as OciError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('retries', () => {

@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OciError } from '../../src/errors.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
@@ -9,6 +8,7 @@ import { openRegistryRepository, type RegistryClientOptions } from '../../src/re
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startConnectProxy } from '../helpers/connect-proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { failure } from '../helpers/expect-error.js';
 
 /** The real registry serving HTTPS with a CA the suite makes, with and without client-certificate checks. */
 const USER = 'tlsuser';
@@ -45,12 +45,6 @@ async function roundTrip(host: string, name: string, options: RegistryClientOpti
   const desc = { mediaType: MediaType.OciLayerTarGzip, digest: digestOf(bytes), size: bytes.length };
   await r.pushBlob(desc, bytes);
   expect(await r.fetchBlob(desc)).toEqual(bytes);
-}
-
-async function failure(promise: Promise<unknown>): Promise<OciError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(OciError);
-  return err as OciError;
 }
 
 describe('TLS with a private CA', () => {
