@@ -4,7 +4,7 @@ import type { ProxyAction, ProxyRequest, RequestHook } from './proxy.js';
 /**
  * Fault scenarios for the loopback proxy (test/helpers/proxy.ts): each one is a recipe for a fresh `onRequest`
  * hook that breaks the exchanges a real registry would have with the CLI in one specific way, and counts how
- * often it did. The scenario matrix (test/integration/faults-*.test.ts) runs every command through each.
+ * often it did. The scenario matrix (test/integration/faults.test.ts) runs every command through each.
  *
  * `expect` says what the CLI should make of it: `success` for transient faults its retries must absorb,
  * `failure` for faults no client can work around (a clean, one-line error is then the only correct end).
@@ -241,9 +241,3 @@ export const FAULTS: readonly FaultScenario[] = [
     hook: () => counting(() => true, () => ({ kind: 'respond', status: 200, headers: { 'content-type': 'text/html' }, body: PORTAL_PAGE })),
   },
 ];
-
-export function faultById(id: string): FaultScenario {
-  const found = FAULTS.find((f) => f.id === id);
-  if (found === undefined) throw new Error(`no fault scenario '${id}'`);
-  return found;
-}
