@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { openRepository } from '../../src/oci/open.js';
+import { parseReference } from '../../src/ref/reference.js';
 import { ROOT, tempDir } from './cli.js';
 import { startRegistry, type StartRegistryOptions, type TestRegistry } from './registry.js';
 
@@ -46,4 +48,15 @@ export function useWorkDir(prefix?: string): { readonly path: string } {
     await dir?.remove();
   });
   return startedInBeforeAll('the work directory', () => dir);
+}
+
+/** The digest a tag points to now, read through the library (not the CLI under test); undefined when absent. */
+export async function resolveTag(reference: string): Promise<string | undefined> {
+  const ref = parseReference(reference);
+  const repo = await openRepository(ref);
+  try {
+    return (await repo.resolve(ref.tag as string))?.digest;
+  } finally {
+    await repo.close();
+  }
 }

@@ -9,6 +9,7 @@ import { parseReference } from '../../src/ref/reference.js';
 import { closeAllConnections } from '../../src/registry/http.js';
 import { ROOT, runCli, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
 import { FAULTS, type FaultScenario } from '../helpers/faults.js';
+import { resolveTag } from '../helpers/fixtures.js';
 import { startProxy } from '../helpers/proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { writeReliabilitySection } from '../helpers/reliability-doc.js';
@@ -69,16 +70,6 @@ async function pushDirect(reference: string, path: string): Promise<string> {
   return r.stdout.trim().split('@')[1] as string;
 }
 
-async function resolveDirect(reference: string): Promise<string | undefined> {
-  const ref = parseReference(reference);
-  const repo = await openRepository(ref);
-  try {
-    return (await repo.resolve(ref.tag as string))?.digest;
-  } finally {
-    await repo.close();
-  }
-}
-
 /** The tag's manifest and every blob it names are in the registry and verify. */
 async function expectCompleteArtifact(reference: string, digest: string): Promise<void> {
   const ref = parseReference(reference);
@@ -127,13 +118,13 @@ const CASES: Record<CommandName, CommandCase> = {
     },
     stdout: (cell) => `oci://${cell.host}/push/${cell.fault.id}@${digests.b}\n`,
     async success(cell) {
-      expect(await resolveDirect(`oci://${registry.host}/push/${cell.fault.id}:v1`)).toBe(digests.b);
+      expect(await resolveTag(`oci://${registry.host}/push/${cell.fault.id}:v1`)).toBe(digests.b);
       await expectCompleteArtifact(`oci://${registry.host}/push/${cell.fault.id}:v1`, digests.b);
     },
     async failure(cell) {
       // The tag moves only with the manifest PUT, the last request: it is either where it was, or (when only the
       // answer to that PUT was lost) on the new artifact, complete. Never on anything partial.
-      const now = await resolveDirect(`oci://${registry.host}/push/${cell.fault.id}:v1`);
+      const now = await resolveTag(`oci://${registry.host}/push/${cell.fault.id}:v1`);
       expect([digests.a, digests.b]).toContain(now);
       await expectCompleteArtifact(`oci://${registry.host}/push/${cell.fault.id}:v1`, now as string);
     },
@@ -159,10 +150,10 @@ const CASES: Record<CommandName, CommandCase> = {
       return ['tag', `oci://${cell.host}/shared/app:v1`, '--tag', `t-${cell.fault.id}`];
     },
     async success(cell) {
-      expect(await resolveDirect(`oci://${registry.host}/shared/app:t-${cell.fault.id}`)).toBe(digests.a);
+      expect(await resolveTag(`oci://${registry.host}/shared/app:t-${cell.fault.id}`)).toBe(digests.a);
     },
     async failure(cell) {
-      const now = await resolveDirect(`oci://${registry.host}/shared/app:t-${cell.fault.id}`);
+      const now = await resolveTag(`oci://${registry.host}/shared/app:t-${cell.fault.id}`);
       expect([undefined, digests.a]).toContain(now);
     },
   },

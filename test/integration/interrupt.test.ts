@@ -4,10 +4,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRepository } from '../../src/oci/open.js';
-import { parseReference } from '../../src/ref/reference.js';
 import { closeAllConnections } from '../../src/registry/http.js';
 import { BIN, ROOT, cleanEnv, runCli, snapshotTree, tempDir } from '../helpers/cli.js';
+import { resolveTag } from '../helpers/fixtures.js';
 import { startProxy, type LoopbackProxy, type ProxyRequest } from '../helpers/proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -87,16 +86,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not reached');
     await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-async function resolveTag(reference: string): Promise<string | undefined> {
-  const ref = parseReference(reference);
-  const repo = await openRepository(ref);
-  try {
-    return (await repo.resolve(ref.tag as string))?.digest;
-  } finally {
-    await repo.close();
   }
 }
 
