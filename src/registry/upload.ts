@@ -37,7 +37,8 @@ export async function uploadMonolithic(ctx: UploadContext, digest: string, body:
 
 /**
  * Upload a stream in chunks. With `expected` (known digest and size) the registry checks the digest; without it
- * the digest is computed while sending. Memory stays at about two chunks.
+ * the digest is computed while sending. The source is copied into two reused chunk buffers: one is PATCHed while
+ * the other fills, so producing the content (compression) goes on during each PATCH; memory stays at two chunks.
  */
 export async function uploadChunked(
   ctx: UploadContext,
@@ -49,18 +50,31 @@ export async function uploadChunked(
   source.on('error', (err) => hasher.destroy(err));
   // The iteration below reports the error; this listener only keeps an early one from being "unhandled".
   hasher.on('error', () => {});
+  let uploading: Promise<void> | undefined;
 
   try {
     const session = await openSession(ctx, expected?.digest ?? 'a streamed blob');
     source.pipe(hasher); // read only once the registry accepted the upload
     const writer = new ChunkWriter(ctx, session, expected?.digest, label, expected?.size);
-    let pending: Buffer | undefined;
+    const buffers = new ChunkBuffers(ctx.chunkSize);
+    let full: Buffer | undefined; // sent only once more data shows it is not the last chunk (that one goes with the PUT)
     try {
-      for await (const chunk of chunksOf(hasher, ctx.chunkSize)) {
-        if (pending !== undefined) await writer.write(pending);
-        pending = chunk;
+      for await (const data of hasher as AsyncIterable<Buffer>) {
+        for (let offset = 0; offset < data.length; ) {
+          if (full !== undefined) {
+            await uploading; // at most one chunk in flight, and its buffer is the next to fill
+            uploading = writer.write(full);
+            // A failed PATCH stops the reading at once instead of after the next chunk filled.
+            uploading.catch((err: unknown) => hasher.destroy(err as Error));
+            full = undefined;
+          }
+          offset = buffers.fill(data, offset);
+          if (buffers.isFull()) full = buffers.swap();
+        }
       }
+      await uploading;
     } catch (err) {
+      await uploading?.catch(() => undefined); // no PATCH may still run once this rejects
       if (err instanceof OciError) throw err;
       if (ctx.signal?.aborted) throw abortError(ctx.signal, `upload to ${ctx.repository}`);
       throw new OciError('SOURCE_READ_FAILED', `reading the content to upload to ${ctx.host}/${ctx.repository} failed: ${(err as Error).message}`, { cause: err });
@@ -69,7 +83,7 @@ export async function uploadChunked(
     if (expected !== undefined && size !== expected.size) {
       throw new OciError('SIZE_MISMATCH', `blob ${expected.digest} produced ${size} bytes, its descriptor states ${expected.size}`);
     }
-    await writer.write(pending ?? Buffer.alloc(0), expected?.digest ?? digest);
+    await writer.write(full ?? buffers.filled(), expected?.digest ?? digest);
     ctx.onProgress?.({ direction: 'upload', digest, label, bytes: size, total: size, done: true });
     return { digest, size };
   } catch (err) {
@@ -79,25 +93,38 @@ export async function uploadChunked(
   }
 }
 
-/** Re-cut a stream into buffers of exactly `size` bytes (the last one shorter). */
-async function* chunksOf(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let filled = 0;
-  for await (const data of source) {
-    let buf = data;
-    while (buf.length > 0) {
-      const take = Math.min(size - filled, buf.length);
-      parts.push(buf.subarray(0, take));
-      filled += take;
-      buf = buf.subarray(take);
-      if (filled === size) {
-        yield Buffer.concat(parts, size);
-        parts = [];
-        filled = 0;
-      }
-    }
+/** Two chunk buffers, allocated on first use and then reused: one filling, the other full or being sent. */
+class ChunkBuffers {
+  private readonly buffers: Buffer[] = [];
+  private current = 0;
+  private used = 0;
+
+  constructor(private readonly size: number) {}
+
+  /** Copy from `data` at `offset` into the current buffer; returns the offset reached. */
+  fill(data: Buffer, offset: number): number {
+    this.buffers[this.current] ??= Buffer.allocUnsafe(this.size);
+    const n = data.copy(this.buffers[this.current]!, this.used, offset, Math.min(data.length, offset + this.size - this.used));
+    this.used += n;
+    return offset + n;
   }
-  if (filled > 0) yield Buffer.concat(parts, filled);
+
+  isFull(): boolean {
+    return this.used === this.size;
+  }
+
+  /** The full current buffer; filling goes on in the other one. */
+  swap(): Buffer {
+    const full = this.buffers[this.current]!;
+    this.current = 1 - this.current;
+    this.used = 0;
+    return full;
+  }
+
+  /** What the current buffer holds. */
+  filled(): Buffer {
+    return (this.buffers[this.current] ?? Buffer.alloc(0)).subarray(0, this.used);
+  }
 }
 
 async function openSession(ctx: UploadContext, what: string): Promise<string> {

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { OciError } from '../../src/errors.js';
+import type { HttpRequest, HttpResponse } from '../../src/registry/http.js';
+import { uploadChunked, type UploadContext } from '../../src/registry/upload.js';
+
+/**
+ * The streamed upload PATCHes one chunk while the next one fills, never more than one at a time, and a failed
+ * PATCH stops the reading. The registry side is a recording `send` (the wire protocol is covered against the real
+ * registry in test/integration/registry-client.test.ts); timing is what is checked here.
+ */
+const CHUNK = 64 * 1024;
+
+interface Sent {
+  method: string;
+  range?: string;
+  digest?: string;
+  body: Buffer;
+  /** Source bytes read when the request was sent, and when its answer came. */
+  readAtStart: number;
+  readAtEnd: number;
+}
+
+function answer(status: number, location?: string): HttpResponse {
+  return { status, headers: location === undefined ? {} : { location }, body: Readable.from([]), url: 'http://registry.test/v2/app/blobs/uploads/1' };
+}
+
+/** A source of `pieces` 16 KiB pieces (deterministic bytes) that counts what was read, and whether it was destroyed. */
+function countingSource(pieces: number): { source: Readable; read: () => number; bytes: Buffer } {
+  const bytes = Buffer.alloc(pieces * 16 * 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 12)) & 0xff;
+  let read = 0;
+  const source = new Readable({
+    read() {
+      if (read >= bytes.length) {
+        this.push(null);
+        return;
+      }
+      const piece = bytes.subarray(read, read + 16 * 1024);
+      read += piece.length;
+      setImmediate(() => this.push(piece));
+    },
+  });
+  return { source, read: () => read, bytes };
+}
+
+function context(sent: Sent[], read: () => number, patchAnswer: (index: number) => number): UploadContext {
+  let patches = 0;
+  let inFlight = 0;
+  return {
+    host: 'registry.test',
+    repository: 'app',
+    chunkSize: CHUNK,
+    maxResumes: 0,
+    async send(req: HttpRequest): Promise<HttpResponse> {
+      if (req.method === 'POST') return answer(202, '/v2/app/blobs/uploads/1');
+      const url = new URL(req.url);
+      const entry: Sent = {
+        method: req.method,
+        range: req.headers?.['content-range'],
+        digest: url.searchParams.get('digest') ?? undefined,
+        body: Buffer.from(req.body ?? Buffer.alloc(0)), // a copy: the uploader reuses its chunk buffers
+        readAtStart: read(),
+        readAtEnd: -1,
+      };
+      sent.push(entry);
+      expect(++inFlight).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      entry.readAtEnd = read();
+      inFlight--;
+      if (req.method === 'PATCH') return answer(patchAnswer(patches++), '/v2/app/blobs/uploads/1');
+      return answer(201);
+    },
+  };
+}
+
+describe('uploadChunked (pipelined chunks)', () => {
+  it('reads on while a chunk is PATCHed, one PATCH at a time, and sends every byte in order', async () => {
+    const { source, read, bytes } = countingSource(20); // 320 KiB: 4 full chunks, then 64 KiB more
+    const sent: Sent[] = [];
+    const result = await uploadChunked(context(sent, read, () => 202), source, 'layer');
+
+    expect(result).toEqual({ digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length });
+    expect(sent.map((s) => s.method)).toEqual(['PATCH', 'PATCH', 'PATCH', 'PATCH', 'PUT']);
+    expect(sent.slice(0, 4).map((s) => s.range)).toEqual([0, 1, 2, 3].map((i) => `${i * CHUNK}-${(i + 1) * CHUNK - 1}`));
+    expect(sent[4]!.digest).toBe(result.digest);
+    expect(Buffer.concat(sent.map((s) => s.body)).equals(bytes)).toBe(true);
+    // While the first PATCH was in flight, the next chunk was being read.
+    expect(sent[0]!.readAtEnd - sent[0]!.readAtStart).toBeGreaterThanOrEqual(CHUNK / 2);
+  });
+
+  it('stops reading the source once a PATCH fails', async () => {
+    const { source, read, bytes } = countingSource(64); // 1 MiB: 16 chunks
+    const sent: Sent[] = [];
+    const upload = uploadChunked(context(sent, read, (i) => (i === 1 ? 400 : 202)), source, 'layer');
+
+    await expect(upload).rejects.toBeInstanceOf(OciError);
+    expect(sent.filter((s) => s.method === 'PATCH')).toHaveLength(2);
+    expect(source.destroyed).toBe(true);
+    expect(read()).toBeLessThanOrEqual(4 * CHUNK + 16 * 1024); // two chunks sent, at most the next two read
+    expect(read()).toBeLessThan(bytes.length);
+  });
+});
