@@ -139,7 +139,7 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
       }
       chmodSync(abs, 0o755); // whatever the umask
       // Belt and braces: nothing we create is a link, so the real path must be exactly where we meant to write.
-      if (realpathSync(abs) !== abs) throw new OciError('UNSAFE_ARCHIVE', `refusing to write below '${rel}': it resolves elsewhere`);
+      if (realpathSync.native(abs) !== abs) throw new OciError('UNSAFE_ARCHIVE', `refusing to write below '${rel}': it resolves elsewhere`);
     } catch (err) {
       throw fsError(err, rel);
     }
