@@ -106,6 +106,40 @@ export function buildProgram(): Command {
     .option('--compression-level <0-9>', 'gzip level', '6');
   addIgnoreFlags(build).addHelpText('after', EXAMPLES.build).action(lazy(() => import('./commands/build.js')));
 
+  addProviderFlag(program.command('tag'))
+    .description('add tags to an artifact, keeping its manifest bytes and digest (optionally in another repository)')
+    .argument('<reference>', 'oci://host/repo:tag or oci://host/repo@sha256:<digest> (or oci-layout://path:tag)')
+    .option('-t, --tag <tag>', 'tag to add; repeatable or comma-separated', collect)
+    .option('--to <repository>', 'tag into this repository instead, mounting or copying the content (oci://host/other[:tag])')
+    .option('-o, --output <format>', 'print each resulting reference as json or yaml')
+    .addHelpText('after', EXAMPLES.tag)
+    .action(lazy(() => import('./commands/tag.js')));
+
+  addProviderFlag(program.command('list'))
+    .description('list the artifacts of a repository with their digest, source and revision')
+    .argument('<repository>', 'oci://host/repo or oci-layout://path')
+    .option('--filter-semver <range>', "only tags that are versions in this semver range, newest first (e.g. '>=1.0.0 <2.0.0')")
+    .option('--filter-regex <regex>', 'only tags matching this regular expression')
+    .option('--all', 'also show cosign (.sig, .att, .sbom) and referrers fallback (sha256-…) tags')
+    .option('--concurrency <n>', 'manifests fetched at once', '8')
+    .option('--page-size <n>', 'tags per page when reading the tag list (default 1000)')
+    .option('-o, --output <format>', 'table, json or yaml')
+    .addHelpText('after', EXAMPLES.list)
+    .action(lazy(() => import('./commands/list.js')));
+
+  const diff = program.command('diff')
+    .description('show which files differ between an artifact and a directory, or between two artifacts')
+    .argument('<reference>', 'the artifact: oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .argument('[other]', 'a second artifact to compare with, instead of --path')
+    .option('-f, --path <path>', 'directory or file to compare with (packed as push would)')
+    .option('-u, --unified', 'print a unified diff of text files (default on a terminal)')
+    .option('--no-unified', 'print one line per changed file even on a terminal')
+    .option('--semantic', 'compare YAML files as Kubernetes objects and print the changed fields')
+    .option('--brief', 'print only the paths of changed files')
+    .option('--max-size <size>', 'largest uncompressed artifact content to read, e.g. 100Mi; 0 for no limit', '100Mi')
+    .option('-o, --output <format>', 'print the file-level result as json or yaml');
+  addIgnoreFlags(addProviderFlag(diff)).addHelpText('after', EXAMPLES.diff).action(lazy(() => import('./commands/diff.js')));
+
   const verify = program.command('verify')
     .description('verify the cosign or notation signatures of an artifact, as Flux does')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
@@ -141,40 +175,6 @@ export function buildProgram(): Command {
     .option('-o, --output <format>', 'table, json (includes the raw manifest) or yaml')
     .addHelpText('after', EXAMPLES.inspect)
     .action(lazy(() => import('./commands/inspect.js')));
-
-  addProviderFlag(program.command('tag'))
-    .description('add tags to an artifact, keeping its manifest bytes and digest (optionally in another repository)')
-    .argument('<reference>', 'oci://host/repo:tag or oci://host/repo@sha256:<digest> (or oci-layout://path:tag)')
-    .option('-t, --tag <tag>', 'tag to add; repeatable or comma-separated', collect)
-    .option('--to <repository>', 'tag into this repository instead, mounting or copying the content (oci://host/other[:tag])')
-    .option('-o, --output <format>', 'print each resulting reference as json or yaml')
-    .addHelpText('after', EXAMPLES.tag)
-    .action(lazy(() => import('./commands/tag.js')));
-
-  addProviderFlag(program.command('list'))
-    .description('list the artifacts of a repository with their digest, source and revision')
-    .argument('<repository>', 'oci://host/repo or oci-layout://path')
-    .option('--filter-semver <range>', "only tags that are versions in this semver range, newest first (e.g. '>=1.0.0 <2.0.0')")
-    .option('--filter-regex <regex>', 'only tags matching this regular expression')
-    .option('--all', 'also show cosign (.sig, .att, .sbom) and referrers fallback (sha256-…) tags')
-    .option('--concurrency <n>', 'manifests fetched at once', '8')
-    .option('--page-size <n>', 'tags per page when reading the tag list (default 1000)')
-    .option('-o, --output <format>', 'table, json or yaml')
-    .addHelpText('after', EXAMPLES.list)
-    .action(lazy(() => import('./commands/list.js')));
-
-  const diff = program.command('diff')
-    .description('show which files differ between an artifact and a directory, or between two artifacts')
-    .argument('<reference>', 'the artifact: oci://host/repo:tag[@digest] or oci-layout://path:tag')
-    .argument('[other]', 'a second artifact to compare with, instead of --path')
-    .option('-f, --path <path>', 'directory or file to compare with (packed as push would)')
-    .option('-u, --unified', 'print a unified diff of text files (default on a terminal)')
-    .option('--no-unified', 'print one line per changed file even on a terminal')
-    .option('--semantic', 'compare YAML files as Kubernetes objects and print the changed fields')
-    .option('--brief', 'print only the paths of changed files')
-    .option('--max-size <size>', 'largest uncompressed artifact content to read, e.g. 100Mi; 0 for no limit', '100Mi')
-    .option('-o, --output <format>', 'print the file-level result as json or yaml');
-  addIgnoreFlags(addProviderFlag(diff)).addHelpText('after', EXAMPLES.diff).action(lazy(() => import('./commands/diff.js')));
 
   program.command('login')
     .description('check credentials at a registry and store them as Docker does (credential helper or config.json)')
