@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { DeflatePool, deflateBlockSync, type BlockJob } from './gzip-worker.js';
+import { DeflatePool, MAIN_COLLECT_EVERY, collectGarbage, deflateBlockSync, type BlockJob } from './gzip-worker.js';
 
 export interface GzipOptions {
   /** zlib level 0-9; Flux uses 6 (the default). */
@@ -56,13 +56,16 @@ class ParallelGzip extends Transform {
   /** Blocks dispatched and not yet pushed, in input order. */
   private readonly queue: QueuedBlock[] = [];
   private readonly maxInFlight: number;
+  /**
+   * The block being filled: DICTIONARY_SIZE bytes for the input before it (the previous block's tail, unused for
+   * the first block), then up to blockSize bytes of input from offset DICTIONARY_SIZE.
+   */
   private block: Buffer;
   private fill = 0;
-  /** The last 32 KiB of input before `block`, or null at the start. */
-  private dictionary: Uint8Array | null = null;
   private dispatched = 0;
   private crc = 0;
   private size = 0;
+  private sinceCollect = 0;
   /** A transform or flush step waiting for room in the queue (or for it to empty). */
   private waiter: (() => void) | null = null;
 
@@ -74,13 +77,18 @@ class ParallelGzip extends Transform {
     super({ readableHighWaterMark: blockSize, writableHighWaterMark: blockSize });
     this.pool = new DeflatePool(threads);
     this.maxInFlight = BLOCKS_PER_THREAD * threads;
-    this.block = Buffer.allocUnsafeSlow(blockSize);
+    this.block = this.pool.blockBuffer(DICTIONARY_SIZE + blockSize);
   }
 
   /** Chunks are always Buffers: the writable side (not object mode) converts strings and Uint8Arrays. */
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.crc = crc32(chunk, this.crc);
     this.size += chunk.length;
+    this.sinceCollect += chunk.length;
+    if (this.sinceCollect >= MAIN_COLLECT_EVERY) {
+      this.sinceCollect = 0;
+      collectGarbage(); // see gzip-worker.ts: bounds a large push's peak RSS
+    }
     this.consume(chunk, 0, callback);
   }
 
@@ -123,7 +131,7 @@ class ParallelGzip extends Transform {
         this.dispatch(false);
       }
       const n = Math.min(this.blockSize - this.fill, chunk.length - offset);
-      chunk.copy(this.block, this.fill, offset, offset + n);
+      chunk.copy(this.block, DICTIONARY_SIZE + this.fill, offset, offset + n);
       this.fill += n;
       offset += n;
     }
@@ -139,16 +147,18 @@ class ParallelGzip extends Transform {
   }
 
   private job(last: boolean): BlockJob {
-    return { input: this.block.subarray(0, this.fill), dictionary: this.dictionary, level: this.level, last };
+    const dictionary = this.dispatched === 0 ? 0 : DICTIONARY_SIZE;
+    return { block: this.block, start: DICTIONARY_SIZE, end: DICTIONARY_SIZE + this.fill, dictionary, level: this.level, last };
   }
 
   private dispatch(last: boolean): void {
-    if (this.dispatched++ === 0) this.push(gzipHeader(this.level));
     const job = this.job(last);
+    if (this.dispatched++ === 0) this.push(gzipHeader(this.level));
     if (!last) {
-      // Copy the tail before the block's buffer is transferred to a worker.
-      this.dictionary = Uint8Array.prototype.slice.call(this.block, this.blockSize - DICTIONARY_SIZE);
-      this.block = Buffer.allocUnsafeSlow(this.blockSize);
+      // The next block starts with this one's tail as its dictionary; copy it before the buffer goes to a worker.
+      const next = this.pool.blockBuffer(DICTIONARY_SIZE + this.blockSize);
+      this.block.copy(next, 0, this.blockSize, DICTIONARY_SIZE + this.blockSize);
+      this.block = next;
       this.fill = 0;
     }
     const slot: QueuedBlock = { out: null };

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, createWriteStream, openSync, statSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OciError } from '../errors.js';
 import { HashingStream } from '../ref/digest.js';
@@ -88,13 +88,14 @@ export async function listLocalFiles(
   options: Pick<PackOptions, 'ignorePaths' | 'addIgnorePaths' | 'resolveSymlinks'> = {},
 ): Promise<LocalFile[]> {
   const files: LocalFile[] = [];
+  const scratch = new Scratch();
   const walkOptions: WalkOptions = { ignorePaths: options.ignorePaths, addIgnorePaths: options.addIgnorePaths, resolveSymlinks: options.resolveSymlinks };
   for await (const entry of walkTree(path, walkOptions)) {
     if (entry.type !== 'file') continue;
     const fd = openForRead(entry);
     try {
       const hash = createHash('sha256');
-      for (const chunk of fileChunks(fd, entry)) hash.update(chunk);
+      for (const chunk of fileChunks(fd, entry, scratch)) hash.update(chunk);
       files.push({ path: entry.rel, mode: entry.mode, size: entry.size, sha256: `sha256:${hash.digest('hex')}` });
     } finally {
       closeSync(fd);
@@ -117,11 +118,10 @@ function packWith(path: string, options: PackOptions, exclude: ReadonlySet<strin
     resolveSymlinks: options.resolveSymlinks,
     exclude,
   };
-  const tar = Readable.from(tarChunks(path, walkOptions, counter), { objectMode: false, highWaterMark: 64 * 1024 });
-  const hashing = new HashingStream();
   const gzip = createGzipStream({ level: options.compressionLevel ?? 6 });
-  const summary = pipeline(tar, hashing, gzip, { signal: options.signal }).then(() => {
-    const { digest, size } = hashing.result();
+  // The reader of `stream` sees its errors; this listener only keeps one from being "unhandled" before it reads.
+  gzip.on('error', () => undefined);
+  const summary = feed(gzip, tarChunks(path, walkOptions, counter, new Scratch()), options.signal).then(({ digest, size }) => {
     return { diffId: digest, uncompressedSize: size, files: counter.files };
   });
   // The caller may only read the stream; its error reaches them there, so this copy must not be "unhandled".
@@ -129,14 +129,68 @@ function packWith(path: string, options: PackOptions, exclude: ReadonlySet<strin
   return { stream: gzip, summary };
 }
 
-async function* tarChunks(path: string, options: WalkOptions, counter: { files: number }): AsyncGenerator<Buffer> {
+/**
+ * Write the tar into the compressor, hashing it on the way (the diff_id). Each piece is written once the
+ * compressor has taken the previous one (its write callback: the bytes were copied into a block), so the tar
+ * generator can read every file into the same scratch buffer: no buffer per file for the GC to find.
+ * Errors and aborts destroy the compressor, so its reader sees them.
+ */
+async function feed(gzip: Transform, pieces: AsyncIterable<Buffer>, signal: AbortSignal | undefined): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const onAbort = (): void => {
+    gzip.destroy(abortError(signal!));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // A write or end waiting for room never calls back once the compressor is destroyed (abort, or its reader
+  // gave up): every wait also ends when it closes.
+  const closed = new Promise<never>((_, reject) => {
+    gzip.once('close', () => reject(gzip.errored ?? new Error('the compressed stream was closed before the end')));
+  });
+  closed.catch(() => undefined);
+  try {
+    if (signal?.aborted) throw abortError(signal);
+    for await (const piece of pieces) {
+      hash.update(piece);
+      size += piece.length;
+      await Promise.race([closed, new Promise<void>((resolve, reject) => gzip.write(piece, (err) => (err ? reject(err) : resolve())))]);
+    }
+    await Promise.race([closed, new Promise<void>((resolve, reject) => gzip.end((err?: Error | null) => (err ? reject(err) : resolve())))]);
+    return { digest: `sha256:${hash.digest('hex')}`, size };
+  } catch (err) {
+    gzip.destroy(err as Error);
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** What a stream pipeline raises when its signal fires (the CLI reports the signal's reason, its `cause`). */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+/**
+ * One buffer, grown as needed and reused for every file's tar record: a piece yielded from it is valid only until
+ * the generator is resumed (feed() writes it into the compressor before asking for the next).
+ */
+class Scratch {
+  private buffer = Buffer.alloc(0);
+
+  get(size: number): Buffer {
+    if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(Math.max(size, 64 * 1024));
+    return this.buffer.subarray(0, size);
+  }
+}
+
+async function* tarChunks(path: string, options: WalkOptions, counter: { files: number }, scratch: Scratch): AsyncGenerator<Buffer> {
   for await (const entry of walkTree(path, options)) {
     const name = entry.rel === '' ? '.' : entry.rel;
     if (entry.type === 'directory') {
       yield encodeTarHeader({ name, type: 'directory', mode: entry.mode, size: 0 });
       continue;
     }
-    yield* fileRecord(entry, encodeTarHeader({ name, type: 'file', mode: entry.mode, size: entry.size }));
+    yield* fileRecord(entry, encodeTarHeader({ name, type: 'file', mode: entry.mode, size: entry.size }), scratch);
     counter.files++;
   }
   yield END_OF_ARCHIVE;
@@ -151,12 +205,12 @@ const READ_CHUNK = 1024 * 1024;
  * of many small files wait far longer than it read (bench/ section d: about half the wall time of a 2048-file
  * push). A read from the page cache takes microseconds; the event loop is never held longer than one READ_CHUNK.
  */
-function* fileRecord(entry: WalkEntry, header: Buffer): Generator<Buffer> {
+function* fileRecord(entry: WalkEntry, header: Buffer, scratch: Scratch): Generator<Buffer> {
   const fd = openForRead(entry);
   try {
     const pad = entry.size % 512 === 0 ? 0 : 512 - (entry.size % 512);
     if (entry.size <= READ_CHUNK) {
-      const record = Buffer.allocUnsafe(header.length + entry.size + pad);
+      const record = scratch.get(header.length + entry.size + pad);
       header.copy(record, 0);
       readExactlySync(fd, record.subarray(header.length, header.length + entry.size), entry.rel, true);
       record.fill(0, header.length + entry.size);
@@ -164,18 +218,18 @@ function* fileRecord(entry: WalkEntry, header: Buffer): Generator<Buffer> {
       return;
     }
     yield header;
-    yield* fileChunks(fd, entry);
+    yield* fileChunks(fd, entry, scratch);
     if (pad > 0) yield padding(entry.size);
   } finally {
     closeSync(fd);
   }
 }
 
-/** A file's content in READ_CHUNK pieces, checked to be exactly `entry.size` bytes. */
-function* fileChunks(fd: number, entry: WalkEntry): Generator<Buffer> {
+/** A file's content in READ_CHUNK pieces (each valid until the next is read), checked to be exactly `entry.size` bytes. */
+function* fileChunks(fd: number, entry: WalkEntry, scratch: Scratch): Generator<Buffer> {
   if (entry.size === 0) readExactlySync(fd, Buffer.alloc(0), entry.rel, true);
   for (let remaining = entry.size; remaining > 0; ) {
-    const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, remaining));
+    const chunk = scratch.get(Math.min(READ_CHUNK, remaining));
     remaining -= chunk.length;
     readExactlySync(fd, chunk, entry.rel, remaining === 0);
     yield chunk;

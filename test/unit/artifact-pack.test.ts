@@ -225,6 +225,27 @@ describe('round trip', () => {
     expect(await listLocalFiles(out)).toEqual(await listLocalFiles(tree));
   });
 
+  it('a slow reader still gets each file\'s own bytes (records share one read buffer, reused only once compressed)', async () => {
+    const tree = join(work, 'slow');
+    await mkdir(tree);
+    // Distinct, poorly compressible contents and more input than the compressor keeps in flight (16 blocks of 128 KiB).
+    for (let f = 0; f < 40; f++) {
+      const content = Buffer.alloc(100_000 + f * 1000);
+      for (let i = 0; i < content.length; i++) content[i] = (i * (f + 7) + (i >> 7) * 13) & 0xff;
+      await writeFile(join(tree, `f-${String(f).padStart(2, '0')}.bin`), content);
+    }
+    const packed = packArtifact(tree);
+    const chunks: Buffer[] = [];
+    for await (const chunk of packed.stream) {
+      chunks.push(chunk as Buffer);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const out = join(work, 'slow-out');
+    await extractArchive(Readable.from([Buffer.concat(chunks)]), out);
+    expect(await listLocalFiles(out)).toEqual(await listLocalFiles(tree));
+    expect((await packed.summary).files).toBe(40);
+  });
+
   it('listLocalFiles agrees with the packed archive (what diff compares)', async () => {
     const { gz } = await packToBuffer(FIXTURE);
     const fromArchive = (await readArchiveEntries(Readable.from([gz])))
@@ -342,6 +363,34 @@ describe('inputs', () => {
     controller.abort();
     packed.stream.resume();
     await expect(packed.summary).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('packArtifact: stopping half way', () => {
+  it('an abort while the stream is read fails both the stream and the summary', async () => {
+    const tree = join(work, 'abort');
+    await mkdir(tree);
+    for (let f = 0; f < 50; f++) await writeFile(join(tree, `f-${f}.yaml`), Buffer.alloc(200_000, `line ${f}\n`));
+    const controller = new AbortController();
+    const packed = packArtifact(tree, { signal: controller.signal });
+    let read = 0;
+    const consume = (async () => {
+      for await (const chunk of packed.stream) {
+        read += (chunk as Buffer).length;
+        if (read > 1000) controller.abort(new Error('stop'));
+      }
+    })();
+    await expect(consume).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(packed.summary).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('a reader that destroys the stream stops the packing', async () => {
+    const tree = join(work, 'destroy');
+    await mkdir(tree);
+    for (let f = 0; f < 50; f++) await writeFile(join(tree, `f-${f}.yaml`), Buffer.alloc(200_000, `line ${f}\n`));
+    const packed = packArtifact(tree);
+    packed.stream.once('data', () => packed.stream.destroy());
+    await expect(packed.summary).rejects.toBeInstanceOf(Error);
   });
 });
 
