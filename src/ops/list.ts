@@ -57,7 +57,7 @@ export async function list(options: ListOptions, ctx: OpContext): Promise<ListRe
     const all = await repo.listTags({ signal: ctx.signal, pageSize: options.pageSize })
       .catch((err: unknown) => Promise.reject(explainNotFound(err, options.ref)));
     const tags = selectTags(all, options);
-    ctx.onStep?.(`fetching ${tags.length} manifests`);
+    ctx.onStep?.(`fetching ${tags.length} ${tags.length === 1 ? 'manifest' : 'manifests'}`);
     const fetched = await fetchAll(tags, options.concurrency ?? DEFAULT_LIST_CONCURRENCY, (tag, signal) => describeTag(repo, options.ref, tag, signal, ctx), ctx.signal);
     const artifacts = fetched.filter((a): a is ListedArtifact => a !== undefined);
     return { repository: repositoryName(options.ref), artifacts, totalTags: all.length };

@@ -18,3 +18,8 @@ export function formatSeconds(seconds: number): string {
   const m = Math.floor(seconds / 60);
   return `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
 }
+
+/** `1 signature`, `2 signatures`: counts in messages read as English. */
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

@@ -2,6 +2,7 @@ import { copy } from '../../ops/copy.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
+import { countOf } from '../../output/format.js';
 
 interface CopyFlags {
   includeSignatures?: boolean;
@@ -27,7 +28,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
     const { blobs } = result;
     const parts = [`${blobs.copied} blob(s) copied`, `${blobs.skipped} already present`];
     if (blobs.mounted > 0) parts.push(`${blobs.mounted} mounted`);
-    if (result.signatures > 0) parts.push(`${result.signatures} signature(s)/referrer(s)`);
+    if (result.signatures > 0) parts.push(`${countOf(result.signatures, 'signature or referrer', 'signatures and referrers')}`);
     runtime.reporter.success(`copied ${result.source} to ${result.destination} (${parts.join(', ')})`);
     if (format === 'table') process.stdout.write(`${result.destination}\n`);
     else await printDocument(process.stdout, format, result);

@@ -4,6 +4,7 @@ import { renderObjectChanges, renderPaths, renderStatusLines } from '../../diff/
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseSize, splitList, type GlobalFlags } from '../options.js';
+import { countOf } from '../../output/format.js';
 
 interface DiffFlags {
   path?: string;
@@ -88,6 +89,6 @@ function summarise(result: DiffResult, say: (line: string) => void): void {
   }
   const { added, removed, modified, modeChanged } = result.summary;
   const parts = [`${added} added`, `${removed} removed`, `${modified} modified`, `${modeChanged} mode changed`];
-  const objects = result.semantic === undefined ? '' : `; ${result.semantic.objects.length} object(s) differ`;
+  const objects = result.semantic === undefined ? '' : `; ${countOf(result.semantic.objects.length, 'object differs', 'objects differ')}`;
   say(`${label(result.old)} and ${label(result.new)} differ: ${parts.join(', ')}${objects}`);
 }

@@ -4,6 +4,7 @@ import { parseReference } from '../../ref/reference.js';
 import { reportCi } from '../ci-report.js';
 import { createRuntime, type GlobalFlags } from '../options.js';
 import { verifyPolicyFromFlags } from './verify-flags.js';
+import { countOf } from '../../output/format.js';
 
 export async function run(args: string[], flags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
   const ref = parseReference(args[0] as string);
@@ -27,7 +28,7 @@ export async function run(args: string[], flags: Record<string, unknown>, global
     const verifiedCount = result.signatures.filter((s) => s.verified).length;
     const summary = result.signatures.length === 0
       ? `no signatures found for ${result.reference}`
-      : `${verifiedCount} of ${result.signatures.length} signature(s) verified for ${result.reference}`;
+      : `${verifiedCount} of ${countOf(result.signatures.length, 'signature')} verified for ${result.reference}`;
     if (result.verified) reporter.success(summary);
     else reporter.error(`verification failed: ${summary}`);
     await reportCi('verify', { url: result.reference, digest: result.digest, signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED' }, globals);
