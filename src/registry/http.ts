@@ -123,6 +123,17 @@ const undici = ((): { Agent: typeof Agent; request: RequestFn } => {
 const agents = new Map<string, Dispatcher>();
 /** Scheme that worked per host, for hosts where plain HTTP is allowed. */
 const schemes = new Map<string, 'https' | 'http'>();
+/**
+ * While a host's scheme is unknown, the first request finds it out and the others wait until it is known (at the
+ * failed TLS handshake or the first answer, not the end of the exchange), so parallel first requests (push's two
+ * HEADs) cost one failed handshake, not one each, and still overlap on the wire.
+ */
+const probes = new Map<string, { known: Promise<void>; settle(): void }>();
+
+function learnScheme(key: string, scheme: 'https' | 'http'): void {
+  schemes.set(key, scheme);
+  probes.get(key)?.settle();
+}
 
 export function isLoopback(host: string): boolean {
   const name = hostName(host);
@@ -260,8 +271,27 @@ export class HttpClient {
     }
   }
 
-  /** One exchange; on a loopback/--insecure host that does not speak TLS, switch to plain HTTP and redo it. */
+  /** One exchange, made alone while this host's scheme is still being found out (see `probes`). */
   private async attempt(req: HttpRequest & { url: string; headers: Record<string, string> }): Promise<HttpResponse> {
+    if (!this.mayUseHttp || !req.url.startsWith('/') || schemes.has(this.schemeKey)) return this.exchange(req);
+    const pending = probes.get(this.schemeKey);
+    if (pending !== undefined) {
+      await pending.known;
+      return this.exchange(req);
+    }
+    let settle = (): void => undefined;
+    const known = new Promise<void>((resolve) => (settle = resolve));
+    probes.set(this.schemeKey, { known, settle });
+    try {
+      return await this.exchange(req);
+    } finally {
+      probes.delete(this.schemeKey);
+      settle(); // also when the probe failed for another reason: the others then try for themselves
+    }
+  }
+
+  /** One exchange; on a loopback/--insecure host that does not speak TLS, switch to plain HTTP and redo it. */
+  private async exchange(req: HttpRequest & { url: string; headers: Record<string, string> }): Promise<HttpResponse> {
     const url = new URL(this.absolute(req.url));
     const started = Date.now();
     const log = (entry: Partial<RequestLog>): void => {
@@ -285,16 +315,16 @@ export class HttpClient {
       });
       const headers = flattenHeaders(res.headers);
       log({ status: res.statusCode, responseHeaders: redactHeaders(headers) });
-      if (url.host === this.host && this.mayUseHttp) schemes.set(this.schemeKey, url.protocol === 'http:' ? 'http' : 'https');
+      if (url.host === this.host && this.mayUseHttp) learnScheme(this.schemeKey, url.protocol === 'http:' ? 'http' : 'https');
       return { status: res.statusCode, headers, body: res.body, url: url.href };
     } catch (err) {
       log({ error: errorCode(err) ?? (err as Error).message });
       if (req.signal?.aborted) throw abortError(req.signal, `${req.what} at ${this.host}`);
       const code = errorCode(err);
       if (url.protocol === 'https:' && url.host === this.host && this.mayUseHttp && code !== undefined && NOT_TLS_CODES.has(code)) {
-        schemes.set(this.schemeKey, 'http');
+        learnScheme(this.schemeKey, 'http');
         url.protocol = 'http:';
-        return this.attempt({ ...req, url: url.href });
+        return this.exchange({ ...req, url: url.href });
       }
       throw this.connectionError(err, req.what);
     }
