@@ -87,8 +87,7 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
   const repo = await openRepository(options.ref, { ...ctx.repositoryOptions, create: true, signal: ctx.signal });
   try {
     ctx.onStep?.(`packing ${fromStdin ? 'stdin' : options.path}`);
-    const { layer, blobs, configBytes } = await uploadContent(repo, options, staged?.path ?? (absPath as string), ctx);
-    const config: Descriptor = { mediaType: MediaType.FluxConfig, digest: digestOf(configBytes), size: configBytes.length };
+    const { layer, blobs, config } = await uploadContent(repo, options, staged?.path ?? (absPath as string), ctx);
     const manifest = buildFluxManifest({ config, layer, annotations });
     ctx.onStep?.(`writing manifest ${tag}`);
     const digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
@@ -116,6 +115,12 @@ async function dirOf(path: string): Promise<string> {
   return info.isDirectory() ? path : dirname(path);
 }
 
+/** The Flux config blob for a content layer and its descriptor (a pure function of the uncompressed tar). */
+function fluxConfig(diffId: string): { bytes: Buffer; config: Descriptor } {
+  const bytes = buildFluxConfig(diffId);
+  return { bytes, config: { mediaType: MediaType.FluxConfig, digest: digestOf(bytes), size: bytes.length } };
+}
+
 /**
  * Pack and upload the content layer and the config. Small content is packed into memory first so its digest is
  * known and an unchanged re-push costs only HEAD requests; content past the limit streams in one pass.
@@ -134,8 +139,7 @@ async function uploadContent(repo: Repository, options: PushOptions, absPath: st
   if (rest === undefined) {
     const bytes = Buffer.concat(head);
     layer = { mediaType: MediaType.FluxContent, digest: digestOf(bytes), size: bytes.length };
-    const configBytes = buildFluxConfig(await diffId);
-    const config: Descriptor = { mediaType: MediaType.FluxConfig, digest: digestOf(configBytes), size: configBytes.length };
+    const { bytes: configBytes, config } = fluxConfig(await diffId);
     ctx.onStep?.('uploading');
     const [layerResult, configResult] = await Promise.all([
       repo.pushBlob(layer, bytes, transfer),
@@ -143,7 +147,7 @@ async function uploadContent(repo: Repository, options: PushOptions, absPath: st
     ]);
     blobs[layer.digest] = layerResult;
     blobs[config.digest] = configResult;
-    return { layer, blobs, configBytes };
+    return { layer, blobs, config };
   }
 
   ctx.onStep?.('uploading (streaming)');
@@ -156,10 +160,9 @@ async function uploadContent(repo: Repository, options: PushOptions, absPath: st
   })());
   layer = await repo.pushBlobStream(MediaType.FluxContent, stream, transfer);
   blobs[layer.digest] = 'uploaded';
-  const configBytes = buildFluxConfig(await diffId);
-  const config: Descriptor = { mediaType: MediaType.FluxConfig, digest: digestOf(configBytes), size: configBytes.length };
+  const { bytes: configBytes, config } = fluxConfig(await diffId);
   blobs[config.digest] = await repo.pushBlob(config, configBytes, { signal: ctx.signal });
-  return { layer, blobs, configBytes };
+  return { layer, blobs, config };
 }
 
 /** Read a stream until it ends or `limit` bytes arrived; `rest` continues it when the limit was passed. */
