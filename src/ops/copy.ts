@@ -6,6 +6,7 @@ import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, manifestReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './context.js';
 import { GraphCopier, mountSource, type BlobCounts } from './copy-graph.js';
+import { explainNotFound } from './not-found.js';
 
 export interface CopyOptions {
   source: ArtifactReference;
@@ -45,7 +46,8 @@ export async function copy(options: CopyOptions, ctx: OpContext): Promise<CopyRe
   const src = await openRepository(source, { ...ctx.repositoryOptions, signal: ctx.signal });
   try {
     ctx.onStep?.(`resolving ${formatReference(source)}`);
-    const root = await src.getManifest(manifestReference(source), { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES });
+    const root = await src.getManifest(manifestReference(source), { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES })
+      .catch((err: unknown) => Promise.reject(explainNotFound(err, source)));
     if (destination.digest !== undefined && destination.digest !== root.digest) throw digestConflict(root.digest, destination);
     // Opened only once the source is known to exist, so a failed copy leaves no empty layout behind.
     const dst = await openRepository(destination, { ...ctx.repositoryOptions, create: true, signal: ctx.signal });

@@ -7,6 +7,7 @@ import { COSIGN_TAG_SUFFIXES, cosignTag, type CosignTagSuffix } from '../oci/ref
 import type { Descriptor, ImageIndex, ImageManifest, Repository } from '../oci/types.js';
 import { formatReference, manifestReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './context.js';
+import { explainNotFound } from './not-found.js';
 
 export interface InspectOptions {
   ref: ArtifactReference;
@@ -72,7 +73,8 @@ export async function inspect(options: InspectOptions, ctx: OpContext): Promise<
   const repo = await openRepository(options.ref, { ...ctx.repositoryOptions, signal: ctx.signal });
   try {
     ctx.onStep?.(`fetching ${formatReference(options.ref)}`);
-    const fetched = await repo.getManifest(manifestReference(options.ref), { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES });
+    const fetched = await repo.getManifest(manifestReference(options.ref), { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES })
+      .catch((err: unknown) => Promise.reject(explainNotFound(err, options.ref)));
     const manifest = parseManifest(fetched.bytes, fetched.mediaType);
     const metadata = artifactMetadata(manifest);
     const result: InspectResult = {

@@ -258,6 +258,7 @@ describe('copy between registries and layouts', () => {
     expect(missing.code).toBe(3);
     expect(missing.stderr.trim().split('\n').filter((l) => l.startsWith('✗'))).toHaveLength(1);
     expect(missing.stderr).toMatch(/✗ .*nope/);
+    expect(missing.stderr).toContain(`oci://${registry.host}/missing/src has no tag 'nope'`);
     await expect(stat(join(work.path, 'missing'))).rejects.toThrow(); // no empty layout left behind
 
     const bad = await runCli(['copy', 'oci://Bad/Repo:v1', layout('bad')]);

@@ -129,7 +129,7 @@ describe('inspect', () => {
   it('fails in one line for a bad reference, a missing tag or a missing layout', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['app:v1'], 2, /invalid reference 'app:v1'/],
-      [[oci('app', 'missing')], 3, /missing/],
+      [[oci('app', 'missing')], 3, new RegExp(`not found: oci://${registry.host}/app has no tag 'missing'`)],
       [[`oci-layout://${join(work.path, 'nowhere')}:v1`], 2, /nowhere/],
       [[oci('app'), '-o', 'xml'], 2, /output format 'xml'/],
     ];
