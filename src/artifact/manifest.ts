@@ -175,6 +175,11 @@ export interface LayerChoice {
 /** Media types of gzip'd tar layers we can extract when no Flux content layer is present. */
 const GZIP_TAR_TYPES = new Set<string>([MediaType.FluxContent, MediaType.OciLayerTarGzip, MediaType.DockerLayerTarGzip, MediaType.HelmChart]);
 
+/** A layer we extract as a gzip'd tar: a known type, or any `...tar+gzip` type picked explicitly. */
+export function isGzipTarLayer(mediaType: string): boolean {
+  return GZIP_TAR_TYPES.has(mediaType) || mediaType.endsWith('tar+gzip');
+}
+
 /**
  * The layer to pull: an explicit media type (first layer of that type) or index; by default the Flux content
  * layer, else the first gzip'd tar layer (OCI, Docker, Helm).
@@ -189,7 +194,7 @@ export function selectContentLayer(manifest: ImageManifest, choose: LayerChoice 
   if (choose.index !== undefined) {
     const layer = Number.isInteger(choose.index) ? layers[choose.index] : undefined;
     if (!layer) {
-      throw usageError('LAYER_NOT_FOUND', `layer index ${choose.index} is out of range: the artifact has ${layers.length} layer(s)`, `Use --layer-index 0 to ${layers.length - 1}.`);
+      throw usageError('LAYER_NOT_FOUND', `layer index ${choose.index} is out of range: the artifact has ${layers.length} ${layers.length === 1 ? 'layer' : 'layers'}`, `Use --layer-index 0 to ${layers.length - 1}.`);
     }
     return layer;
   }

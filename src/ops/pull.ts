@@ -4,10 +4,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { OciError, usageError } from '../errors.js';
-import { selectContentLayer } from '../artifact/manifest.js';
+import { isGzipTarLayer, selectContentLayer } from '../artifact/manifest.js';
 import { extractArchive } from '../artifact/unpack.js';
 import { openRepository } from '../oci/open.js';
-import { MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './context.js';
@@ -38,8 +37,6 @@ export interface PullResult {
   bytes: number;
   skipped: string[];
 }
-
-const TAR_GZIP_TYPES = new Set<string>([MediaType.FluxContent, MediaType.OciLayerTarGzip, MediaType.DockerLayerTarGzip, MediaType.HelmChart]);
 
 export async function pull(options: PullOptions, ctx: OpContext): Promise<PullResult> {
   const output = resolve(ctx.cwd ?? process.cwd(), options.output);
@@ -83,7 +80,7 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
  * Without an explicit pick, a non-archive layer is an error rather than a surprise file.
  */
 function isTarGzip(layer: Descriptor, options: PullOptions): boolean {
-  if (TAR_GZIP_TYPES.has(layer.mediaType) || layer.mediaType.endsWith('tar+gzip')) return true;
+  if (isGzipTarLayer(layer.mediaType)) return true;
   if (options.layerMediaType === undefined && options.layerIndex === undefined) {
     throw new OciError('LAYER_NOT_ARCHIVE', `layer ${layer.digest} has media type ${layer.mediaType}, which is not a gzip'd tar`,
       { kind: 'usage', hint: 'pass --layer-media-type to write it as a file' });

@@ -5,6 +5,7 @@ import {
   buildFluxConfig,
   buildFluxManifest,
   formatRfc3339,
+  isGzipTarLayer,
   isImageIndex,
   parseAnnotationFlags,
   parseManifest,
@@ -181,6 +182,16 @@ describe('selectContentLayer', () => {
     expect(codeOf(() => selectContentLayer(manifest([flux]), { index: 1 }))).toBe('LAYER_NOT_FOUND');
     expect(codeOf(() => selectContentLayer(manifest([flux]), { index: -1 }))).toBe('LAYER_NOT_FOUND');
     expect(codeOf(() => selectContentLayer(manifest([flux]), { index: 0, mediaType: MediaType.FluxContent }))).toBe('LAYER_CHOICE_CONFLICT');
+    expect(() => selectContentLayer(manifest([flux]), { index: 1 })).toThrow(/the artifact has 1 layer$/);
+    expect(() => selectContentLayer(manifest([flux, json]), { index: 2 })).toThrow(/the artifact has 2 layers$/);
+  });
+
+  it('tells which layers are extracted as gzip tars', () => {
+    for (const type of [MediaType.FluxContent, MediaType.OciLayerTarGzip, MediaType.HelmChart, 'application/vnd.example.config.v1.tar+gzip']) {
+      expect(isGzipTarLayer(type), type).toBe(true);
+    }
+    expect(isGzipTarLayer('application/json')).toBe(false);
+    expect(isGzipTarLayer(MediaType.FluxConfig)).toBe(false);
   });
 
   it('refuses an artifact without layers', () => {
