@@ -59,8 +59,14 @@ export async function loadArtifactSide(
   };
 }
 
-/** The files a push of `path` would pack (same walk and ignore rules), read from disk on demand. */
-export async function loadLocalSide(path: string, options: WalkOptions & { cwd?: string; maxRead: number }): Promise<DiffSide> {
+/**
+ * The files a push of `path` would pack (same walk and ignore rules), read from disk on demand: only those
+ * `keepContent` wants, the same rule the artifact side keeps bytes by.
+ */
+export async function loadLocalSide(
+  path: string,
+  options: WalkOptions & { cwd?: string; keepContent: (path: string, size: number) => boolean },
+): Promise<DiffSide> {
   // Relative paths stay relative so errors name the path as the user wrote it.
   const root = options.cwd === undefined ? path : resolve(options.cwd, path);
   const single = (await statInput(root)).isFile();
@@ -71,7 +77,7 @@ export async function loadLocalSide(path: string, options: WalkOptions & { cwd?:
     files,
     read: async (rel) => {
       const size = sizes.get(rel);
-      if (size === undefined || size > options.maxRead) return undefined;
+      if (size === undefined || !options.keepContent(rel, size)) return undefined;
       return readFile(single ? root : join(root, rel));
     },
   };

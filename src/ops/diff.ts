@@ -52,7 +52,6 @@ const MAX_SEMANTIC_BYTES = 4 * 1024 * 1024;
  */
 export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffResult> {
   const against = options.against;
-  const wantContent = options.unified === true || options.semantic === true;
   const keepContent = (path: string, size: number): boolean =>
     (options.unified === true && size <= MAX_TEXT_DIFF_BYTES) || (options.semantic === true && isYamlPath(path) && size <= MAX_SEMANTIC_BYTES);
   const repos: Repository[] = [];
@@ -72,7 +71,7 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
         ignorePaths: options.ignorePaths,
         addIgnorePaths: options.addIgnorePaths,
         resolveSymlinks: options.resolveSymlinks,
-        maxRead: wantContent ? Math.max(MAX_TEXT_DIFF_BYTES, MAX_SEMANTIC_BYTES) : 0,
+        keepContent,
       });
       const oldRepo = await open(options.ref);
       ctx.onStep?.(`fetching ${formatReference(options.ref)}`);
