@@ -3,7 +3,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { OciError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { isGzipTarLayer, selectContentLayer } from '../artifact/manifest.js';
 import { extractArchive } from '../artifact/unpack.js';
 import { openRepository } from '../oci/open.js';
@@ -51,7 +51,8 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
     const layer = selectContentLayer(artifact.manifest, { mediaType: options.layerMediaType, index: options.layerIndex });
     await options.beforeExtract?.({ descriptor: artifact.descriptor, repo });
 
-    const extract = isTarGzip(layer, options);
+    // The default choice is always an archive; a layer picked explicitly that is not one is written as a file.
+    const extract = isGzipTarLayer(layer.mediaType);
     const base = {
       url: formatReference(withVersion(options.ref, { digest: artifact.descriptor.digest })),
       digest: artifact.descriptor.digest,
@@ -73,19 +74,6 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
   } finally {
     await repo.close();
   }
-}
-
-/**
- * Known tar+gzip layers are extracted; a layer the user picked explicitly that is not one is written as a file.
- * Without an explicit pick, a non-archive layer is an error rather than a surprise file.
- */
-function isTarGzip(layer: Descriptor, options: PullOptions): boolean {
-  if (isGzipTarLayer(layer.mediaType)) return true;
-  if (options.layerMediaType === undefined && options.layerIndex === undefined) {
-    throw new OciError('LAYER_NOT_ARCHIVE', `layer ${layer.digest} has media type ${layer.mediaType}, which is not a gzip'd tar`,
-      { kind: 'usage', hint: 'pass --layer-media-type to write it as a file' });
-  }
-  return false;
 }
 
 /** Write a non-archive layer as one file in the output directory: temp name, then rename once verified. */
