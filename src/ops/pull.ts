@@ -78,8 +78,7 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
 
 /** Write a non-archive layer as one file in the output directory: temp name, then rename once verified. */
 async function writeLayerFile(blob: NodeJS.ReadableStream, output: string, layer: Descriptor, outputExisted: boolean, signal: AbortSignal): Promise<string> {
-  const title = layer.annotations?.['org.opencontainers.image.title'];
-  const name = title !== undefined && basename(title) === title && title !== '..' && title !== '.' && title !== '' ? title : layer.digest.replace(':', '-');
+  const name = usableTitle(layer.annotations?.['org.opencontainers.image.title']) ?? layer.digest.replace(':', '-');
   const target = join(output, name);
   const temp = join(dirname(target), `.${name}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -92,4 +91,14 @@ async function writeLayerFile(blob: NodeJS.ReadableStream, output: string, layer
     throw err;
   }
   return target;
+}
+
+/**
+ * The layer's title as a file name when it is one plain name the filesystem takes: no directories, no NUL, and
+ * short enough for the temp name beside it (`.<name>.<12 hex>.tmp`) to fit in 255 bytes. Else the digest names it.
+ */
+function usableTitle(title: string | undefined): string | undefined {
+  if (title === undefined || title === '' || title === '.' || title === '..') return undefined;
+  if (basename(title) !== title || title.includes('\0') || Buffer.byteLength(title) > 200) return undefined;
+  return title;
 }

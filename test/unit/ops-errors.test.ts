@@ -52,6 +52,10 @@ beforeAll(async () => {
     await repo.pushBlob(config, empty);
     await repo.pushBlob(layer, json);
     await repo.putManifest('json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [layer] })), MediaType.OciManifest);
+    for (const [name, title] of [['nul', 'a\0b.json'], ['long', `${'x'.repeat(250)}.json`]]) {
+      const titled = { ...layer, annotations: { 'org.opencontainers.image.title': title as string } };
+      await repo.putManifest(name as string, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [titled] })), MediaType.OciManifest);
+    }
   } finally {
     await repo.close();
   }
@@ -77,6 +81,14 @@ describe('operation error paths', () => {
     const result = await pull({ ref: ref(':json'), output: 'json-out', layerMediaType: 'application/json' }, ctx());
     expect(result).toMatchObject({ mode: 'file', files: 1, output: join(dir, 'json-out', 'doc.json') });
     expect(await readFile(join(dir, 'json-out', 'doc.json'), 'utf8')).toBe('{"hello":"world"}\n');
+  });
+
+  it('pull names a picked layer by its digest when its title is not a usable file name', async () => {
+    for (const name of ['nul', 'long']) {
+      const result = await pull({ ref: ref(`:${name}`), output: `${name}-out`, layerIndex: 0 }, ctx());
+      expect(result.output).toBe(join(dir, `${name}-out`, result.layer.digest.replace(':', '-')));
+      expect(await readFile(result.output, 'utf8')).toBe('{"hello":"world"}\n');
+    }
   });
 
   it('diff refuses ignore and symlink flags when both sides are artifacts', async () => {
