@@ -100,6 +100,14 @@ describe('operation error paths', () => {
     expect(await failure(tag({ source: ref(':v1'), tags: [] }, ctx()))).toMatchObject({ code: 'TAG_MISSING' });
   });
 
+  it('push and build name a missing path as the user wrote it', async () => {
+    const pushed = await failure(push({ ref: ref(':v2'), path: 'nowhere', source: 's', revision: 'r' }, ctx()));
+    const built = await failure(build({ path: 'nowhere', output: 'out.tgz' }, ctx()));
+    for (const err of [pushed, built]) {
+      expect(err).toMatchObject({ code: 'PATH_NOT_FOUND', message: "path 'nowhere' does not exist" });
+    }
+  });
+
   it('build refuses an output that is a directory', async () => {
     const err = await failure(build({ path: 'tree', output: 'tree' }, ctx()));
     expect(err).toMatchObject({ code: 'OUTPUT_IS_DIRECTORY' });
