@@ -171,6 +171,12 @@ describe('notation with openssl-made certificates', () => {
     const r = verifyNotationSignature('s', JOSE, Buffer.from(JSON.stringify(env)), ctx(subject, leaf.certPath));
     expect(r.reason).toBe('critical header io.example.unknown is not understood');
   });
+  it('reports a JWS with an empty x5c chain as malformed instead of throwing', () => {
+    const env = JSON.parse(notationJws({ payload: notationPayload(subject), chain: [leaf] }).toString());
+    env.header.x5c = [];
+    const r = verifyNotationSignature('s', JOSE, Buffer.from(JSON.stringify(env)), ctx(subject, leaf.certPath));
+    expect(r).toMatchObject({ verified: false, reason: 'signature envelope is malformed: JWS has no x5c certificate chain' });
+  });
 });
 
 describe('trust policy documents', () => {

@@ -53,7 +53,7 @@ function parseJws(blob: Buffer): Envelope {
   const payloadText = env.payload;
   const header = JSON.parse(b64url(protectedText, 'protected header').toString('utf8')) as Record<string, unknown>;
   const unprotected = (env.header ?? {}) as { x5c?: unknown };
-  if (!Array.isArray(unprotected.x5c) || !unprotected.x5c.every((c) => typeof c === 'string')) throw new Error('JWS has no x5c certificate chain');
+  if (!Array.isArray(unprotected.x5c) || unprotected.x5c.length === 0 || !unprotected.x5c.every((c) => typeof c === 'string')) throw new Error('JWS has no x5c certificate chain');
   return {
     format: 'jws',
     alg: String(header.alg),
