@@ -171,6 +171,13 @@ describe('notation with openssl-made certificates', () => {
     const r = verifyNotationSignature('s', JOSE, Buffer.from(JSON.stringify(env)), ctx(subject, leaf.certPath));
     expect(r.reason).toBe('critical header io.example.unknown is not understood');
   });
+  it('a subject that repeats an attribute matches no trusted identity', () => {
+    const twoOrgs = generateCert(dir, { name: 'two-orgs', subject: '/C=US/O=Evil/O=Tests/CN=signer' });
+    const env = notationJws({ payload: notationPayload(subject), chain: [twoOrgs] });
+    const r = verifyNotationSignature('s', JOSE, env, ctx(subject, twoOrgs.certPath, { trustedIdentities: ['x509.subject: O=Tests, CN=signer'] }));
+    expect(r).toMatchObject({ verified: false, reason: 'signing certificate subject C=US, O=Evil, O=Tests, CN=signer repeats an attribute, so it cannot match a trusted identity' });
+  });
+
   it('reports a JWS with an empty x5c chain as malformed instead of throwing', () => {
     const env = JSON.parse(notationJws({ payload: notationPayload(subject), chain: [leaf] }).toString());
     env.header.x5c = [];

@@ -95,6 +95,8 @@ function authenticityProblem(chain: ParsedCert[], ctx: NotationContext, scheme: 
   const ids = ctx.policy.trustedIdentities;
   if (ids !== '*') {
     const rdns = subjectRdns(chain[0]!);
+    // With a repeated attribute (O=Evil, O=Tests) a map would keep one value and match a policy it should not.
+    if (!rdns) return `signing certificate subject ${subjectString(chain[0]!)} repeats an attribute, so it cannot match a trusted identity`;
     const match = ids.some((id) => [...id].every(([k, v]) => rdns.get(k) === v));
     if (!match) return `signing certificate subject ${subjectString(chain[0]!)} is not a trusted identity`;
   }

@@ -181,11 +181,15 @@ export function parseDn(dn: string): Map<string, string> | undefined {
   return out.size > 0 ? out : undefined;
 }
 
-export function subjectRdns(c: ParsedCert): Map<string, string> {
+/** RDNs of the certificate subject; undefined when an attribute repeats (notation refuses such subjects too). */
+export function subjectRdns(c: ParsedCert): Map<string, string> | undefined {
   const out = new Map<string, string>();
   for (const line of c.x509.subject.split('\n')) {
     const eq = line.indexOf('=');
-    if (eq > 0) out.set(line.slice(0, eq).toUpperCase(), line.slice(eq + 1));
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).toUpperCase();
+    if (out.has(key)) return undefined;
+    out.set(key, line.slice(eq + 1));
   }
   return out;
 }
