@@ -76,7 +76,9 @@ describe.each<Backend>(['registry', 'layout'])('push and pull (%s)', (kind) => {
     await writeFile(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n');
     await pushOk([ref('single'), '--path', file]);
     const out = join(work.path, `single-out-${kind}`);
-    expect((await runCli(['pull', ref('single'), '-o', out])).code).toBe(0);
+    const pulled = await runCli(['pull', ref('single'), '-o', out]);
+    expect(pulled.code).toBe(0);
+    expect(pulled.stderr).toMatch(/extracted 1 file \(/);
     expect(await readdir(out)).toEqual([`single-${kind}.yaml`]);
 
     const stdin = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-stdin\n';
@@ -182,6 +184,7 @@ describe('build', () => {
     const out = join(work.path, 'artifact.tgz');
     const r = await runCli(['build', '--path', KUSTOMIZE_FIXTURE, '--output', out]);
     expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\(\d+ files, /);
     const listing = execFileSync('tar', ['-tzf', out]).toString();
     expect(listing).toContain('base/kustomization.yaml');
     const again = join(work.path, 'artifact2.tgz');

@@ -1,5 +1,5 @@
 import { build } from '../../ops/build.js';
-import { formatBytes } from '../../output/format.js';
+import { countOf, formatBytes } from '../../output/format.js';
 import { createRuntime, parseInteger, splitList, type GlobalFlags } from '../options.js';
 
 interface BuildFlags {
@@ -23,7 +23,7 @@ export async function run(_args: string[], rawFlags: Record<string, unknown>, gl
       resolveSymlinks: flags.resolveSymlinks,
       compressionLevel: parseInteger('--compression-level', flags.compressionLevel, 0, 9),
     }, runtime.ctx);
-    runtime.reporter.success(`wrote ${flags.output} (${result.files} files, ${formatBytes(result.size)}, ${result.digest})`);
+    runtime.reporter.success(`wrote ${flags.output} (${countOf(result.files, 'file')}, ${formatBytes(result.size)}, ${result.digest})`);
     return 0;
   } finally {
     runtime.dispose();

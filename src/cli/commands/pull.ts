@@ -1,6 +1,6 @@
 import { pull } from '../../ops/pull.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { formatBytes } from '../../output/format.js';
+import { countOf, formatBytes } from '../../output/format.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseInteger, parseSize, type GlobalFlags } from '../options.js';
 import { verifyPolicyFromFlags } from './verify-flags.js';
@@ -42,7 +42,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
     if (result.revision) reporter.success(`revision ${result.revision}`);
     reporter.success(`digest ${result.digest}`);
     reporter.success(result.mode === 'extracted'
-      ? `extracted ${result.files} files (${formatBytes(result.bytes)}) to ${flags.output}`
+      ? `extracted ${countOf(result.files, 'file')} (${formatBytes(result.bytes)}) to ${flags.output}`
       : `layer written to ${result.output}`);
     for (const skipped of result.skipped) reporter.notice(`skipped ${skipped}`);
     if (format !== 'table') await printDocument(process.stdout, format, result);
