@@ -7,6 +7,8 @@ import { openLayoutRepository, type LayoutRepository } from '../../src/layout/re
 import type { Descriptor, Repository } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { encryptCosignKey, signArtifact, validatePolicy, verifyArtifact, type VerifyPolicy } from '../../src/signing/index.js';
+import { verifyBundleBlob } from '../../src/signing/cosign-verify.js';
+import { loadPublicKeyFile } from '../../src/signing/keys.js';
 import { generateKey, publicKeyPem } from '../../fixtures/signing/generate.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
@@ -197,6 +199,23 @@ describe('sign -> verify on a layout', () => {
       });
     }
   }
+
+  it('a keyed bundle whose signature verifies but whose statement names another artifact is rejected', async () => {
+    const repo = await layout();
+    const subject = await subjectFrom(repo, `${FX}/cosign-legacy-key/image-manifest.json`, DOCKER_MANIFEST);
+    const keyPath = generateKey(tmp, 'moved-bundle', 'ec');
+    const key = loadPublicKeyFile(publicKeyPem(tmp, keyPath, 'moved-bundle'));
+    const { location } = await signArtifact(repo, subject, { keyPath, format: 'bundle' });
+    const referrer = JSON.parse((await repo.getManifest(location)).bytes.toString()) as { layers: Descriptor[] };
+    const bundle = await repo.fetchBlob(referrer.layers[0]!);
+    expect(verifyBundleBlob('s', bundle, { subjectDigest: subject.digest, keys: [key] }).verified).toBe(true);
+    const other = `sha256:${'0'.repeat(64)}`;
+    expect(verifyBundleBlob('s', bundle, { subjectDigest: other, keys: [key] })).toMatchObject({
+      verified: false,
+      signer: key.fingerprint,
+      reason: `statement subject names ${subject.digest.slice(0, 19)}…, not the artifact`,
+    });
+  });
 
   it('a cosign-encrypted key signs (password required); a second signature keeps the first', async () => {
     const repo = await layout();
