@@ -35,7 +35,7 @@ import {
 import { prepareLayout } from './layout-dir.js';
 import { withLock, type LockOptions } from './lock.js';
 import { LOCK_FILE } from './paths.js';
-import { fallbackTag } from '../oci/referrers.js';
+import { descriptorsIn, fallbackTag } from '../oci/referrers.js';
 import { manifestFields, referrerDescriptor, sniffMediaType } from './referrers.js';
 
 export interface LayoutOpenOptions {
@@ -202,8 +202,8 @@ export class LayoutRepository implements Repository {
     const fallback = findTagged(index.manifests, fallbackTag(digest));
     if (fallback !== undefined) {
       const bytes = await this.readManifest(fallback.digest, fallback.size, fallbackTag(digest));
-      for (const listed of manifestFields(bytes, `referrers index ${fallback.digest}`).manifests ?? []) {
-        if (typeof listed?.digest === 'string' && !found.has(listed.digest)) found.set(listed.digest, listed);
+      for (const listed of descriptorsIn(manifestFields(bytes, `referrers index ${fallback.digest}`).manifests)) {
+        if (!found.has(listed.digest)) found.set(listed.digest, listed);
       }
     }
     const all = [...found.values()];

@@ -57,7 +57,17 @@ async function readFallbackEntries(repo: Repository, tag: string, signal?: Abort
     throw new OciError('MANIFEST_INVALID', `referrers index ${repo.displayName}:${tag} is not an image index`,
       { hint: `delete the tag ${tag} so it can be rewritten` });
   }
-  return manifests.filter((m): m is Descriptor => typeof m?.digest === 'string' && typeof m?.mediaType === 'string');
+  return descriptorsIn(manifests);
+}
+
+/**
+ * The well-formed descriptors of a referrers listing's `manifests` (from a registry or a file: anything may be
+ * there); entries without a string digest and media type are dropped instead of failing later as a TypeError.
+ */
+export function descriptorsIn(manifests: unknown): Descriptor[] {
+  if (!Array.isArray(manifests)) return [];
+  return manifests.filter((m): m is Descriptor =>
+    typeof m === 'object' && m !== null && typeof m.digest === 'string' && typeof m.mediaType === 'string');
 }
 
 /** What a referrers listing says about one referrer (its manifest's media type, digest, size, artifactType, annotations). */

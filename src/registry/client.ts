@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
 import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType } from '../oci/mediatypes.js';
+import { descriptorsIn, fallbackTag } from '../oci/referrers.js';
 import type {
   BlobBody, Descriptor, FetchedManifest, ImageIndex, PushBlobResult, Repository, TransferOptions,
 } from '../oci/types.js';
@@ -364,7 +365,7 @@ export class RegistryRepository implements Repository {
       }, this.pull);
       if (res.status === 200 && mediaTypeOf(res.headers['content-type']) === MediaType.OciIndex) {
         this.referrersApi = true;
-        return keep((await this.readJson<ImageIndex>(res, what, signal)).manifests ?? []);
+        return keep(descriptorsIn((await this.readJson<Partial<ImageIndex> | null>(res, what, signal))?.manifests));
       }
       if (res.status !== 200 && res.status !== 404 && res.status !== 400 && res.status !== 405) {
         throw await responseError(res, this.host, what);
@@ -375,13 +376,12 @@ export class RegistryRepository implements Repository {
     // Referrers tag schema: an index tagged `sha256-<hex>` lists the referrers.
     let index: FetchedManifest;
     try {
-      index = await this.getManifest(digest.replace(':', '-'), { signal, accept: [MediaType.OciIndex] });
+      index = await this.getManifest(fallbackTag(digest), { signal, accept: [MediaType.OciIndex] });
     } catch (err) {
       if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN') return [];
       throw err;
     }
-    const parsed = JSON.parse(index.bytes.toString('utf8')) as Partial<ImageIndex>;
-    return keep(Array.isArray(parsed.manifests) ? parsed.manifests : []);
+    return keep(descriptorsIn((JSON.parse(index.bytes.toString('utf8')) as Partial<ImageIndex>).manifests));
   }
 
   private async readJson<T>(res: HttpResponse, what: string, signal: AbortSignal | undefined): Promise<T> {

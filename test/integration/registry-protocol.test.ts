@@ -263,6 +263,24 @@ describe('tags and referrers', () => {
     expect(await r.referrers(subject, { artifactType: 'application/b' })).toEqual([b]);
     expect(f.seen.map((s) => s.url)).toEqual([`/v2/app/referrers/${subject}`, `/v2/app/referrers/${subject}?artifactType=application%2Fb`]);
   });
+  it('drops malformed referrer entries instead of failing on them, on the API and on the fallback tag', async () => {
+    const subject = digestOf('subject');
+    const a = { mediaType: MediaType.OciManifest, digest: digestOf('a'), size: 1, artifactType: 'application/a' };
+    const listing = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [null, 7, { digest: 1 }, a] }));
+    const api = await fake((_req, res) => {
+      res.writeHead(200, { 'content-type': MediaType.OciIndex });
+      res.end(listing);
+    });
+    expect(await repo(api.host).referrers(subject, { artifactType: 'application/a' })).toEqual([a]);
+
+    const tagged = await fake((req, res) => {
+      if (req.url!.includes('/referrers/')) return ociError(res, 404, 'NOT_FOUND', 'no referrers API');
+      res.writeHead(200, { 'content-type': MediaType.OciIndex, 'docker-content-digest': digestOf(listing) });
+      res.end(listing);
+    });
+    expect(await repo(tagged.host).referrers(subject)).toEqual([a]);
+    expect(tagged.seen[1]!.url).toBe(`/v2/app/manifests/${subject.replace(':', '-')}`);
+  });
 });
 
 describe('bearer tokens', () => {
