@@ -171,6 +171,35 @@ describe('notation with openssl-made certificates', () => {
     const r = verifyNotationSignature('s', JOSE, Buffer.from(JSON.stringify(env)), ctx(subject, leaf.certPath));
     expect(r.reason).toBe('critical header io.example.unknown is not understood');
   });
+  it('rejects protected headers that break the envelope rules', () => {
+    const edited = (edit: (h: Record<string, any>) => void) => {
+      const env = JSON.parse(notationJws({ payload: notationPayload(subject), chain: [leaf] }).toString());
+      const header = JSON.parse(Buffer.from(env.protected, 'base64url').toString());
+      edit(header);
+      env.protected = Buffer.from(JSON.stringify(header)).toString('base64url');
+      return verifyNotationSignature('s', JOSE, Buffer.from(JSON.stringify(env)), ctx(subject, leaf.certPath)).reason;
+    };
+    expect(edited((h) => (h.crit = []))).toBe('header io.cncf.notary.signingScheme must be marked critical');
+    expect(edited((h) => (h.cty = 'application/json'))).toBe('payload content type application/json is not application/vnd.cncf.notary.payload.v1+json');
+    expect(edited((h) => h.crit.push('io.cncf.notary.verificationPlugin'))).toBe('signature requires a notation verification plugin, which is not supported');
+    expect(edited((h) => delete h['io.cncf.notary.signingTime'])).toBe('signature has no signing time');
+    expect(edited((h) => (h['io.cncf.notary.signingScheme'] = 'notary.other'))).toBe('signing scheme notary.other is not supported');
+  });
+
+  it('rejects chains that break the code-signing rules', () => {
+    const verify = (chain: GeneratedCert[], store: GeneratedCert) =>
+      verifyNotationSignature('s', JOSE, notationJws({ payload: notationPayload(subject), chain, alg: chain[0] === chained ? 'ES256' : 'PS256' }), ctx(subject, store.certPath)).reason;
+    expect(verify([chained], root)).toBe('the certificate chain does not end in a self-signed root');
+    const wrongIssuer = generateCert(dir, { name: 'not-ca', subject: '/C=US/O=Tests/CN=not a CA', extensions: ['basicConstraints=critical,CA:FALSE'] });
+    const underLeaf = generateCert(dir, { name: 'under-leaf', subject: '/C=US/O=Tests/CN=under leaf', issuer: wrongIssuer });
+    expect(verify([underLeaf, wrongIssuer], wrongIssuer)).toBe('certificate 1 is not a CA allowed to sign certificates');
+    expect(verify([chained, leaf], root)).toBe('certificate 0 is not issued by the next certificate in the chain');
+    const noDigitalSignature = generateCert(dir, { name: 'no-ds', subject: '/C=US/O=Tests/CN=no ds', extensions: ['keyUsage=critical,keyEncipherment', 'extendedKeyUsage=codeSigning'] });
+    expect(verify([noDigitalSignature], noDigitalSignature)).toBe('signing certificate lacks the digitalSignature key usage');
+    const unknownCritical = generateCert(dir, { name: 'crit-ext', subject: '/C=US/O=Tests/CN=crit', extensions: [...CODE_SIGNING_LEAF, '1.2.3.4=critical,ASN1:NULL'] });
+    expect(verify([unknownCritical], unknownCritical)).toBe('certificate 0 has an unsupported critical extension 1.2.3.4');
+  });
+
   it('a subject that repeats an attribute matches no trusted identity', () => {
     const twoOrgs = generateCert(dir, { name: 'two-orgs', subject: '/C=US/O=Evil/O=Tests/CN=signer' });
     const env = notationJws({ payload: notationPayload(subject), chain: [twoOrgs] });
