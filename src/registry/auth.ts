@@ -246,6 +246,8 @@ export class Authenticator {
     try {
       if (truncated) throw new Error('too large');
       body = JSON.parse(bytes.toString('utf8')) as typeof body;
+      // `null` (or a bare string) parses too, and would fail below as a TypeError.
+      if (typeof body !== 'object' || body === null) throw new Error('not an object');
     } catch {
       throw new OciError('AUTH_TOKEN_INVALID', `the token service of registry ${this.host} (${url.host}) sent an unreadable answer`, { kind: 'auth' });
     }

@@ -306,6 +306,20 @@ describe('bearer tokens', () => {
     });
   }
 
+  it('refuses a token answer that is not a JSON object with a token, as AUTH_TOKEN_INVALID', async () => {
+    for (const [answer, message] of [['null', 'unreadable answer'], ['<html>', 'unreadable answer'], ['{"token":""}', 'sent no token']] as const) {
+      const f = await fake((req, res) => {
+        if (req.url!.startsWith('/token')) return res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+        ociError(res, 401, 'UNAUTHORIZED', 'authentication required', {
+          'www-authenticate': `Bearer realm="http://${req.headers.host}/token",service="fake"`,
+        });
+      });
+      const err = await failure(repo(f.host, 'app', { creds: 'user:pass' }).getManifest('v1'));
+      expect(err.code, answer).toBe('AUTH_TOKEN_INVALID');
+      expect(err.message).toContain(message);
+    }
+  });
+
   it('takes the challenge from the first request, fetches one token, and reuses it', async () => {
     const f = await tokenRegistry();
     const r = repo(f.host, 'app', { creds: 'user:pass' });
