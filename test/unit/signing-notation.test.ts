@@ -229,6 +229,7 @@ describe('trust policy documents', () => {
       [{ version: '1.0', trustPolicies: [{ ...base, signatureVerification: { level: 'lenient' } }] }, /level "lenient"/],
       [{ version: '1.0', trustPolicies: [{ ...base, trustStores: ['x509:foo'] }] }, /must be ca:<name>/],
       [{ version: '1.0', trustPolicies: [{ ...base, trustedIdentities: ['CN=foo'] }] }, /must be '\*' or 'x509.subject/],
+      [{ version: '1.0', trustPolicies: [{ ...base, trustedIdentities: ['x509.subject: O=A, O=B, CN=foo'] }] }, /must be '\*' or 'x509.subject/],
       [{ version: '1.0', trustPolicies: [base, { ...base, name: 'b' }] }, /scope '\*' appears in two policies/],
       [{ version: '1.0', trustPolicies: [{ ...base, signatureVerification: { level: 'strict', override: { integrity: 'log' } } }] }, /'integrity' cannot be overridden/],
     ];

@@ -95,7 +95,7 @@ function parseIdentities(path: string, name: string, identities: unknown[]): Tru
   return identities.map((id) => {
     const m = typeof id === 'string' ? /^x509\.subject:\s*(.+)$/.exec(id) : null;
     const dn = m ? parseDn(m[1]!) : undefined;
-    if (!dn) throw invalid(path, `policy '${name}': trusted identity ${JSON.stringify(id)} must be '*' or 'x509.subject: C=..., O=..., CN=...'`);
+    if (!dn) throw invalid(path, `policy '${name}': trusted identity ${JSON.stringify(id)} must be '*' or 'x509.subject: C=..., O=..., CN=...' with each attribute once`);
     return dn;
   });
 }

@@ -175,8 +175,10 @@ export function parseDn(dn: string): Map<string, string> | undefined {
   const parts = dn.split(/(?<!\\),/).map((s) => s.trim()).filter(Boolean);
   for (const p of parts) {
     const eq = p.indexOf('=');
-    if (eq <= 0) return undefined;
-    out.set(p.slice(0, eq).trim().toUpperCase(), p.slice(eq + 1).trim().replace(/\\,/g, ','));
+    const key = p.slice(0, eq).trim().toUpperCase();
+    // A repeated attribute would silently keep only its last value (notation refuses such identities).
+    if (eq <= 0 || out.has(key)) return undefined;
+    out.set(key, p.slice(eq + 1).trim().replace(/\\,/g, ','));
   }
   return out.size > 0 ? out : undefined;
 }
