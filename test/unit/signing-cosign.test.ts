@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { verifyBundleBlob, verifyLegacyLayer, type CosignContext, type LegacyLayer } from '../../src/signing/cosign-verify.js';
 import { loadPublicKeyFile } from '../../src/signing/keys.js';
+import { verifyRekorAnnotation } from '../../src/signing/rekor.js';
 import { loadTrustedRootFile, rekorAuthority } from '../../src/signing/trust.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
@@ -33,6 +34,44 @@ const keyCtx = (digest: string, keyPath: string, extra: Partial<CosignContext> =
   subjectDigest: digest,
   keys: [loadPublicKeyFile(`${FX}/${keyPath}`)],
   ...extra,
+});
+
+describe('Rekor entry body (log key made here, so each field can be wrong under a valid SET)', () => {
+  const log = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const signer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const payload = Buffer.from('{"critical":{}}');
+  const signature = sign('sha256', payload, signer.privateKey);
+  const authority = rekorAuthority(log.publicKey);
+  const logID = authority.logID.toString('hex');
+
+  function annotation(spec: { hash?: string; signature?: Buffer; publicKey?: string }): string {
+    const pem = spec.publicKey ?? (signer.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    const body = Buffer.from(JSON.stringify({
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: spec.hash ?? createHash('sha256').update(payload).digest('hex') } },
+        signature: { content: (spec.signature ?? signature).toString('base64'), publicKey: { content: Buffer.from(pem).toString('base64') } },
+      },
+    })).toString('base64');
+    const fields = { body, integratedTime: 1700000000, logID, logIndex: 7 };
+    const set = sign('sha256', Buffer.from(JSON.stringify(fields)), log.privateKey).toString('base64');
+    return JSON.stringify({ SignedEntryTimestamp: set, Payload: fields });
+  }
+
+  it('accepts the entry for this signature and rejects another payload, signature or key', () => {
+    expect(verifyRekorAnnotation(annotation({}), payload, signature, signer.publicKey, [authority])).toMatchObject({ ok: true, logIndex: 7 });
+    const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const cases: [string, string][] = [
+      [annotation({ hash: '00'.repeat(32) }), 'Rekor entry records a different payload hash'],
+      [annotation({ signature: Buffer.from('other') }), 'Rekor entry records a different signature'],
+      [annotation({ publicKey: other }), 'Rekor entry records a different public key'],
+      [annotation({ publicKey: 'not a key' }), 'Rekor entry public key is unreadable'],
+    ];
+    for (const [ann, reason] of cases) {
+      expect(verifyRekorAnnotation(ann, payload, signature, signer.publicKey, [authority])).toEqual({ ok: false, reason });
+    }
+  });
 });
 
 describe('cosign legacy, keyed', () => {
