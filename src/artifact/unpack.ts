@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
 import { chmod, lstat, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,8 +16,10 @@ import { readTar, type TarEntryInfo } from './tar-reader.js';
  *  - `targetDir` missing: the temp directory is renamed to it (its parent must exist).
  *  - `targetDir` present: each top-level entry of the archive replaces the same-named entry of `targetDir` as a
  *    whole (a stale file inside a replaced directory does not survive); other entries of `targetDir` are kept.
- * Files get their archive mode & 0o777 (never setuid/setgid/sticky), directories 0o755. Symlink entries are not
- * created (like Flux) and are reported in `skipped`.
+ * Modes, as Flux's Untar sets them: a file gets its archive permission bits (never setuid/setgid/sticky), a
+ * directory entry its bits plus owner rwx, a directory the archive only implies 0o755; the umask then applies to
+ * all of them, so under `umask 077` nothing extracted is readable by others. Symlink entries are not created
+ * (like Flux) and are reported in `skipped`.
  */
 export interface ExtractOptions {
   /** Uncompressed bytes; default 100 MiB like Flux; 0 = unlimited. */
@@ -66,7 +68,7 @@ export async function extractArchive(source: Readable, targetDir: string, option
     if (targetExists) {
       await mergeInto(temp, target);
     } else {
-      await chmod(temp, 0o755); // mkdtemp made it private
+      await chmod(temp, 0o755 & ~process.umask()); // mkdtemp made it private
       await rename(temp, target);
     }
     return result;
@@ -126,18 +128,19 @@ async function checkTarget(target: string): Promise<boolean> {
  */
 async function writeEntries(source: Readable, root: string, options: ExtractOptions): Promise<ExtractResult> {
   const result: ExtractResult = { files: 0, bytes: 0, skipped: [] };
+  // Read once: mkdir and open apply it themselves, the chmod of a directory entry made earlier as a parent does not.
+  const umask = process.umask();
   const madeDirs = new Set<string>(['']);
-  const ensureDir = (rel: string): void => {
-    if (madeDirs.has(rel)) return;
-    ensureDir(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+  /** `mode` is a directory entry's; a directory only implied by a deeper path gets 0o755 (both less the umask). */
+  const ensureDir = (rel: string, mode?: number): void => {
     const abs = join(root, rel);
     try {
-      try {
-        mkdirSync(abs, { mode: 0o755 });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !lstatSync(abs).isDirectory()) throw err;
+      if (madeDirs.has(rel)) {
+        if (mode !== undefined) chmodSync(abs, mode & ~umask);
+        return;
       }
-      chmodSync(abs, 0o755); // whatever the umask
+      ensureDir(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+      mkdirSync(abs, { mode: mode ?? 0o755 });
       // Belt and braces: nothing we create is a link, so the real path must be exactly where we meant to write.
       if (realpathSync.native(abs) !== abs) throw new OciError('UNSAFE_ARCHIVE', `refusing to write below '${rel}': it resolves elsewhere`);
     } catch (err) {
@@ -152,23 +155,21 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
       return;
     }
     if (info.type === 'directory') {
-      ensureDir(info.path);
+      if (info.path !== '') ensureDir(info.path, (info.mode & 0o777) | 0o700);
       return;
     }
     ensureDir(info.path.includes('/') ? info.path.slice(0, info.path.lastIndexOf('/')) : '');
     const abs = join(root, info.path);
     if (!abs.startsWith(root + sep)) throw new OciError('UNSAFE_ARCHIVE', `refusing to write '${info.path}' outside the target`);
-    const mode = info.mode & 0o777;
     let fd: number;
     try {
-      // O_EXCL + O_NOFOLLOW: never overwrite, never write through a link.
-      fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+      // O_EXCL + O_NOFOLLOW: never overwrite, never write through a link. The umask applies to the mode.
+      fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, info.mode & 0o777);
     } catch (err) {
       throw fsError(err, info.path);
     }
     try {
       await drainInto(fd, body);
-      fchmodSync(fd, mode); // exact mode, not mode & ~umask
     } catch (err) {
       throw fsError(err, info.path);
     } finally {

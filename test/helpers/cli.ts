@@ -18,6 +18,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string | Buffer;
   timeoutMs?: number;
+  /** Run the CLI under this umask (set by a shell that then execs node). */
+  umask?: number;
 }
 
 /** Environment for child CLIs: no CI or colour hints from the outer shell unless a test sets them. */
@@ -33,7 +35,10 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
 /** Run the built CLI (dist/) as a user would, with a bounded run time. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env) });
+    const [command, argv] = options.umask === undefined
+      ? [process.execPath, [BIN, ...args]]
+      : ['/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+    const child = spawn(command, argv, { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
