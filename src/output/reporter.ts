@@ -39,7 +39,8 @@ export class Reporter {
     if (this.options.terminal.colour) this.chalk = (await import('chalk')).default;
     if (this.options.terminal.interactive && !this.options.quiet) {
       const { default: ora } = await import('ora');
-      this.spinner = ora({ stream: this.options.stream as NodeJS.WritableStream, color: this.options.terminal.colour ? 'cyan' : false, isEnabled: true }) as unknown as Spinner;
+      // discardStdin would put the terminal in raw mode, where Ctrl-C is a keypress instead of SIGINT.
+      this.spinner = ora({ stream: this.options.stream as NodeJS.WritableStream, color: this.options.terminal.colour ? 'cyan' : false, isEnabled: true, discardStdin: false }) as unknown as Spinner;
     }
   }
 

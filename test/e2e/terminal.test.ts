@@ -5,13 +5,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCli } from '../helpers/cli.js';
-import { useWorkDir } from '../helpers/fixtures.js';
+import { resolveTag, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /**
  * What a person sees: the CLI runs in a real terminal (tmux) and everything the terminal received is recorded
  * with pipe-pane; the same command in a pipe must print no bar and no escape codes.
  */
 const work = useWorkDir('oci-artifact-tty-');
+const registry = useRegistry();
 // A private tmux server with one idle session kept alive, so sessions come and go without restarting it.
 const SOCKET = `oci-artifact-test-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args]);
@@ -25,6 +26,9 @@ beforeAll(async () => {
   await mkdir(join(work.path, 'big'));
   // Incompressible and over the 32 MiB in-memory limit, so the upload streams for long enough to draw a bar.
   await writeFile(join(work.path, 'big', 'blob.bin'), randomBytes(40 * 1024 * 1024));
+  // A tree that takes a while to upload even on a fast machine, to be interrupted halfway.
+  await mkdir(join(work.path, 'large'));
+  for (let i = 0; i < 16; i++) await writeFile(join(work.path, 'large', `part-${i}.bin`), randomBytes(10 * 1024 * 1024));
 });
 afterAll(async () => {
   spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
@@ -38,8 +42,15 @@ interface TerminalRun {
   exit?: number;
 }
 
+interface TerminalResult {
+  /** Every byte the terminal received. */
+  screen: string;
+  /** Seconds from typing the answer keys to the command's end (undefined without an answer). */
+  secondsAfterAnswer?: number;
+}
+
 /** Run a shell command line in a fresh tmux terminal; returns all bytes the terminal received. */
-async function inTerminal(commandLine: string, run: TerminalRun = {}): Promise<string> {
+async function inTerminal(commandLine: string, run: TerminalRun = {}): Promise<TerminalResult> {
   const log = join(work.path, `tty-${Math.random().toString(16).slice(2)}.log`);
   const done = `${log}.done`;
   const session = `run-${Math.random().toString(16).slice(2, 10)}`;
@@ -49,18 +60,21 @@ async function inTerminal(commandLine: string, run: TerminalRun = {}): Promise<s
   tmux('send-keys', '-t', session, `unset CI GITHUB_ACTIONS GITLAB_CI COSIGN_PASSWORD; ${commandLine}; echo EXIT=$? > ${done}`, 'Enter');
   const deadline = Date.now() + 60_000;
   let answered = run.answer === undefined;
+  let answeredAt: number | undefined;
   while (!existsSync(done) && Date.now() < deadline) {
     if (!answered && existsSync(log) && (await readFile(log, 'utf8')).includes(run.answer!.prompt)) {
       tmux('send-keys', '-t', session, ...run.answer!.keys);
       answered = true;
+      answeredAt = Date.now();
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const endedAt = Date.now();
   await new Promise((r) => setTimeout(r, 300));
   tmux('kill-session', '-t', session);
   expect(answered, `the prompt '${run.answer?.prompt}' appeared`).toBe(true);
   expect((await readFile(done, 'utf8')).trim()).toBe(`EXIT=${run.exit ?? 0}`);
-  return readFile(log, 'utf8');
+  return { screen: await readFile(log, 'utf8'), secondsAfterAnswer: answeredAt === undefined ? undefined : (endedAt - answeredAt) / 1000 };
 }
 
 const push = (store: string) =>
@@ -68,25 +82,39 @@ const push = (store: string) =>
 
 describe('terminal output', () => {
   it('draws a progress bar with bytes and rate on a terminal, in colour', async () => {
-    const screen = await inTerminal(push(join(work.path, 'store-tty')));
+    const { screen } = await inTerminal(push(join(work.path, 'store-tty')));
     expect(screen).toMatch(/content .*MiB.* [\d.]+ (KiB|MiB|GiB)\/s/);
     expect(screen).toMatch(SGR);
     expect(screen.replace(new RegExp(SGR.source, 'g'), '')).toContain('✔ pushed');
   });
 
   it('uses no colour with NO_COLOR on a terminal', async () => {
-    const screen = await inTerminal(push(join(work.path, 'store-nocolor')), { env: { NO_COLOR: '1' } });
+    const { screen } = await inTerminal(push(join(work.path, 'store-nocolor')), { env: { NO_COLOR: '1' } });
     expect(screen).toContain('pushed');
     expect(screen).not.toMatch(SGR);
   });
 
   it('ends with exit 130 when Ctrl-C is typed at a password prompt (raw mode gets no SIGINT)', async () => {
     const key = join(ROOT, 'fixtures', 'signing', 'cosign-encrypted-keys', 'sigstore-labeled.key');
-    const screen = await inTerminal(`node ${BIN} sign oci-layout://${join(work.path, 'unsigned')}:v1 --key ${key}`, {
+    const { screen } = await inTerminal(`node ${BIN} sign oci-layout://${join(work.path, 'unsigned')}:v1 --key ${key}`, {
       answer: { prompt: 'Enter password for', keys: ['s', 'e', 'C-c'] },
       exit: 130,
     });
     expect(screen).toContain('interrupted by SIGINT');
+  });
+
+  it('stops a registry push at Ctrl-C typed while the progress shows: exit 130 within seconds, no tag', async () => {
+    const target = `oci://${registry.host}/tty/interrupted:v1`;
+    const { screen, secondsAfterAnswer } = await inTerminal(
+      `node ${BIN} push ${target} -f ${join(work.path, 'large')} --source https://example.invalid/r --revision main@sha1:1`,
+      // The bar shows once bytes flow to the registry: the keypress lands mid-upload.
+      { answer: { prompt: 'content ', keys: ['C-c'] }, exit: 130 },
+    );
+    expect(screen).toContain('interrupted by SIGINT');
+    expect(screen).not.toContain('pushed');
+    // The harness polls every 0.1 s for the end.
+    expect(secondsAfterAnswer).toBeLessThan(3);
+    expect(await resolveTag(target)).toBeUndefined();
   });
 
   it('prints no bar and no escape codes into a pipe', async () => {
