@@ -17,17 +17,33 @@ beforeAll(async () => {
   tarball = join(work.path, out.trim().split('\n').pop() as string);
 }, 120_000);
 
+const npxEnv = { ...process.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', CI: 'true' };
+
 /** `npx ./oci-artifact-<version>.tgz …` run in `cwd`, where the tarball has been copied. */
 function npx(args: string[], cwd: string) {
   return spawnSync('npx', ['--yes', `./${basename(tarball)}`, ...args], {
     cwd,
     encoding: 'utf8',
     timeout: 180_000,
-    env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', CI: 'true' },
+    env: npxEnv,
   });
 }
 
 describe('npm package', () => {
+  it("runs through the README's own `npx --package …tgz` line, word for word, in a shell", async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('npx --package'));
+    expect(line).toBeDefined();
+    const dir = join(work.path, 'readme-line');
+    await mkdir(dir, { recursive: true });
+    await copyFile(tarball, join(dir, basename(tarball)));
+    // npm_config_yes answers npx's "Ok to proceed?", which a person answers at a terminal.
+    const command = (line as string).replace(/--help$/, '--version');
+    const run = spawnSync('sh', ['-c', command], { cwd: dir, encoding: 'utf8', timeout: 180_000, env: { ...npxEnv, npm_config_yes: 'true' } });
+    expect(run.stderr).not.toMatch(/ERR!|error/);
+    expect(run.stdout.trim()).toBe(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version);
+  }, 240_000);
+
   it('contains only what runs', () => {
     const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(listing).toContain('package/bin/oci-artifact.js');
