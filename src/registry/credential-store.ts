@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { OciError } from '../errors.js';
 import { DOCKER_HUB } from '../ref/reference.js';
 
@@ -9,7 +9,7 @@ import { DOCKER_HUB } from '../ref/reference.js';
  * The Docker config file (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`) and Podman's auth file, as
  * those tools read and write them: `auths` keyed by server (with or without scheme and path), `credHelpers` per
  * registry, `credsStore` for all others. Writes keep every other field and go through a temp file and rename,
- * with mode 0600.
+ * with mode 0600; a symlinked config.json stays a link and its target is written, as the Docker CLI does.
  */
 export interface AuthEntry {
   auth?: string;
@@ -124,17 +124,46 @@ export function decodeAuthEntry(entry: AuthEntry, what: string): { username?: st
   return out;
 }
 
-/** Write `config` to `path` atomically (temp file in the same directory, then rename), readable by the owner only. */
+/** Longest chain of links followed to the file a write lands in (Linux's own limit for path resolution). */
+const MAX_LINKS = 40;
+
+/**
+ * The file a write to `path` must replace: `path` itself, or the end of its chain of symbolic links (made absolute,
+ * and also when the last target does not exist yet). Renaming onto the link itself would turn it into a regular
+ * file and leave the real config (in a dotfiles repository, say) unchanged.
+ */
+async function writeTarget(path: string): Promise<string> {
+  let current = resolve(path);
+  for (let hop = 0; hop < MAX_LINKS; hop++) {
+    let isLink: boolean;
+    try {
+      isLink = (await lstat(current)).isSymbolicLink();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return current;
+      throw err;
+    }
+    if (!isLink) return current;
+    current = resolve(dirname(current), await readlink(current));
+  }
+  throw Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+}
+
+/**
+ * Write `config` to `path` atomically (temp file next to the real file, then rename onto it), readable by the owner
+ * only. Through a symbolic link, the link's target is replaced and the link kept.
+ */
 export async function writeConfigFile(path: string, config: DockerConfig): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `.config.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let temp: string | undefined;
   try {
+    const target = await writeTarget(path);
+    const dir = dirname(target);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    temp = join(dir, `.config.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     await writeFile(temp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600, flag: 'wx' });
     await chmod(temp, 0o600); // the umask may have narrowed the mode, never widened it; be explicit anyway
-    await rename(temp, path);
+    await rename(temp, target);
   } catch (err) {
-    await rm(temp, { force: true });
+    if (temp !== undefined) await rm(temp, { force: true });
     throw new OciError('DOCKER_CONFIG_UNWRITABLE', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { kind: 'usage', cause: err });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
@@ -93,6 +93,45 @@ describe('login and logout with config.json', () => {
     expect(Object.keys(config.auths as object).sort()).toEqual(['127.0.0.1:' + token.host.split(':')[1], 'other.io'].sort());
     const push = await cli(['push', `oci://${token.host}/login/token:v1`, '-f', content, ...META], { DOCKER_CONFIG: dir });
     expect(push.code, push.stderr).toBe(0);
+  });
+
+  it('follows a symlinked config.json: login and logout write the target and keep the link, as the Docker CLI does', async () => {
+    const dir = configDir('docker-link');
+    const dotfiles = configDir('dotfiles/docker');
+    const target = join(dotfiles, 'config.json');
+    writeFileSync(target, JSON.stringify({ auths: { 'other.io': { auth: 'eDp5' } }, psFormat: 'table' }));
+    // A relative link through a second link, as dotfile managers make them.
+    symlinkSync(target, join(dir, 'middle.json'));
+    symlinkSync('middle.json', join(dir, 'config.json'));
+    const link = join(dir, 'config.json');
+    const env = { DOCKER_CONFIG: dir };
+
+    const login = await cli(['login', basic.host, '-u', USER, '--password-stdin'], env, `${CANARY}\n`);
+    expect(login.code, login.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe('middle.json');
+    const stored = JSON.parse(readFileSync(target, 'utf8')) as { auths: Record<string, { auth: string }>; psFormat: string };
+    expect(Buffer.from(stored.auths[basic.host]!.auth, 'base64').toString()).toBe(`${USER}:${CANARY}`);
+    expect(stored.psFormat).toBe('table');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    // No temp file left next to the link or the target.
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'middle.json']);
+    expect(readdirSync(dotfiles)).toEqual(['config.json']);
+
+    const logout = await cli(['logout', basic.host], env);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(Object.keys((JSON.parse(readFileSync(target, 'utf8')) as { auths: object }).auths)).toEqual(['other.io']);
+  });
+
+  it('writes the target of a dangling config.json link, creating it', async () => {
+    const dir = configDir('docker-dangling');
+    const target = join(work.path, 'dangling-target', 'config.json');
+    symlinkSync(target, join(dir, 'config.json'));
+    const login = await cli(['login', basic.host, '-u', USER, '--password-stdin'], { DOCKER_CONFIG: dir }, `${CANARY}\n`);
+    expect(login.code, login.stderr).toBe(0);
+    expect(lstatSync(join(dir, 'config.json')).isSymbolicLink()).toBe(true);
+    expect(Object.keys((JSON.parse(readFileSync(target, 'utf8')) as { auths: object }).auths)).toEqual([basic.host]);
   });
 
   it('explains what to pass when there is no terminal for the user name or password', async () => {
