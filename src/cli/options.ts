@@ -91,9 +91,10 @@ export async function createRuntime(flags: GlobalFlags): Promise<CommandRuntime>
   const onTerm = () => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  // Counted from the start of the process (performance.now()), so loading the modules is inside the bound too.
   const timer = setTimeout(() => {
     controller.abort(new OciError('TIMEOUT', `timed out after ${flags.timeout ?? DEFAULT_TIMEOUT}`, { hint: 'raise --timeout or check the registry' }));
-  }, timeoutMs);
+  }, Math.max(0, timeoutMs - performance.now()));
   timer.unref();
 
   if (flags.insecureRegistry) reporter.notice('--insecure-registry: TLS certificates are not verified and plain HTTP is allowed');

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rootCertificates } from 'node:tls';
-import type { Agent, Dispatcher, ProxyAgent } from 'undici';
+import type { Agent, buildConnector, Dispatcher, ProxyAgent } from 'undici';
 import { OciError } from '../errors.js';
 import { proxyFor } from './proxy-env.js';
 
@@ -92,7 +93,7 @@ const MAX_ERROR_BODY = 64 * 1024;
 /** Connection failures worth another attempt; refused connections and DNS failures are not (fail fast). */
 const TRANSIENT_CODES = new Set([
   'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
 ]);
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 /** What OpenSSL says when the peer answered a TLS hello with plain HTTP. */
@@ -101,26 +102,43 @@ const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_L
 export const TRANSIENT_ERROR = 'NETWORK_ERROR';
 
 type RequestFn = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+/** undici's connector as it is at run time: it returns the socket it starts (its typings say void). */
+type ConnectFn = (options: buildConnector.Options, callback: (err: Error | null, socket: Socket | null) => void) => Socket;
+type BuildConnector = (options: buildConnector.BuildOptions) => ConnectFn;
 
 /**
  * undici's index also loads fetch, WebSocket, EventSource, caches and mocks: about 50 ms of CPU and 10 MiB on
  * every start of a command that talks to a registry (bench/, start-up). Only the Agent and its request() are used
  * here, so load just those two files; should a later undici move them, fall back to the index.
  */
-const undici = ((): { Agent: typeof Agent; request: RequestFn } => {
+const undici = ((): { Agent: typeof Agent; request: RequestFn; buildConnector: BuildConnector } => {
   const require = createRequire(import.meta.url);
   try {
     return {
       Agent: require('undici/lib/dispatcher/agent.js') as typeof Agent,
       request: require('undici/lib/api/api-request.js') as RequestFn,
+      buildConnector: require('undici/lib/core/connect.js') as BuildConnector,
     };
   } catch {
     const full = require('undici') as typeof import('undici');
-    return { Agent: full.Agent, request: full.Dispatcher.prototype.request as RequestFn };
+    return { Agent: full.Agent, request: full.Dispatcher.prototype.request as RequestFn, buildConnector: full.buildConnector as unknown as BuildConnector };
   }
 })();
 
-const agents = new Map<string, Dispatcher>();
+/** How long one connection (TCP and TLS handshake) may take; not retried, as a host that let it lapse will again. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A pool per endpoint, with the sockets it is still connecting. undici lets an aborted request go only once its
+ * connection is made (up to the connect timeout), and a connecting socket keeps the process alive: an abort
+ * destroys them (see `abandonConnects`).
+ */
+interface Endpoint {
+  dispatcher: Dispatcher;
+  connecting: Set<Socket>;
+}
+
+const endpoints = new Map<string, Endpoint>();
 /** Scheme that worked per host, for hosts where plain HTTP is allowed. */
 const schemes = new Map<string, 'https' | 'http'>();
 /**
@@ -146,24 +164,59 @@ function hostName(host: string): string {
   return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
-function agentFor(origin: string, tls: TlsOptions): Dispatcher {
+function endpointFor(origin: string, tls: TlsOptions): Endpoint {
   const proxy = proxyFor(new URL(origin));
   const key = JSON.stringify([origin, !!tls.insecure, tls.caFile ?? '', tls.certFile ?? '', tls.keyFile ?? '', proxy ?? '']);
-  let agent = agents.get(key);
-  if (agent === undefined) {
-    const connect: Record<string, unknown> = { rejectUnauthorized: !tls.insecure };
+  let endpoint = endpoints.get(key);
+  if (endpoint === undefined) {
+    const connect: buildConnector.BuildOptions = { rejectUnauthorized: !tls.insecure, timeout: CONNECT_TIMEOUT_MS };
     // A custom CA is added to Node's roots rather than replacing them.
     if (tls.caFile) connect.ca = [...rootCertificates, readTlsFile(tls.caFile, 'CA')];
     if (tls.certFile) connect.cert = readTlsFile(tls.certFile, 'client certificate');
     if (tls.keyFile) connect.key = readTlsFile(tls.keyFile, 'client key');
     const pool = { keepAliveTimeout: 30_000, connections: 16 };
+    const connecting = new Set<Socket>();
     // Through a proxy (HTTPS_PROXY/HTTP_PROXY, NO_PROXY): a CONNECT tunnel, with the registry's TLS settings inside it.
-    agent = proxy === undefined
-      ? new undici.Agent({ ...pool, connect })
+    const dispatcher = proxy === undefined
+      ? new undici.Agent({ ...pool, connect: trackingConnector(connect, connecting) as unknown as buildConnector.connector })
       : new (loadProxyAgent())({ ...pool, uri: proxy, requestTls: connect });
-    agents.set(key, agent);
+    endpoint = { dispatcher, connecting };
+    endpoints.set(key, endpoint);
   }
-  return agent;
+  return endpoint;
+}
+
+/** undici's connector, noting each socket from its start until its handshake ended either way. */
+function trackingConnector(options: buildConnector.BuildOptions, connecting: Set<Socket>): ConnectFn {
+  const connect = undici.buildConnector(options);
+  return (params, callback) => {
+    let settled = false;
+    const socket = connect(params, (err, connected) => {
+      settled = true;
+      connecting.delete(socket);
+      callback(err, connected);
+    });
+    if (!settled) connecting.add(socket);
+    return socket;
+  };
+}
+
+/** Give up the connections an endpoint is still making; undici fails (and we retry) any other request waiting on them. */
+function abandonConnects(endpoint: Endpoint): void {
+  for (const socket of endpoint.connecting) {
+    socket.destroy(Object.assign(new Error('connection abandoned: the request was aborted'), { code: 'ECONNABORTED' }));
+  }
+}
+
+/** `work`, or the abort error as soon as `signal` aborts (undici may settle `work` much later). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Error): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(onAbort());
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /**
@@ -184,9 +237,9 @@ function readTlsFile(path: string, what: string): string {
 
 /** Close every cached connection pool (end of the process, or tests). */
 export async function closeAllConnections(): Promise<void> {
-  const all = [...agents.values()];
-  agents.clear();
-  await Promise.all(all.map((a) => a.close()));
+  const all = [...endpoints.values()];
+  endpoints.clear();
+  await Promise.all(all.map((e) => e.dispatcher.close()));
 }
 
 /** HTTP client for one registry endpoint (`host[:port]`). */
@@ -276,7 +329,7 @@ export class HttpClient {
     if (!this.mayUseHttp || !req.url.startsWith('/') || schemes.has(this.schemeKey)) return this.exchange(req);
     const pending = probes.get(this.schemeKey);
     if (pending !== undefined) {
-      await pending.known;
+      await untilAborted(pending.known, req.signal, () => abortError(req.signal!, `${req.what} at ${this.host}`));
       return this.exchange(req);
     }
     let settle = (): void => undefined;
@@ -303,9 +356,11 @@ export class HttpClient {
         ...entry,
       });
     };
-    if (req.signal?.aborted) throw abortError(req.signal, `${req.what} at ${this.host}`);
+    const whatAt = `${req.what} at ${this.host}`;
+    if (req.signal?.aborted) throw abortError(req.signal, whatAt);
     try {
-      const res = await undici.request.call(agentFor(url.origin, this.options), {
+      const endpoint = endpointFor(url.origin, this.options);
+      const pending = undici.request.call(endpoint.dispatcher, {
         origin: url.origin,
         path: url.pathname + url.search,
         method: req.method,
@@ -313,13 +368,18 @@ export class HttpClient {
         body: req.body,
         signal: req.signal,
       });
+      // undici honours the signal only once connected: the deadline and Ctrl-C also end a connect or TLS handshake.
+      const res = await untilAborted(pending, req.signal, () => {
+        abandonConnects(endpoint);
+        return abortError(req.signal!, whatAt);
+      });
       const headers = flattenHeaders(res.headers);
       log({ status: res.statusCode, responseHeaders: redactHeaders(headers) });
       if (url.host === this.host && this.mayUseHttp) learnScheme(this.schemeKey, url.protocol === 'http:' ? 'http' : 'https');
       return { status: res.statusCode, headers, body: res.body, url: url.href };
     } catch (err) {
       log({ error: errorCode(err) ?? (err as Error).message });
-      if (req.signal?.aborted) throw abortError(req.signal, `${req.what} at ${this.host}`);
+      if (req.signal?.aborted) throw abortError(req.signal, whatAt);
       const code = errorCode(err);
       if (url.protocol === 'https:' && url.host === this.host && this.mayUseHttp && code !== undefined && NOT_TLS_CODES.has(code)) {
         learnScheme(this.schemeKey, 'http');
@@ -338,6 +398,12 @@ export class HttpClient {
       return new OciError('REGISTRY_UNREACHABLE', `cannot reach registry ${this.host} (${why}) for ${what}`, {
         cause: err,
         hint: 'check the registry address and port, and that the registry is running',
+      });
+    }
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return new OciError('CONNECT_TIMEOUT', `registry ${this.host} did not complete a connection within ${CONNECT_TIMEOUT_MS / 1000}s for ${what}`, {
+        cause: err,
+        hint: 'check the registry address and port (something there takes connections but does not answer); --timeout bounds the whole command',
       });
     }
     if (TRANSIENT_CODES.has(code)) {
@@ -391,6 +457,10 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
  */
 export function abortError(signal: AbortSignal, what: string): OciError {
   const reason: unknown = signal.reason;
+  // The command's deadline: say what was being waited for, and where.
+  if (reason instanceof OciError && reason.code === 'TIMEOUT') {
+    return new OciError('TIMEOUT', `${reason.message} during ${what}`, { kind: reason.kind, hint: reason.hint, cause: reason });
+  }
   if (reason instanceof OciError) return reason;
   if ((reason as Error | undefined)?.name === 'TimeoutError') {
     return new OciError('TIMEOUT', `timed out during ${what}`, { hint: 'raise --timeout or check the network', cause: reason });
@@ -401,7 +471,7 @@ export function abortError(signal: AbortSignal, what: string): OciError {
 /** Map a failure seen while streaming a response body to an OciError. */
 export function streamError(err: unknown, signal: AbortSignal | undefined, what: string, host: string): OciError {
   if (err instanceof OciError) return err;
-  if (signal?.aborted) return abortError(signal, what);
+  if (signal?.aborted) return abortError(signal, `${what} at ${host}`);
   return new OciError(TRANSIENT_ERROR, `connection to registry ${host} broke while reading ${what}: ${(err as Error).message}`, { cause: err });
 }
 

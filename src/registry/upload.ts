@@ -76,7 +76,7 @@ export async function uploadChunked(
     } catch (err) {
       await uploading?.catch(() => undefined); // no PATCH may still run once this rejects
       if (err instanceof OciError) throw err;
-      if (ctx.signal?.aborted) throw abortError(ctx.signal, `upload to ${ctx.repository}`);
+      if (ctx.signal?.aborted) throw abortError(ctx.signal, `upload to ${ctx.repository} at ${ctx.host}`);
       throw new OciError('SOURCE_READ_FAILED', `reading the content to upload to ${ctx.host}/${ctx.repository} failed: ${(err as Error).message}`, { cause: err });
     }
     const { digest, size } = hasher.result();
@@ -240,7 +240,7 @@ class ChunkWriter {
     try {
       await sleep(250 * 2 ** attempt, undefined, this.ctx.signal ? { signal: this.ctx.signal } : undefined);
     } catch {
-      throw abortError(this.ctx.signal!, what);
+      throw abortError(this.ctx.signal!, `${what} at ${this.ctx.host}`);
     }
   }
 }
