@@ -28,6 +28,13 @@ export const UPLOAD_RESUME_FAILED = 'UPLOAD_RESUME_FAILED';
 
 const RESUMABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
+/**
+ * Buffer of the hashing stream between the source and the chunk buffers. Pinned because Node 22 raised the
+ * default from 16 to 64 KiB: the read-ahead past a failed PATCH, and the memory an upload holds, stay the same
+ * on every Node.
+ */
+const HASHER_BUFFER = 16 * 1024;
+
 /** Upload `body` whose digest is known, in one PUT. */
 export async function uploadMonolithic(ctx: UploadContext, digest: string, body: Buffer, label: string): Promise<void> {
   const session = await openSession(ctx, digest);
@@ -46,7 +53,7 @@ export async function uploadChunked(
   label: string,
   expected?: { digest: string; size: number },
 ): Promise<{ digest: string; size: number }> {
-  const hasher = new HashingStream();
+  const hasher = new HashingStream({ highWaterMark: HASHER_BUFFER });
   source.on('error', (err) => hasher.destroy(err));
   // The iteration below reports the error; this listener only keeps an early one from being "unhandled".
   hasher.on('error', () => {});
