@@ -9,8 +9,8 @@ import { createLimiter, type Limiter } from './limit.js';
 /**
  * Copies a manifest and everything it points to (config and layer blobs, child manifests of an index) from one
  * Repository to another, bottom-up so the destination never holds a manifest whose content is missing.
- * Manifest bytes are stored unchanged, so digests are kept. Each blob is copied once per copier, at most
- * `concurrency` at a time, streamed from the source.
+ * Manifest bytes are stored unchanged, so digests are kept. Each blob and each child manifest is copied once per
+ * copier however often indexes list it; blobs at most `concurrency` at a time, streamed from the source.
  */
 export interface BlobCounts {
   copied: number;
@@ -37,11 +37,18 @@ export function mountSource(source: ArtifactReference, destination: ArtifactRefe
 const DEFAULT_CONCURRENCY = 4;
 /** Nesting of indexes followed; real images use one or two levels. */
 const MAX_DEPTH = 8;
+/**
+ * Distinct manifests copied in one graph; a multi-platform image has tens. Bounds the work a hostile index tree
+ * (thousands of distinct children per level) can make us do.
+ */
+export const MAX_GRAPH_MANIFESTS = 1000;
 
 export class GraphCopier {
   readonly blobs: BlobCounts = { copied: 0, skipped: 0, mounted: 0 };
   private readonly limit: Limiter;
   private readonly blobTasks = new Map<string, Promise<void>>();
+  /** Child manifests by digest: each is fetched, copied and stored once however often indexes list it. */
+  private readonly manifestTasks = new Map<string, Promise<void>>();
 
   constructor(
     private readonly source: Repository,
@@ -60,19 +67,42 @@ export class GraphCopier {
    * Copy what `manifest` references, then store its bytes at the destination under `putAs` (a tag, or its
    * digest to store it untagged).
    */
-  async copyManifest(manifest: FetchedManifest, putAs: string, depth = 0): Promise<void> {
-    if (depth > MAX_DEPTH) {
-      throw new OciError('MANIFEST_INVALID', `image indexes nest deeper than ${MAX_DEPTH} levels at ${manifest.digest}`);
-    }
+  async copyManifest(manifest: FetchedManifest, putAs: string): Promise<void> {
+    await this.copyReferenced(manifest, 0);
+    await this.destination.putManifest(putAs, manifest.bytes, manifest.mediaType, { signal: this.options.signal });
+  }
+
+  /** The children of an index, or the config and layers of a manifest. */
+  private async copyReferenced(manifest: FetchedManifest, depth: number): Promise<void> {
     const parsed = parseManifest(manifest.bytes, manifest.mediaType);
     if (isImageIndex(parsed)) {
-      for (const child of parsed.manifests) {
-        await this.copyManifest(await this.fetch(child.digest), child.digest, depth + 1);
+      if (depth >= MAX_DEPTH) {
+        throw new OciError('MANIFEST_INVALID', `image indexes nest deeper than ${MAX_DEPTH} levels at ${manifest.digest}; refusing to copy`);
       }
+      // Checked before the first fetch, so an absurdly wide index costs no requests.
+      const fresh = new Set(parsed.manifests.map((child) => child.digest).filter((digest) => !this.manifestTasks.has(digest)));
+      if (this.manifestTasks.size + fresh.size > MAX_GRAPH_MANIFESTS) {
+        throw new OciError('TOO_MANY_MANIFESTS', `the image index graph at ${manifest.digest} has more than ${MAX_GRAPH_MANIFESTS} distinct manifests; refusing to copy it`);
+      }
+      // One at a time: a child's own children already fan out, and blob transfers are bounded by the limiter.
+      for (const child of parsed.manifests) await this.copyChild(child.digest, depth + 1);
     } else {
       await Promise.all([parsed.config, ...parsed.layers].map((blob) => this.copyBlob(blob)));
     }
-    await this.destination.putManifest(putAs, manifest.bytes, manifest.mediaType, { signal: this.options.signal });
+  }
+
+  /** Copy a child manifest and store it by digest, once per digest (a second caller shares the first's work). */
+  private copyChild(digest: string, depth: number): Promise<void> {
+    let task = this.manifestTasks.get(digest);
+    if (task === undefined) {
+      task = (async () => {
+        const manifest = await this.fetch(digest);
+        await this.copyReferenced(manifest, depth);
+        await this.destination.putManifest(digest, manifest.bytes, manifest.mediaType, { signal: this.options.signal });
+      })();
+      this.manifestTasks.set(digest, task);
+    }
+    return task;
   }
 
   /** Copy one blob unless the destination has it; each digest is handled once however often it is referenced. */

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaType } from '../../src/oci/mediatypes.js';
+import type { Descriptor, Repository } from '../../src/oci/types.js';
+import { MAX_GRAPH_MANIFESTS } from '../../src/ops/copy-graph.js';
+import { createLimiter } from '../../src/ops/limit.js';
+import { digestOf } from '../../src/ref/digest.js';
+import { parseRegistryReference } from '../../src/ref/reference.js';
+import { openRegistryRepository } from '../../src/registry/client.js';
+import { closeAllConnections } from '../../src/registry/http.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { useRegistry } from '../helpers/fixtures.js';
+import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
+
+/**
+ * Graphs a hostile registry or artifact can build that are valid to push (an index listing one child many times,
+ * very many distinct children, deep nesting), pushed into the real registry; the CLI copies them through the
+ * request-recording proxy, so the work it does is counted, not guessed.
+ */
+
+const registry = useRegistry();
+let proxy: LoopbackProxy;
+
+beforeAll(async () => {
+  proxy = await startProxy({ target: registry.host });
+});
+
+afterAll(async () => {
+  await closeAllConnections();
+  await proxy?.stop();
+});
+
+function registryRepo(name: string): Repository {
+  return openRegistryRepository(parseRegistryReference(`oci://${registry.host}/${name}`));
+}
+
+/** One image manifest (shared config, one layer of `content`), stored by digest. */
+async function putLeaf(repo: Repository, content: string): Promise<Descriptor> {
+  const config = Buffer.from('{}');
+  const layer = Buffer.from(content);
+  const configDesc: Descriptor = { mediaType: MediaType.OciEmpty, digest: digestOf(config), size: config.length };
+  const layerDesc: Descriptor = { mediaType: 'text/plain', digest: digestOf(layer), size: layer.length };
+  await repo.pushBlob(configDesc, config);
+  await repo.pushBlob(layerDesc, layer);
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: [layerDesc] }));
+  const digest = await repo.putManifest(digestOf(bytes), bytes, MediaType.OciManifest);
+  return { mediaType: MediaType.OciManifest, digest, size: bytes.length };
+}
+
+/** An image index over `children` (repeats kept), stored under `tag` or by digest. */
+async function putIndex(repo: Repository, children: Descriptor[], tag?: string): Promise<Descriptor> {
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: children }));
+  const digest = await repo.putManifest(tag ?? digestOf(bytes), bytes, MediaType.OciIndex);
+  return { mediaType: MediaType.OciIndex, digest, size: bytes.length };
+}
+
+function errorLines(r: CliResult): string[] {
+  return r.stderr.split('\n').filter((l) => l.startsWith('✗'));
+}
+
+function expectOneLineFailure(r: CliResult, exit: number, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(exit);
+  expect(errorLines(r), r.stderr).toHaveLength(1);
+  expect(errorLines(r)[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('copy of hostile index graphs', () => {
+  it('visits each distinct manifest once: an index listing one child 20 times, 3 levels deep', async () => {
+    const src = registryRepo('graph/repeat');
+    const leaf = await putLeaf(src, 'the only content');
+    const level1 = await putIndex(src, Array(20).fill(leaf));
+    const level2 = await putIndex(src, Array(20).fill(level1));
+    const root = await putIndex(src, Array(20).fill(level2), 'v1');
+
+    proxy.reset();
+    const r = await runCli(['copy', `oci://${proxy.host}/graph/repeat:v1`, `oci://${proxy.host}/graph/repeat-copy:v1`], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+
+    const count = (method: string, path: string) => proxy.log.filter((q) => q.method === method && q.path.split('?')[0] === path).length;
+    const manifestPath = (repo: string, ref: string) => `/v2/${repo}/manifests/${ref}`;
+    // Each manifest of the source fetched once (the root by tag), each stored once at the destination.
+    expect(count('GET', manifestPath('graph/repeat', 'v1'))).toBe(1);
+    for (const child of [level2, level1, leaf]) {
+      expect(count('GET', manifestPath('graph/repeat', child.digest))).toBe(1);
+      expect(count('PUT', manifestPath('graph/repeat-copy', child.digest))).toBe(1);
+    }
+    expect(count('PUT', manifestPath('graph/repeat-copy', 'v1'))).toBe(1);
+    // Two blobs (config, layer): each checked or mounted at most once.
+    const blobRequests = proxy.log.filter((q) => q.path.includes('/blobs/'));
+    expect(blobRequests.length, blobRequests.map((q) => `${q.method} ${q.path}`).join('\n')).toBeLessThanOrEqual(4);
+    expect(proxy.log.length).toBeLessThan(20);
+    expect((await registryRepo('graph/repeat-copy').getManifest('v1')).digest).toBe(root.digest);
+  });
+
+  it(`refuses an index graph of more than ${MAX_GRAPH_MANIFESTS} distinct manifests in one line, exit 3`, async () => {
+    const src = registryRepo('graph/wide');
+    const config = Buffer.from('{}');
+    const configDesc: Descriptor = { mediaType: MediaType.OciEmpty, digest: digestOf(config), size: config.length };
+    await src.pushBlob(configDesc, config);
+    // Distinct manifests without layers (only their annotation differs), pushed a few at a time.
+    const push = createLimiter(8);
+    const leaves = await Promise.all(Array.from({ length: MAX_GRAPH_MANIFESTS + 1 }, (_, i) => push(async (): Promise<Descriptor> => {
+      const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: [], annotations: { n: String(i) } }));
+      return { mediaType: MediaType.OciManifest, digest: await src.putManifest(digestOf(bytes), bytes, MediaType.OciManifest), size: bytes.length };
+    })));
+    await putIndex(src, leaves, 'v1');
+
+    proxy.reset();
+    const r = await runCli(['copy', `oci://${proxy.host}/graph/wide:v1`, `oci://${proxy.host}/graph/wide-copy:v1`], { timeoutMs: 120_000 });
+    expectOneLineFailure(r, 3, new RegExp(`more than ${MAX_GRAPH_MANIFESTS} distinct manifests`));
+    // Refused from the root's listing, before fetching any child; the root was never stored.
+    expect(proxy.log.filter((q) => q.method === 'GET' && q.path.includes('/manifests/')).map((q) => q.path)).toEqual(['/v2/graph/wide/manifests/v1']);
+    expect(await registryRepo('graph/wide-copy').resolve('v1')).toBeUndefined();
+  });
+
+  it('refuses indexes nested deeper than 8 levels in one line, exit 3, before storing the root', async () => {
+    const src = registryRepo('graph/deep');
+    let node = await putLeaf(src, 'deep content');
+    for (let level = 0; level < 10; level++) node = await putIndex(src, [node], level === 9 ? 'v1' : undefined);
+
+    const r = await runCli(['copy', `oci://${registry.host}/graph/deep:v1`, `oci://${registry.host}/graph/deep-copy:v1`]);
+    expectOneLineFailure(r, 3, /image indexes nest deeper than 8 levels/);
+    expect(await registryRepo('graph/deep-copy').resolve('v1')).toBeUndefined();
+  });
+});
