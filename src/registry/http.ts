@@ -264,8 +264,16 @@ export class HttpClient {
   async send(req: HttpRequest): Promise<HttpResponse> {
     let url = req.url;
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent ?? 'oci-artifact', ...req.headers };
+    let foreign = false; // a redirect left the registry's origin
     for (let hop = 0; ; hop++) {
       const res = await this.sendWithRetries({ ...req, url, headers });
+      if (foreign && res.status === 401) {
+        // A challenge is learned from the registry only: answering another origin's would send it the credentials.
+        discardBody(res.body);
+        throw new OciError('REDIRECT_UNAUTHORIZED', `registry ${this.host} redirected ${req.what} to ${new URL(res.url).origin}, which answered 401; the registry's credentials are not sent there`, {
+          hint: 'the registry handed out a download address that asks for other credentials; report it to the registry operator',
+        });
+      }
       if (!req.followRedirects || !REDIRECT_STATUS.has(res.status)) return res;
       res.body.resume();
       const location = res.headers.location;
@@ -282,6 +290,7 @@ export class HttpClient {
         // Credentials are for the registry only: a storage backend gets its own (pre-signed) URL.
         delete headers.authorization;
         delete headers.Authorization;
+        foreign = true;
       }
       url = next.href;
     }

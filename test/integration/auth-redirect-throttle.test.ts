@@ -33,7 +33,8 @@ async function hostedFront(req: ProxyRequest): Promise<ProxyAction | undefined> 
   if (req.method === 'GET' && /\/blobs\/sha256:[0-9a-f]{64}$/.test(req.path)) {
     // Authorised blob download: redirect to storage with a one-off signed name, as S3/GCS-backed registries do.
     // The storage holds the bytes the registry itself serves.
-    const key = randomBytes(8).toString('hex');
+    // In repository redirect/challenge the storage answers 401 with a challenge of its own (see `storage`).
+    const key = `${req.path.includes('/redirect/challenge/') ? 'challenge-' : ''}${randomBytes(8).toString('hex')}`;
     stash.set(key, (await fetchUpstream(registry.host, req)).body);
     return { kind: 'respond', status: 307, headers: { location: `${storage.url}/${key}?X-Amz-Signature=${randomBytes(8).toString('hex')}` } };
   }
@@ -62,6 +63,12 @@ beforeAll(async () => {
   const server = createServer((req, res) => {
     hits.push({ path: req.url ?? '', authorization: req.headers.authorization });
     const key = new URL(req.url ?? '/', 'http://x').pathname.slice(1);
+    if (key.startsWith('challenge-') || key === 'token') {
+      // A foreign origin asking for credentials, with a token realm of its own: it must never get the registry's.
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${storage.url}/token",service="storage"`, 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+      return;
+    }
     const bytes = stash.get(key);
     if (bytes === undefined) {
       res.writeHead(404).end();
@@ -116,6 +123,20 @@ describe('a throttling, redirecting registry front', () => {
     expect(storage.hits.every((h) => h.authorization === undefined)).toBe(true);
     // The signed query is redacted in the request log.
     expect(pull.stderr).toMatch(/X-Amz-Signature=REDACTED/);
+  });
+
+  it('never sends the credentials to a redirect target that answers 401 with its own challenge', async () => {
+    const content = join(work.path, 'content');
+    const push = await cli(['push', `oci://${front.host}/redirect/challenge:v1`, '-f', content, '--source', 'https://example.com/x', '--revision', 'main@sha1:abc']);
+    expect(push.code, push.stderr).toBe(0);
+    const before = storage.hits.length;
+    const pull = await cli(['pull', `oci://${front.host}/redirect/challenge:v1`, '-o', join(work.path, 'out-challenge')]);
+    const hits = storage.hits.slice(before);
+    expect(hits.length).toBeGreaterThan(0);
+    expect(hits.filter((h) => h.authorization !== undefined)).toEqual([]);
+    expect(hits.every((h) => h.path.startsWith('/challenge-'))).toBe(true); // its token realm was never asked
+    expect(pull.code).toBe(3);
+    expect(pull.stderr).toMatch(new RegExp(`✗ registry ${front.host} redirected blob redirect/challenge@sha256:[0-9a-f]+ to http://127\\.0\\.0\\.1:\\d+, which answered 401`));
   });
 
   it('fails at once with a clear message on wrong credentials (no retries)', async () => {
