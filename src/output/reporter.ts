@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { TransferProgress } from '../oci/types.js';
 import type { RequestLog } from '../oci/open.js';
 import { formatBytes, formatSeconds } from './format.js';
+import { LiveArea } from './live.js';
 import type { TerminalInfo } from './terminal.js';
 
 export interface ReporterOptions {
@@ -16,21 +17,15 @@ export interface ReporterOptions {
 const PROGRESS_THRESHOLD = 1024 * 1024;
 const BAR_WIDTH = 24;
 
-interface Spinner {
-  text: string;
-  start(): Spinner;
-  stop(): Spinner;
-  stopAndPersist(options: { symbol: string; text: string }): Spinner;
-}
-
 /**
  * Everything the CLI tells a person on stderr: steps, notices, progress, request logs and the final line.
  * On a terminal a spinner carries the current step and a progress bar; elsewhere one plain line per step.
  */
 export class Reporter {
-  private spinner: Spinner | undefined;
+  private live: LiveArea | undefined;
   private readonly transfers = new Map<string, { started: number; progress: TransferProgress }>();
   private chalk: typeof import('chalk').default | undefined;
+  private currentStep = '';
 
   constructor(private readonly options: ReporterOptions) {}
 
@@ -38,9 +33,7 @@ export class Reporter {
   async init(): Promise<void> {
     if (this.options.terminal.colour) this.chalk = (await import('chalk')).default;
     if (this.options.terminal.interactive && !this.options.quiet) {
-      const { default: ora } = await import('ora');
-      // discardStdin would put the terminal in raw mode, where Ctrl-C is a keypress instead of SIGINT.
-      this.spinner = ora({ stream: this.options.stream as NodeJS.WritableStream, color: this.options.terminal.colour ? 'cyan' : false, isEnabled: true, discardStdin: false }) as unknown as Spinner;
+      this.live = new LiveArea(this.options.stream, this.options.terminal.width, (frame) => this.paint('cyan', frame));
     }
   }
 
@@ -49,24 +42,15 @@ export class Reporter {
   }
 
   private writeLine(line: string): void {
-    const spinning = this.spinner !== undefined && this.spinnerActive;
-    if (spinning) this.spinner?.stop();
-    this.options.stream.write(`${line}\n`);
-    if (spinning) this.spinner?.start();
+    if (this.live?.active) this.live.writeAbove(`${line}\n`);
+    else this.options.stream.write(`${line}\n`);
   }
-
-  private spinnerActive = false;
-  private currentStep = '';
 
   step(message: string): void {
     if (this.options.quiet) return;
     this.currentStep = message;
-    if (this.spinner) {
-      this.spinner.text = message;
-      if (!this.spinnerActive) {
-        this.spinner.start();
-        this.spinnerActive = true;
-      }
+    if (this.live) {
+      this.redraw();
       return;
     }
     this.writeLine(`${this.paint('cyan', '►')} ${message}`);
@@ -79,40 +63,33 @@ export class Reporter {
 
   success(message: string): void {
     if (this.options.quiet) return;
-    this.stopSpinner();
+    this.live?.stop();
     this.options.stream.write(`${this.paint('green', '✔')} ${message}\n`);
   }
 
   error(message: string): void {
-    this.stopSpinner();
+    this.live?.stop();
     this.options.stream.write(`${this.paint('red', '✗')} ${message}\n`);
   }
 
-  private stopSpinner(): void {
-    if (this.spinner && this.spinnerActive) {
-      this.spinner.stop();
-      this.spinnerActive = false;
-    }
-  }
-
   finish(): void {
-    this.stopSpinner();
+    this.live?.stop();
   }
 
-  /** Transfer progress: a bar in the spinner text on a terminal for transfers over 1 MiB; silent otherwise. */
+  /** Transfer progress: a bar under the spinner on a terminal for transfers over 1 MiB; silent otherwise. */
   progress(event: TransferProgress): void {
-    if (!this.spinner || this.options.quiet) return;
+    if (!this.live || this.options.quiet) return;
     const key = `${event.direction}:${event.digest ?? event.label}`;
     const entry = this.transfers.get(key) ?? { started: Date.now(), progress: event };
     entry.progress = event;
     this.transfers.set(key, entry);
     if (event.done) this.transfers.delete(key);
+    if (this.live.active) this.redraw();
+  }
+
+  private redraw(): void {
     const active = [...this.transfers.values()].filter((t) => (t.progress.total ?? t.progress.bytes) >= PROGRESS_THRESHOLD);
-    if (active.length === 0) {
-      this.spinner.text = this.currentStep;
-      return;
-    }
-    this.spinner.text = [this.currentStep, ...active.map((t) => renderBar(t.progress, t.started))].join('\n');
+    this.live?.show([this.currentStep, ...active.map((t) => renderBar(t.progress, t.started))]);
   }
 
   request(log: RequestLog): void {

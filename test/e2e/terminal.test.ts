@@ -1,10 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { BIN, ROOT, cleanEnv, runCli } from '../helpers/cli.js';
 import { resolveTag, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /**
@@ -27,6 +27,8 @@ beforeAll(async () => {
   // Incompressible and over the 32 MiB in-memory limit, so the upload streams for long enough to draw a bar.
   await writeFile(join(work.path, 'big', 'blob.bin'), randomBytes(40 * 1024 * 1024));
   // A tree that takes a while to upload even on a fast machine, to be interrupted halfway.
+  await mkdir(join(work.path, 'small'));
+  await writeFile(join(work.path, 'small', 'blob.bin'), randomBytes(4 * 1024 * 1024));
   await mkdir(join(work.path, 'large'));
   for (let i = 0; i < 16; i++) await writeFile(join(work.path, 'large', `part-${i}.bin`), randomBytes(10 * 1024 * 1024));
 });
@@ -115,6 +117,33 @@ describe('terminal output', () => {
     // The harness polls every 0.1 s for the end.
     expect(secondsAfterAnswer).toBeLessThan(3);
     expect(await resolveTag(target)).toBeUndefined();
+  });
+
+  it('ends in a pty with no window size (0 columns, as script and docker run -t give): exit 0, a few lines', async () => {
+    // The inner `timeout` bounds the CLI itself: a redraw loop would keep it alive after script is gone.
+    const commandLine = `stty cols 0 rows 0; timeout -s KILL 40 node ${BIN} push oci://${registry.host}/tty/no-width:v1 ` +
+      `-f ${join(work.path, 'small')} --source https://example.invalid/r --revision main@sha1:1`;
+    const started = Date.now();
+    const { code, bytes, text } = await new Promise<{ code: number | null; bytes: number; text: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qec', commandLine, '/dev/null'], { env: cleanEnv({ TERM: 'xterm-256color' }), stdio: ['ignore', 'pipe', 'pipe'] });
+      let bytes = 0;
+      let text = '';
+      const keep = (d: Buffer) => {
+        bytes += d.length;
+        if (text.length < 100_000) text += d.toString();
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, bytes, text }));
+    });
+    expect(code, text.slice(0, 300)).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(bytes).toBeLessThan(4096);
+    const plain = text.replace(new RegExp(SGR.source, 'g'), '');
+    expect(plain).toContain('► packing');
+    expect(plain).toContain('✔ pushed');
+    expect(text).not.toMatch(new RegExp(`${ESC}\\[1A`));
   });
 
   it('prints no bar and no escape codes into a pipe', async () => {

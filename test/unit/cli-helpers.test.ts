@@ -47,10 +47,10 @@ describe('provenance', () => {
 
 describe('terminal detection', () => {
   it('turns colour and spinners off for pipes, CI and NO_COLOR', () => {
-    expect(detectTerminal({ isTTY: true }, {})).toMatchObject({ interactive: true, colour: true });
+    expect(detectTerminal({ isTTY: true, columns: 80 }, {})).toMatchObject({ interactive: true, colour: true });
     expect(detectTerminal({ isTTY: false }, {})).toMatchObject({ interactive: false, colour: false });
-    expect(detectTerminal({ isTTY: true }, { CI: 'true' })).toMatchObject({ interactive: false, colour: false, ci: true });
-    expect(detectTerminal({ isTTY: true }, { NO_COLOR: '1' })).toMatchObject({ colour: false });
+    expect(detectTerminal({ isTTY: true, columns: 80 }, { CI: 'true' })).toMatchObject({ interactive: false, colour: false, ci: true });
+    expect(detectTerminal({ isTTY: true, columns: 80 }, { NO_COLOR: '1' })).toMatchObject({ colour: false });
     expect(detectTerminal({ isTTY: false }, { FORCE_COLOR: '1' })).toMatchObject({ colour: true });
   });
 });

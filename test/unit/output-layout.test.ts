@@ -1,0 +1,58 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { displayWidth, truncateToWidth } from '../../src/output/format.js';
+import { LiveArea } from '../../src/output/live.js';
+import { detectTerminal, usableWidth } from '../../src/output/terminal.js';
+
+const ESC = '\u001b';
+
+function sink(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({ write(chunk, _enc, done) { text += chunk.toString(); done(); } });
+  return { stream, text: () => text };
+}
+
+describe('usable width', () => {
+  it('treats 0, NaN and a missing width as unknown', () => {
+    expect(usableWidth({ columns: 0 })).toBeUndefined();
+    expect(usableWidth({ columns: Number.NaN })).toBeUndefined();
+    expect(usableWidth({})).toBeUndefined();
+    expect(usableWidth({ columns: 120 })).toBe(120);
+  });
+
+  it('draws no spinner on a terminal of unknown width', () => {
+    expect(detectTerminal({ isTTY: true, columns: 0 }, {})).toMatchObject({ interactive: false, colour: true });
+    expect(detectTerminal({ isTTY: true, columns: 0 }, {}).width()).toBeUndefined();
+  });
+});
+
+describe('truncateToWidth', () => {
+  it('cuts with an ellipsis, counts wide characters as two columns, and leaves text alone at unknown width', () => {
+    expect(truncateToWidth('abcdefgh', 5)).toBe('abcd…');
+    expect(truncateToWidth('abc', 5)).toBe('abc');
+    expect(truncateToWidth('漢字漢字', 5)).toBe('漢字…');
+    expect(displayWidth('漢字…')).toBe(5);
+    expect(truncateToWidth('x'.repeat(500), undefined)).toBe('x'.repeat(500));
+  });
+});
+
+describe('LiveArea', () => {
+  it('writes nothing while the width is unknown', () => {
+    const out = sink();
+    const area = new LiveArea(out.stream, () => undefined);
+    area.show(['packing', '  content [====] 50%']);
+    area.writeAbove('a line\n');
+    area.stop();
+    expect(out.text()).toBe('a line\n');
+  });
+
+  it('cuts each line to the width less one, so it erases exactly the rows it drew', () => {
+    const out = sink();
+    const area = new LiveArea(out.stream, () => 20);
+    area.show(['x'.repeat(50), 'y'.repeat(50)]);
+    area.stop();
+    const [drawn, erase] = [out.text().slice(0, out.text().lastIndexOf(`${ESC}[1A`)), out.text().slice(out.text().lastIndexOf(`${ESC}[1A`))];
+    for (const row of drawn.split('\n')) expect(displayWidth(row)).toBeLessThanOrEqual(19);
+    expect(erase).toBe(`${ESC}[1A\r${ESC}[J`);
+  });
+});
