@@ -1,12 +1,24 @@
 import { appendFile } from 'node:fs/promises';
 
 export interface CiFacts {
+  /** `oci://host/repo@sha256:…` (or `oci-layout://…`): where the artifact is, pinned to its digest. */
   url: string;
+  /** The artifact's digest (for `sign`, the digest that was signed). */
   digest: string;
+  /** What the summary names the artifact by (tagged references); `url` when absent. */
   reference?: string;
   source?: string;
   revision?: string;
   signatures?: string;
+}
+
+export function underGithubActions(env: Record<string, string | undefined> = process.env): boolean {
+  return env.GITHUB_ACTIONS === 'true';
+}
+
+/** A workflow command's data: GitHub decodes %25, %0D and %0A, so those three are all that must be encoded. */
+export function githubErrorLine(message: string): string {
+  return `::error::${message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`;
 }
 
 /**
@@ -14,23 +26,35 @@ export interface CiFacts {
  * - GitHub Actions: a Markdown summary appended to $GITHUB_STEP_SUMMARY, `digest`/`url` step outputs in $GITHUB_OUTPUT;
  * - `--dotenv FILE` (GitLab CI's `artifacts:reports:dotenv`, or any CI): OCI_ARTIFACT_DIGEST / OCI_ARTIFACT_URL lines.
  */
-export async function reportCi(command: string, facts: CiFacts, options: { dotenv?: string } = {}, env: Record<string, string | undefined> = process.env): Promise<void> {
-  if (options.dotenv) {
-    await appendFile(options.dotenv, `OCI_ARTIFACT_DIGEST=${facts.digest}\nOCI_ARTIFACT_URL=${facts.url}\n`);
+export async function reportCi(command: string, facts: CiFacts, dotenv: string | undefined, env: Record<string, string | undefined> = process.env): Promise<void> {
+  if (dotenv !== undefined) {
+    await appendFile(dotenv, `OCI_ARTIFACT_DIGEST=${facts.digest}\nOCI_ARTIFACT_URL=${facts.url}\n`);
   }
-  if (env.GITHUB_ACTIONS !== 'true') return;
+  if (!underGithubActions(env)) return;
   if (env.GITHUB_OUTPUT) {
     await appendFile(env.GITHUB_OUTPUT, `digest=${facts.digest}\nurl=${facts.url}\n`);
   }
   if (env.GITHUB_STEP_SUMMARY) {
     const rows = [
-      ['Artifact', `\`${facts.reference ?? facts.url}\``],
-      ['Digest', `\`${facts.digest}\``],
-      ...(facts.source ? [['Source', facts.source]] : []),
-      ...(facts.revision ? [['Revision', `\`${facts.revision}\``]] : []),
-      ...(facts.signatures ? [['Signatures', facts.signatures]] : []),
+      ['Artifact', code(facts.reference ?? facts.url)],
+      ['Digest', code(facts.digest)],
+      ...(facts.source ? [['Source', text(facts.source)]] : []),
+      ...(facts.revision ? [['Revision', code(facts.revision)]] : []),
+      ...(facts.signatures ? [['Signatures', text(facts.signatures)]] : []),
     ];
     const table = ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
     await appendFile(env.GITHUB_STEP_SUMMARY, `### oci-artifact ${command}\n\n${table}\n\n`);
   }
+}
+
+/**
+ * Source and revision come from the artifact's annotations, i.e. from whoever pushed it: inside a table cell they
+ * must not end the row (newline), add a column (`|`) or close the code span (backtick).
+ */
+function text(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\|/g, '\\|');
+}
+
+function code(value: string): string {
+  return `\`${text(value).replace(/`/g, "'")}\``;
 }

@@ -21,8 +21,6 @@ export interface GlobalFlags {
   verbose?: boolean;
   debug?: boolean;
   quiet?: boolean;
-  /** File to append KEY=value results to (GitLab CI dotenv reports). */
-  dotenv?: string;
   /** Read the --creds (or login) password from stdin. */
   passwordStdin?: boolean;
   /** --registry-provider (every command), or a command's own --provider when it names a registry provider. */

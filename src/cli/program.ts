@@ -3,6 +3,7 @@ import { EXIT_CODES, OciError, isOciError } from '../errors.js';
 import { collect, DEFAULT_TIMEOUT } from './flag-defaults.js';
 import type { GlobalFlags } from './options.js';
 import { EXAMPLES, EXIT_CODE_HELP } from './help.js';
+import { githubErrorLine, underGithubActions } from './ci-report.js';
 import { packageVersion } from './version.js';
 
 type Action = (args: string[], flags: Record<string, unknown>, globals: GlobalFlags) => Promise<number>;
@@ -26,6 +27,11 @@ const REGISTRY_PROVIDERS = ['generic', 'aws', 'azure', 'gcp'];
 /** Flux's --provider: where registry credentials come from (commands without a signature --provider). */
 function addProviderFlag(cmd: Command): Command {
   return cmd.addOption(new Option('--provider <provider>', 'registry credentials from the cloud identity: ECR, ACR or GAR/GCR').choices(REGISTRY_PROVIDERS).default('generic'));
+}
+
+/** Only on the commands that produce a digest to report: elsewhere the flag would be accepted and do nothing. */
+function addDotenvFlag(cmd: Command): Command {
+  return cmd.option('--dotenv <file>', 'append OCI_ARTIFACT_DIGEST and OCI_ARTIFACT_URL to this file (GitLab CI dotenv report)');
 }
 
 function addIgnoreFlags(cmd: Command): Command {
@@ -68,7 +74,6 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'print only errors and machine output')
     .option('--verbose', 'print each HTTP request (secrets redacted)')
     .option('--debug', 'print HTTP headers too (secrets redacted)')
-    .option('--dotenv <file>', 'append OCI_ARTIFACT_DIGEST and OCI_ARTIFACT_URL to this file (GitLab CI dotenv report)')
     .addHelpText('after', EXIT_CODE_HELP)
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -86,7 +91,7 @@ export function buildProgram(): Command {
     .option('--compression-level <0-9>', 'gzip level', '6')
     .option('--sign', 'sign the pushed digest with --key (cosign format)')
     .option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)');
-  addIgnoreFlags(addProviderFlag(push)).addHelpText('after', EXAMPLES.push).action(lazy(() => import('./commands/push.js')));
+  addDotenvFlag(addIgnoreFlags(addProviderFlag(push))).addHelpText('after', EXAMPLES.push).action(lazy(() => import('./commands/push.js')));
 
   const pull = program.command('pull')
     .description('pull an artifact and extract its content into a directory')
@@ -97,7 +102,7 @@ export function buildProgram(): Command {
     .option('--max-size <size>', 'largest uncompressed size to accept, e.g. 100Mi; 0 for no limit', '100Mi')
     .option('--format <format>', 'print the result as json or yaml')
     .option('--verify', 'verify signatures before extracting (the flags of verify; --verify-provider for its --provider)');
-  addVerifyFlags(addProviderFlag(pull), '--verify-provider').addHelpText('after', EXAMPLES.pull).action(lazy(() => import('./commands/pull.js')));
+  addDotenvFlag(addVerifyFlags(addProviderFlag(pull), '--verify-provider')).addHelpText('after', EXAMPLES.pull).action(lazy(() => import('./commands/pull.js')));
 
   const build = program.command('build')
     .description('write the artifact content as a .tgz file without pushing it')
@@ -106,7 +111,7 @@ export function buildProgram(): Command {
     .option('--compression-level <0-9>', 'gzip level', '6');
   addIgnoreFlags(build).addHelpText('after', EXAMPLES.build).action(lazy(() => import('./commands/build.js')));
 
-  addProviderFlag(program.command('tag'))
+  addDotenvFlag(addProviderFlag(program.command('tag')))
     .description('add tags to an artifact, keeping its manifest bytes and digest (optionally in another repository)')
     .argument('<reference>', 'oci://host/repo:tag or oci://host/repo@sha256:<digest> (or oci-layout://path:tag)')
     .option('-t, --tag <tag>', 'tag to add; repeatable or comma-separated', collect)
@@ -144,9 +149,9 @@ export function buildProgram(): Command {
     .description('verify the cosign or notation signatures of an artifact, as Flux does')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .option('-o, --output <format>', 'table, json or yaml');
-  addVerifyFlags(verify, '--provider').addHelpText('after', EXAMPLES.verify).action(lazy(() => import('./commands/verify.js')));
+  addDotenvFlag(addVerifyFlags(verify, '--provider')).addHelpText('after', EXAMPLES.verify).action(lazy(() => import('./commands/verify.js')));
 
-  addProviderFlag(program.command('sign'))
+  addDotenvFlag(addProviderFlag(program.command('sign')))
     .description('sign an artifact with a private key, cosign-compatible')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .requiredOption('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)')
@@ -156,7 +161,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES.sign)
     .action(lazy(() => import('./commands/sign.js')));
 
-  addProviderFlag(program.command('copy'))
+  addDotenvFlag(addProviderFlag(program.command('copy')))
     .description('copy an artifact with its signatures between registries and OCI layouts, keeping its digest')
     .argument('<source>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .argument('<destination>', 'oci://host/repo[:tag] or oci-layout://path[:tag] (default: the source tag)')
@@ -232,15 +237,19 @@ function tidyHint(hint: string): string {
   return /^[A-Z][a-z]/.test(trimmed) ? trimmed[0]!.toLowerCase() + trimmed.slice(1) : trimmed;
 }
 
+/** One line per error: a GitHub Actions annotation in a workflow (the log shows it as the error), else `✗ …`. */
+function printError(line: string): void {
+  process.stderr.write(underGithubActions() ? githubErrorLine(line) : `✗ ${line}\n`);
+}
+
 function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-    process.stderr.write(`✗ ${err.message.replace(/^error: /, '')}\n`);
+    printError(err.message.replace(/^error: /, ''));
     return EXIT_CODES.usage;
   }
   const line = isOciError(err) ? `${err.message}${err.hint ? `; ${tidyHint(err.hint)}` : ''}` : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
-  process.stderr.write(`✗ ${line}\n`);
-  if (process.env.GITHUB_ACTIONS === 'true') process.stdout.write(`::error::${line.replace(/\r?\n/g, ' ')}\n`);
+  printError(line);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   if (err instanceof OciError) return EXIT_CODES[err.kind];
   return EXIT_CODES.internal;

@@ -162,7 +162,7 @@ describe('credentials never appear in output', () => {
       if (name === 'push') continue; // pushing needs no prior state; the refusal is the same as for the others
       const r = await runCli(['--debug', '--creds', `${USER}:${PASSWORD}x`, ...args], { env: { GITHUB_ACTIONS: 'true' } });
       expect(r.code, `${name}: ${r.stderr}`).toBe(4);
-      expect(r.stdout, name).toMatch(/::error::/);
+      expect(r.stderr, name).toMatch(/^::error::/m);
       scan(r);
     }
   });

@@ -1,6 +1,7 @@
 import { copy } from '../../ops/copy.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { parseReference } from '../../ref/reference.js';
+import { formatReference, parseReference, withVersion } from '../../ref/reference.js';
+import { reportCi } from '../ci-report.js';
 import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
 import { countOf } from '../../output/format.js';
 
@@ -8,6 +9,7 @@ interface CopyFlags {
   includeSignatures?: boolean;
   concurrency?: string;
   output?: string;
+  dotenv?: string;
 }
 
 export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
@@ -30,6 +32,8 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
     if (blobs.mounted > 0) parts.push(`${blobs.mounted} mounted`);
     if (result.signatures > 0) parts.push(`${countOf(result.signatures, 'signature or referrer', 'signatures and referrers')}`);
     runtime.reporter.success(`copied ${result.source} to ${result.destination} (${parts.join(', ')})`);
+    const signatures = result.signatures > 0 ? `${countOf(result.signatures, 'signature or referrer', 'signatures and referrers')} copied` : undefined;
+    await reportCi('copy', { url: formatReference(withVersion(destination, { digest: result.digest })), digest: result.digest, reference: result.destination, signatures }, flags.dotenv);
     if (format === 'table') process.stdout.write(`${result.destination}\n`);
     else await printDocument(process.stdout, format, result);
     return 0;

@@ -4,6 +4,7 @@ import { countOf, formatBytes } from '../../output/format.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseInteger, parseSize, type GlobalFlags } from '../options.js';
 import { verifyPolicyFromFlags } from './verify-flags.js';
+import { reportCi } from '../ci-report.js';
 
 interface PullFlags {
   output: string;
@@ -12,6 +13,7 @@ interface PullFlags {
   maxSize?: string;
   format?: string;
   verify?: boolean;
+  dotenv?: string;
 }
 
 export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
@@ -45,6 +47,13 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
       ? `extracted ${countOf(result.files, 'file')} (${formatBytes(result.bytes)}) to ${flags.output}`
       : `layer written to ${result.output}`);
     for (const skipped of result.skipped) reporter.notice(`skipped ${skipped}`);
+    await reportCi('pull', {
+      url: result.url,
+      digest: result.digest,
+      source: result.source,
+      revision: result.revision,
+      signatures: flags.verify ? 'verified' : undefined,
+    }, flags.dotenv);
     if (format !== 'table') await printDocument(process.stdout, format, result);
     return 0;
   } finally {

@@ -20,6 +20,7 @@ interface PushFlags {
   resolveSymlinks?: boolean;
   sign?: boolean;
   key?: string;
+  dotenv?: string;
 }
 
 export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
@@ -58,7 +59,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
       runtime.reporter.success(`signed ${signed.reference} (${signed.kind})`);
       signatures = `signed (${signed.kind})`;
     }
-    await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures }, globals);
+    await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures }, flags.dotenv);
     if (format === 'table') process.stdout.write(`${result.url}\n`);
     else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest });
     return 0;

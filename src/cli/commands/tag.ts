@@ -1,13 +1,15 @@
 import { tag } from '../../ops/tag.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
 import { shortDigest } from '../../ref/digest.js';
-import { parseReference } from '../../ref/reference.js';
+import { formatReference, parseReference, withVersion } from '../../ref/reference.js';
+import { reportCi } from '../ci-report.js';
 import { createRuntime, splitList, type GlobalFlags } from '../options.js';
 
 interface TagFlags {
   tag?: string[];
   to?: string;
   output?: string;
+  dotenv?: string;
 }
 
 export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
@@ -24,6 +26,11 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
       reporter.success(`content: ${mounted} blob(s) mounted, ${copied} copied, ${skipped} already present`);
     }
     for (const tagged of result.tagged) reporter.success(`tagged ${tagged.repository}:${tagged.tag} (${shortDigest(tagged.digest)})`);
+    await reportCi('tag', {
+      url: formatReference(withVersion(to ?? source, { digest: result.digest })),
+      digest: result.digest,
+      reference: result.tagged.map((t) => t.url).join(', '),
+    }, flags.dotenv);
     if (format !== 'table') await printDocument(process.stdout, format, result.tagged);
     return 0;
   } finally {

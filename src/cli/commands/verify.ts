@@ -1,6 +1,6 @@
 import { verify } from '../../ops/verify.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { parseReference } from '../../ref/reference.js';
+import { formatReference, parseReference, withVersion } from '../../ref/reference.js';
 import { reportCi } from '../ci-report.js';
 import { createRuntime, type GlobalFlags } from '../options.js';
 import { verifyPolicyFromFlags } from './verify-flags.js';
@@ -31,7 +31,12 @@ export async function run(args: string[], flags: Record<string, unknown>, global
       : `${verifiedCount} of ${countOf(result.signatures.length, 'signature')} verified for ${result.reference}`;
     if (result.verified) reporter.success(summary);
     else reporter.error(`verification failed: ${summary}`);
-    await reportCi('verify', { url: result.reference, digest: result.digest, signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED' }, globals);
+    await reportCi('verify', {
+      url: formatReference(withVersion(ref, { digest: result.digest })),
+      digest: result.digest,
+      reference: result.reference,
+      signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED',
+    }, flags.dotenv as string | undefined);
     return result.verified ? 0 : 1;
   } finally {
     runtime.dispose();
