@@ -12,6 +12,7 @@ import {
   discardBody, HttpClient, readAtMost, responseError, streamError,
   type HttpRequest, type HttpResponse, type RequestLogger, type RetryOptions,
 } from './http.js';
+import { assertProviderServes } from './providers/hosts.js';
 import type { ProviderName } from './providers/types.js';
 import { UPLOAD_RESUME_FAILED, uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
 
@@ -62,6 +63,8 @@ export class RegistryRepository implements Repository {
     this.host = ref.endpoint;
     this.name = ref.repository;
     this.http = new HttpClient(ref.endpoint, options);
+    // A cloud identity for another host is a usage error now, before any request is made.
+    if (options.provider !== undefined && options.provider !== 'generic') assertProviderServes(options.provider, ref.registry);
     this.auth = new Authenticator(this.http, () => resolveCredential(ref.registry, {
       creds: options.creds,
       dockerConfigDir: options.dockerConfigDir,

@@ -4,7 +4,9 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 /**
  * A tiny forward proxy for HTTPS_PROXY tests: answers CONNECT host:port by opening a TCP tunnel (it never sees
  * the TLS inside), and records each tunnel and the Proxy-Authorization it was given. `requireAuth` refuses
- * tunnels without that exact header with 407.
+ * tunnels without that exact header with 407. `routes` sends tunnels for a host name (any port) to a loopback
+ * `host:port` instead, so a test can reach a local stand-in under a real registry's name (`europe-docker.pkg.dev`)
+ * without DNS; it is read at each CONNECT, so entries may be added after the start.
  */
 export interface ConnectProxy {
   /** `http://127.0.0.1:PORT` */
@@ -15,7 +17,7 @@ export interface ConnectProxy {
   stop(): Promise<void>;
 }
 
-export async function startConnectProxy(options: { requireAuth?: string } = {}): Promise<ConnectProxy> {
+export async function startConnectProxy(options: { requireAuth?: string; routes?: Record<string, string> } = {}): Promise<ConnectProxy> {
   const tunnels: string[] = [];
   const proxyAuthorizations: (string | undefined)[] = [];
   const sockets = new Set<Socket>();
@@ -32,7 +34,8 @@ export async function startConnectProxy(options: { requireAuth?: string } = {}):
       client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="proxy"\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const [host, port] = (req.url ?? '').split(':');
+    const [name, requestedPort] = (req.url ?? '').split(':');
+    const [host, port] = options.routes?.[name ?? '']?.split(':') ?? [name, requestedPort];
     const upstream = connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);

@@ -6,13 +6,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signV4 } from '../../src/registry/providers/sigv4.js';
 import { runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { startConnectProxy, type ConnectProxy } from '../helpers/connect-proxy.js';
 import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 /**
  * --provider aws|gcp|azure against local stand-ins for the cloud endpoints, each checking the request as the real
  * service documents it (SigV4 recomputed from what arrived on the wire; the service-account JWT verified with its
- * public key; the AAD and ACR exchange forms), in front of the real registry.
+ * public key; the AAD and ACR exchange forms), in front of the real registry. The registries answer under their
+ * cloud's real host names (an ECR, an Artifact Registry and an ACR host), reached through a CONNECT proxy that routes
+ * those names to the loopback (with --insecure-registry, as the stand-ins speak plain HTTP): a provider's identity
+ * goes only to its own cloud's hosts, and the tests below check that no other host ever sees it.
  */
 const CANARY = 'canary-cloud-secret-0b5e9c27d4';
 const AWS_SECRET = `aws-secret-${CANARY}`;
@@ -51,12 +55,20 @@ async function endpoint(answer: (req: IncomingMessage, body: string) => [number,
   };
 }
 
+const ECR_NAME = '123456789012.dkr.ecr.eu-central-1.amazonaws.com';
+const GAR_NAME = 'europe-docker.pkg.dev';
+const ACR_NAME = 'ociartifact.azurecr.io';
+/** Cloud registry host name -> the loopback stand-in answering for it. */
+const routes: Record<string, string> = {};
+let cloudNames: ConnectProxy;
+
 let work: { path: string; remove(): Promise<void> };
 let content: string;
 const results: CliResult[] = [];
 const META = ['--source', 'https://example.com/repo', '--revision', 'main@sha1:0123456789abcdef'];
 
 beforeAll(async () => {
+  cloudNames = await startConnectProxy({ routes });
   work = await tempDir('providers-test-');
   content = join(work.path, 'content');
   mkdirSync(content);
@@ -64,17 +76,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await work?.remove();
+  await Promise.all([work?.remove(), cloudNames?.stop()]);
   for (const r of results) expect(r.stdout + r.stderr).not.toContain(CANARY);
 });
 
+/** The CLI with the cloud host names routed to their stand-ins; other (loopback) hosts are reached directly. */
 async function cli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   const empty = join(work.path, 'no-docker-config');
-  const result = await runCli(args, {
+  const result = await runCli([...args, '--insecure-registry'], {
     env: {
       HOME: work.path, DOCKER_CONFIG: empty, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined,
       AWS_PROFILE: undefined, AWS_REGION: undefined, AWS_ENDPOINT_URL: undefined, GOOGLE_APPLICATION_CREDENTIALS: undefined,
       AZURE_CLIENT_ID: undefined, AZURE_TENANT_ID: undefined, AZURE_CLIENT_SECRET: undefined, AZURE_FEDERATED_TOKEN_FILE: undefined,
+      HTTPS_PROXY: cloudNames.url, HTTP_PROXY: cloudNames.url, NO_PROXY: '127.0.0.1,localhost',
       ...env,
     },
   });
@@ -90,6 +104,7 @@ describe('--provider aws (ECR GetAuthorizationToken with SigV4)', () => {
 
   beforeAll(async () => {
     registry = await startRegistry({ htpasswd: { username: 'AWS', password: ECR_PASSWORD } });
+    routes[ECR_NAME] = registry.host;
     // The ECR endpoint recomputes the signature from the request as received, with the secret it knows for the key.
     ecr = await endpoint((req, body) => {
       const auth = req.headers.authorization ?? '';
@@ -120,7 +135,7 @@ describe('--provider aws (ECR GetAuthorizationToken with SigV4)', () => {
         failures.push('signature');
         return [403, { __type: 'InvalidSignatureException', message: 'The request signature we calculated does not match' }];
       }
-      return [200, { authorizationData: [{ authorizationToken: Buffer.from(`AWS:${ECR_PASSWORD}`).toString('base64'), expiresAt: Date.now() / 1000 + 43_200, proxyEndpoint: `https://${registry.host}` }] }];
+      return [200, { authorizationData: [{ authorizationToken: Buffer.from(`AWS:${ECR_PASSWORD}`).toString('base64'), expiresAt: Date.now() / 1000 + 43_200, proxyEndpoint: `https://${ECR_NAME}` }] }];
     });
   });
 
@@ -132,13 +147,14 @@ describe('--provider aws (ECR GetAuthorizationToken with SigV4)', () => {
 
   it('pushes, lists and pulls with keys from the environment', async () => {
     const env = awsEnv({ AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: AWS_SECRET });
-    const push = await cli(['push', `oci://${registry.host}/ecr/app:v1`, '-f', content, ...META, '--provider', 'aws'], env);
+    const push = await cli(['push', `oci://${ECR_NAME}/ecr/app:v1`, '-f', content, ...META, '--provider', 'aws'], env);
     expect(push.code, push.stderr).toBe(0);
-    const list = await cli(['list', `oci://${registry.host}/ecr/app`, '--provider', 'aws'], env);
+    const list = await cli(['list', `oci://${ECR_NAME}/ecr/app`, '--provider', 'aws'], env);
     expect(list.code, list.stderr).toBe(0);
-    const pull = await cli(['pull', `oci://${registry.host}/ecr/app:v1`, '-o', join(work.path, 'ecr-out'), '--registry-provider', 'aws'], env);
+    const pull = await cli(['pull', `oci://${ECR_NAME}/ecr/app:v1`, '-o', join(work.path, 'ecr-out'), '--registry-provider', 'aws'], env);
     expect(pull.code, pull.stderr).toBe(0);
     expect(failures).toEqual([]);
+    expect(cloudNames.tunnels).toContain(`${ECR_NAME}:80`);
     // One token per command, each a verified SigV4 request.
     expect(ecr.seen).toHaveLength(3);
   });
@@ -146,23 +162,31 @@ describe('--provider aws (ECR GetAuthorizationToken with SigV4)', () => {
   it('signs with a session token from the shared credentials file profile', async () => {
     const file = join(work.path, 'aws-credentials');
     writeFileSync(file, `[default]\naws_access_key_id = WRONG\naws_secret_access_key = WRONG\n\n[ci]\naws_access_key_id = ${AKID}\naws_secret_access_key = ${AWS_SECRET}\naws_session_token = session-token-1\n`);
-    const list = await cli(['list', `oci://${registry.host}/ecr/app`, '--provider', 'aws'], awsEnv({ AWS_SHARED_CREDENTIALS_FILE: file, AWS_PROFILE: 'ci' }));
+    const list = await cli(['list', `oci://${ECR_NAME}/ecr/app`, '--provider', 'aws'], awsEnv({ AWS_SHARED_CREDENTIALS_FILE: file, AWS_PROFILE: 'ci' }));
     expect(list.code, list.stderr).toBe(0);
     expect(ecr.seen.at(-1)!.headers['x-amz-security-token']).toBe('session-token-1');
     expect(ecr.seen.at(-1)!.headers.authorization).toContain('x-amz-security-token');
   });
 
   it('fails with the service error code when the signature is wrong, without printing the secret', async () => {
-    const list = await cli(['list', `oci://${registry.host}/ecr/app`, '--provider', 'aws'], awsEnv({ AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: `x${AWS_SECRET}` }));
+    const list = await cli(['list', `oci://${ECR_NAME}/ecr/app`, '--provider', 'aws'], awsEnv({ AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: `x${AWS_SECRET}` }));
     expect(list.code).toBe(4);
     expect(list.stderr).toMatch(/refused an ECR authorization token \(403 InvalidSignatureException\)/);
     expect(failures.splice(0)).toEqual(['signature']);
   });
 
-  it('says when the registry is not ECR', async () => {
-    const list = await cli(['list', `oci://${registry.host}/ecr/app`, '--provider', 'aws'], { AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: AWS_SECRET });
-    expect(list.code).toBe(2);
-    expect(list.stderr).toMatch(/is not an Amazon ECR registry/);
+  it('refuses a registry that is not ECR before any token request, naming the hosts it serves', async () => {
+    const before = ecr.seen.length;
+    const other = await endpoint(() => [401, {}]);
+    try {
+      const list = await cli(['list', `oci://${other.host}/ecr/app`, '--provider', 'aws'], awsEnv({ AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: AWS_SECRET }));
+      expect(list.code).toBe(2);
+      expect(list.stderr).toMatch(/--provider aws serves only Amazon ECR registries \(<account>\.dkr\.ecr\.<region>\.amazonaws\.com.*not 127\.0\.0\.1:/);
+      expect(ecr.seen.length).toBe(before);
+      expect(other.seen).toEqual([]);
+    } finally {
+      await other.stop();
+    }
   });
 });
 
@@ -172,6 +196,7 @@ describe('--provider gcp (oauth2accesstoken)', () => {
 
   beforeAll(async () => {
     registry = await startRegistry({ htpasswd: { username: 'oauth2accesstoken', password: ACCESS } });
+    routes[GAR_NAME] = registry.host;
   });
   afterAll(async () => {
     await registry?.stop();
@@ -183,7 +208,7 @@ describe('--provider gcp (oauth2accesstoken)', () => {
         ? [200, { access_token: ACCESS, expires_in: 3599, token_type: 'Bearer' }]
         : [403, { error: 'forbidden' }]);
     try {
-      const push = await cli(['push', `oci://${registry.host}/gar/app:v1`, '-f', content, ...META, '--provider', 'gcp'], { GCE_METADATA_HOST: metadata.host });
+      const push = await cli(['push', `oci://${GAR_NAME}/gar/app:v1`, '-f', content, ...META, '--provider', 'gcp'], { GCE_METADATA_HOST: metadata.host });
       expect(push.code, push.stderr).toBe(0);
       expect(metadata.seen).toHaveLength(1);
     } finally {
@@ -211,11 +236,27 @@ describe('--provider gcp (oauth2accesstoken)', () => {
         type: 'service_account', client_email: 'pusher@proj.iam.gserviceaccount.com', private_key_id: 'abc',
         private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), token_uri: `${tokenEndpoint.url}/token`,
       }));
-      const list = await cli(['list', `oci://${registry.host}/gar/app`, '--provider', 'gcp'], { GOOGLE_APPLICATION_CREDENTIALS: keyFile, GCE_METADATA_HOST: '127.0.0.1:9' });
+      const list = await cli(['list', `oci://${GAR_NAME}/gar/app`, '--provider', 'gcp'], { GOOGLE_APPLICATION_CREDENTIALS: keyFile, GCE_METADATA_HOST: '127.0.0.1:9' });
       expect(list.code, list.stderr).toBe(0);
       expect(checked).toBe('valid');
     } finally {
       await tokenEndpoint.stop();
+    }
+  });
+
+  it('sends the Google token to no other registry: a usage error before the metadata server is asked', async () => {
+    const metadata = await endpoint(() => [200, { access_token: ACCESS, expires_in: 3599, token_type: 'Bearer' }]);
+    const other = await endpoint(() => [401, {}]);
+    try {
+      for (const args of [['--provider', 'gcp'], ['--registry-provider', 'gcp']]) {
+        const pull = await cli(['pull', `oci://${other.host}/gar/app:v1`, '-o', join(work.path, 'gcp-other'), ...args], { GCE_METADATA_HOST: metadata.host });
+        expect(pull.code).toBe(2);
+        expect(pull.stderr).toMatch(/serves only Google registries \(gcr\.io, \*\.gcr\.io and Artifact Registry <location>-docker\.pkg\.dev\), not 127\.0\.0\.1:/);
+      }
+      expect(metadata.seen).toEqual([]);
+      expect(other.seen).toEqual([]);
+    } finally {
+      await Promise.all([metadata.stop(), other.stop()]);
     }
   });
 });
@@ -237,7 +278,7 @@ describe('--provider azure (AAD token exchanged for an ACR refresh token)', () =
         if (req.method !== 'POST' || req.path !== '/oauth2/exchange') return undefined;
         const form = new URLSearchParams((await req.body()).toString());
         exchanges.push(form);
-        const ok = form.get('grant_type') === 'access_token' && form.get('access_token') === AAD_TOKEN && form.get('service') === acr.host;
+        const ok = form.get('grant_type') === 'access_token' && form.get('access_token') === AAD_TOKEN && form.get('service') === ACR_NAME;
         return {
           kind: 'respond',
           status: ok ? 200 : 401,
@@ -246,6 +287,7 @@ describe('--provider azure (AAD token exchanged for an ACR refresh token)', () =
         };
       },
     });
+    routes[ACR_NAME] = acr.host;
     aad = await endpoint((req, body) => {
       if (req.url?.startsWith('/metadata/identity/oauth2/token')) {
         const q = new URL(req.url, 'http://x').searchParams;
@@ -265,7 +307,7 @@ describe('--provider azure (AAD token exchanged for an ACR refresh token)', () =
 
   it('uses a service principal from the environment, and the refresh token at the token service', async () => {
     const before = registry.token!.requests.length;
-    const push = await cli(['push', `oci://${acr.host}/acr/app:v1`, '-f', content, ...META, '--provider', 'azure'], {
+    const push = await cli(['push', `oci://${ACR_NAME}/acr/app:v1`, '-f', content, ...META, '--provider', 'azure'], {
       AZURE_AUTHORITY_HOST: aad.url, AZURE_TENANT_ID: 'tenant-1', AZURE_CLIENT_ID: 'app-1', AZURE_CLIENT_SECRET: `sp-${CANARY}`,
     });
     expect(push.code, push.stderr).toBe(0);
@@ -276,16 +318,31 @@ describe('--provider azure (AAD token exchanged for an ACR refresh token)', () =
   });
 
   it('uses the managed identity endpoint when no service principal is set', async () => {
-    const list = await cli(['list', `oci://${acr.host}/acr/app`, '--provider', 'azure'], { AZURE_POD_IDENTITY_AUTHORITY_HOST: aad.url });
+    const list = await cli(['list', `oci://${ACR_NAME}/acr/app`, '--provider', 'azure'], { AZURE_POD_IDENTITY_AUTHORITY_HOST: aad.url });
     expect(list.code, list.stderr).toBe(0);
     expect(aad.seen.at(-1)!.path).toMatch(/^\/metadata\/identity\/oauth2\/token\?/);
   });
 
   it('fails clearly when Azure AD refuses the client secret', async () => {
-    const list = await cli(['list', `oci://${acr.host}/acr/app`, '--provider', 'azure'], {
+    const list = await cli(['list', `oci://${ACR_NAME}/acr/app`, '--provider', 'azure'], {
       AZURE_AUTHORITY_HOST: aad.url, AZURE_TENANT_ID: 'tenant-1', AZURE_CLIENT_ID: 'app-1', AZURE_CLIENT_SECRET: `wrong-${CANARY}`,
     });
     expect(list.code).toBe(4);
     expect(list.stderr).toMatch(/refused an Azure AD token for client app-1 \(401 invalid_client\)/);
+  });
+  it('copies from an untrusted source without posting the Azure AD token to its /oauth2/exchange', async () => {
+    const before = aad.seen.length;
+    const untrusted = await endpoint(() => [401, {}]);
+    try {
+      const copy = await cli(['copy', `oci://${untrusted.host}/bait:v1`, `oci://${ACR_NAME}/acr/copied:v1`, '--provider', 'azure'], {
+        AZURE_AUTHORITY_HOST: aad.url, AZURE_TENANT_ID: 'tenant-1', AZURE_CLIENT_ID: 'app-1', AZURE_CLIENT_SECRET: `sp-${CANARY}`,
+      });
+      expect(copy.code).toBe(2);
+      expect(copy.stderr).toMatch(/--provider azure serves only Azure Container Registry \(\*\.azurecr\.io, \*\.azurecr\.cn, \*\.azurecr\.de, \*\.azurecr\.us\), not 127\.0\.0\.1:/);
+      expect(untrusted.seen).toEqual([]);
+      expect(aad.seen.length).toBe(before);
+    } finally {
+      await untrusted.stop();
+    }
   });
 });

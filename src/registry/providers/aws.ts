@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OciError } from '../../errors.js';
+import { assertProviderServes, parseEcrHost } from './hosts.js';
 import { exchangeJson } from './http-json.js';
 import { signV4, type AwsCredentials } from './sigv4.js';
 import type { ProviderContext } from './types.js';
@@ -9,9 +10,9 @@ import type { ProviderContext } from './types.js';
 /**
  * Amazon ECR: `GetAuthorizationToken` (JSON 1.1 protocol, signed with SigV4) gives a base64 `AWS:<password>`
  * valid for 12 hours. Credentials come from the standard environment variables, else the shared credentials file
- * (profile $AWS_PROFILE). $AWS_ENDPOINT_URL_ECR / $AWS_ENDPOINT_URL replace the ECR API endpoint, as in the AWS SDKs.
+ * (profile $AWS_PROFILE). $AWS_ENDPOINT_URL_ECR / $AWS_ENDPOINT_URL replace the ECR API endpoint, as in the AWS SDKs;
+ * the registry itself must still be an ECR host (hosts.ts).
  */
-const ECR_HOST = /^(\d{12})\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)$/;
 const TARGET = 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken';
 
 export interface ProviderToken {
@@ -24,20 +25,11 @@ export interface ProviderToken {
 export async function ecrLogin(registry: string, ctx: ProviderContext): Promise<ProviderToken> {
   const env = ctx.env;
   const endpointOverride = env.AWS_ENDPOINT_URL_ECR || env.AWS_ENDPOINT_URL;
-  const match = ECR_HOST.exec(registry);
-  const region = match?.[3] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (match === null && !endpointOverride) {
-    throw new OciError('PROVIDER_REGISTRY_MISMATCH', `${registry} is not an Amazon ECR registry (<account>.dkr.ecr.<region>.amazonaws.com)`, {
-      kind: 'usage',
-      hint: "use --provider aws only with ECR registries, or --provider generic",
-    });
-  }
-  if (!region) {
-    throw new OciError('PROVIDER_CONFIG_MISSING', 'no AWS region for the ECR endpoint', { kind: 'usage', hint: 'set AWS_REGION' });
-  }
+  assertProviderServes('aws', registry);
+  const { account, fips, region, domain } = parseEcrHost(registry)!;
   const credentials = await awsCredentials(env);
-  const url = new URL(endpointOverride || `https://api.ecr${match?.[2] ?? ''}.${region}.${match?.[4] ?? 'amazonaws.com'}/`);
-  const body = Buffer.from(JSON.stringify(match?.[1] ? { registryIds: [match[1]] } : {}));
+  const url = new URL(endpointOverride || `https://api.ecr${fips}.${region}.${domain}/`);
+  const body = Buffer.from(JSON.stringify({ registryIds: [account] }));
   const signed = signV4({
     method: 'POST',
     url,

@@ -1,4 +1,5 @@
 import type { Credential } from '../auth.js';
+import { assertProviderServes } from './hosts.js';
 import type { ProviderContext, ProviderName } from './types.js';
 
 /**
@@ -10,6 +11,7 @@ const cache = new Map<string, { credential: Credential; expiresAt: number }>();
 const MARGIN_MS = 60_000;
 
 export async function providerCredential(name: Exclude<ProviderName, 'generic'>, registry: string, ctx: ProviderContext): Promise<Credential> {
+  assertProviderServes(name, registry); // before any exchange: the cloud identity is for that cloud's registries only
   const key = `${name}\n${registry}`;
   const hit = cache.get(key);
   if (hit !== undefined && hit.expiresAt - MARGIN_MS > Date.now()) return hit.credential;
