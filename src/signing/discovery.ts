@@ -8,8 +8,12 @@ import { OciError } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
 
-/** Bound on referrers examined, so a hostile registry cannot make verification loop for long. */
-const MAX_REFERRERS = 100;
+/**
+ * Bounds on what verification reads, so a hostile registry cannot make it loop for long. cosign appends one layer
+ * per signature to the `.sig` manifest, and one referrer per signature: real artifacts have a handful of each.
+ */
+export const MAX_LEGACY_SIGNATURE_LAYERS = 256;
+export const MAX_SIGNATURE_REFERRERS = 100;
 const MAX_SIGNATURE_BLOB = 4 * 1024 * 1024;
 
 export type Candidate =
@@ -49,6 +53,7 @@ export async function findLegacySignatures(repo: Repository, digest: string, sig
   const tag = legacySignatureTag(digest);
   const manifest = await readLegacySignatureManifest(repo, digest, signal);
   if (manifest === undefined) return [];
+  if (manifest.layers.length > MAX_LEGACY_SIGNATURE_LAYERS) throw tooManyLegacyLayers(repo, tag, manifest.layers.length);
   const out: Candidate[] = [];
   for (const [i, layer] of manifest.layers.entries()) {
     if (layer.mediaType !== MediaType.CosignSimpleSigning) continue;
@@ -56,6 +61,12 @@ export async function findLegacySignatures(repo: Repository, digest: string, sig
     out.push({ kind: 'cosign-legacy', source: `${tag}[${i}]`, payload, annotations: layer.annotations ?? {} });
   }
   return out;
+}
+
+export function tooManyLegacyLayers(repo: Repository, tag: string, layers: number): OciError {
+  return new OciError('TOO_MANY_SIGNATURES',
+    `signature manifest ${repo.displayName}:${tag} has ${layers} layers; at most ${MAX_LEGACY_SIGNATURE_LAYERS} are read`,
+    { hint: `delete the tag ${tag} and sign again` });
 }
 
 function familyOf(type: string | undefined): 'cosign-bundle' | 'notation' | undefined {
@@ -72,11 +83,17 @@ export async function findReferrerSignatures(
   family: 'cosign-bundle' | 'notation',
   signal?: AbortSignal,
 ): Promise<Candidate[]> {
-  const listed = (await repo.referrers(digest, { signal })).slice(0, MAX_REFERRERS);
+  // The listing's artifactType saves a fetch; older notation manifests only say it in config.mediaType.
+  const listed = (await repo.referrers(digest, { signal }))
+    .filter((desc) => desc.artifactType === undefined || familyOf(desc.artifactType) === family);
+  // Refused rather than cut short: verifying only the first ones could report a good signature as missing.
+  if (listed.length > MAX_SIGNATURE_REFERRERS) {
+    throw new OciError('TOO_MANY_SIGNATURES',
+      `${repo.displayName} lists ${listed.length} referrers of ${digest} that may be ${family} signatures; at most ${MAX_SIGNATURE_REFERRERS} are read`,
+      { hint: 'delete the referrers that are not signatures you need' });
+  }
   const out: Candidate[] = [];
   for (const desc of listed) {
-    // The listing's artifactType saves a fetch; older notation manifests only say it in config.mediaType.
-    if (desc.artifactType !== undefined && familyOf(desc.artifactType) !== family) continue;
     const candidate = await readReferrer(repo, desc, digest, family, signal);
     if (candidate) out.push(candidate);
   }

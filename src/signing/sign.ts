@@ -11,7 +11,7 @@ import { addToFallbackIndex } from '../oci/referrers.js';
 import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
 import { digestOf, parseDigest } from '../ref/digest.js';
 import { COSIGN_SIGN_PREDICATE, IN_TOTO_PAYLOAD_TYPE, SIMPLE_SIGNING_TYPE } from './cosign-verify.js';
-import { legacySignatureTag, readLegacySignatureManifest } from './discovery.js';
+import { legacySignatureTag, MAX_LEGACY_SIGNATURE_LAYERS, readLegacySignatureManifest, tooManyLegacyLayers } from './discovery.js';
 import { loadPrivateKeyFile, signWithKey, spkiDer } from './keys.js';
 import type { SignOptions, SignResult } from './types.js';
 
@@ -42,6 +42,8 @@ async function signLegacy(repo: Repository, subject: Descriptor, key: KeyObject,
   const previous = await readLegacySignatureManifest(repo, subject.digest, signal);
   const kept = (previous?.layers ?? []).filter((l) => !(l.digest === layer.digest && l.annotations?.[Annotation.CosignSignature] === signature));
   const layers = [...kept, layer];
+  // Refuse to write a manifest that verification would refuse to read.
+  if (layers.length > MAX_LEGACY_SIGNATURE_LAYERS) throw tooManyLegacyLayers(repo, tag, layers.length);
   // An image config whose rootfs lists the layers, as go-containerregistry (and so cosign) writes it.
   const config = Buffer.from(
     JSON.stringify({

@@ -1,27 +1,38 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaType } from '../../src/oci/mediatypes.js';
+import { Annotation, MediaType } from '../../src/oci/mediatypes.js';
+import { cosignTag, ensureReferrersListed } from '../../src/oci/referrers.js';
 import type { Descriptor, Repository } from '../../src/oci/types.js';
 import { MAX_GRAPH_MANIFESTS } from '../../src/ops/copy-graph.js';
 import { createLimiter } from '../../src/ops/limit.js';
 import { digestOf } from '../../src/ref/digest.js';
+import { MAX_LEGACY_SIGNATURE_LAYERS, MAX_SIGNATURE_REFERRERS } from '../../src/signing/discovery.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
 import { closeAllConnections } from '../../src/registry/http.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { useRegistry } from '../helpers/fixtures.js';
+import { useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
 
 /**
  * Graphs a hostile registry or artifact can build that are valid to push (an index listing one child many times,
- * very many distinct children, deep nesting), pushed into the real registry; the CLI copies them through the
- * request-recording proxy, so the work it does is counted, not guessed.
+ * very many distinct children, deep nesting, a signature manifest with thousands of layers, hundreds of signature
+ * referrers), pushed into the real registry; the CLI copies or verifies them through the request-recording proxy,
+ * so the work it does is counted, not guessed.
  */
 
 const registry = useRegistry();
+const work = useWorkDir('oci-artifact-hostile-graphs-');
 let proxy: LoopbackProxy;
+let publicKey: string;
 
 beforeAll(async () => {
   proxy = await startProxy({ target: registry.host });
+  const privateKey = join(work.path, 'cosign.key');
+  publicKey = join(work.path, 'cosign.pub');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', privateKey]);
+  execFileSync('openssl', ['pkey', '-in', privateKey, '-pubout', '-out', publicKey]);
 });
 
 afterAll(async () => {
@@ -121,5 +132,55 @@ describe('copy of hostile index graphs', () => {
     const r = await runCli(['copy', `oci://${registry.host}/graph/deep:v1`, `oci://${registry.host}/graph/deep-copy:v1`]);
     expectOneLineFailure(r, 3, /image indexes nest deeper than 8 levels/);
     expect(await registryRepo('graph/deep-copy').resolve('v1')).toBeUndefined();
+  });
+});
+
+describe('verify of hostile signature graphs', () => {
+  it('refuses a legacy .sig manifest of 3000 layers in one line, exit 3, without fetching its layers', async () => {
+    const repo = registryRepo('sig/many-layers');
+    const subject = await putLeaf(repo, 'signed content');
+    await repo.putManifest('v1', (await repo.getManifest(subject.digest)).bytes, MediaType.OciManifest);
+    const payload = Buffer.from('{"critical":{}}');
+    const payloadDesc: Descriptor = { mediaType: MediaType.CosignSimpleSigning, digest: digestOf(payload), size: payload.length };
+    const config = Buffer.from('{}');
+    const configDesc: Descriptor = { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length };
+    await repo.pushBlob(payloadDesc, payload);
+    await repo.pushBlob(configDesc, config);
+    const layer = { ...payloadDesc, annotations: { [Annotation.CosignSignature]: Buffer.from('not a signature').toString('base64') } };
+    const sig = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: Array(3000).fill(layer) }));
+    await repo.putManifest(cosignTag(subject.digest, '.sig'), sig, MediaType.OciManifest);
+
+    proxy.reset();
+    const r = await runCli(['verify', `oci://${proxy.host}/sig/many-layers:v1`, '--key', publicKey], { timeoutMs: 120_000 });
+    expectOneLineFailure(r, 3, new RegExp(`has 3000 layers; at most ${MAX_LEGACY_SIGNATURE_LAYERS} are read`));
+    expect(proxy.log.filter((q) => q.path.includes('/blobs/'))).toEqual([]);
+    expect(proxy.log.length).toBeLessThan(10);
+  });
+
+  it(`refuses more than ${MAX_SIGNATURE_REFERRERS} signature referrers in one line, exit 3, without fetching them`, async () => {
+    const repo = registryRepo('sig/many-referrers');
+    const subject = await putLeaf(repo, 'signed content');
+    await repo.putManifest('v1', (await repo.getManifest(subject.digest)).bytes, MediaType.OciManifest);
+    const bundle = Buffer.from('{}');
+    const bundleDesc: Descriptor = { mediaType: MediaType.SigstoreBundle, digest: digestOf(bundle), size: bundle.length };
+    const empty = Buffer.from('{}');
+    const emptyDesc: Descriptor = { mediaType: MediaType.OciEmpty, digest: digestOf(empty), size: empty.length };
+    await repo.pushBlob(bundleDesc, bundle);
+    await repo.pushBlob(emptyDesc, empty);
+    const push = createLimiter(8);
+    const referrers = await Promise.all(Array.from({ length: MAX_SIGNATURE_REFERRERS + 1 }, (_, i) => push(async (): Promise<Descriptor> => {
+      const bytes = Buffer.from(JSON.stringify({
+        schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: MediaType.SigstoreBundle, config: emptyDesc, layers: [bundleDesc],
+        subject, annotations: { n: String(i) },
+      }));
+      const digest = await repo.putManifest(digestOf(bytes), bytes, MediaType.OciManifest);
+      return { mediaType: MediaType.OciManifest, digest, size: bytes.length, artifactType: MediaType.SigstoreBundle };
+    })));
+    await ensureReferrersListed(repo, subject.digest, referrers);
+
+    proxy.reset();
+    const r = await runCli(['verify', `oci://${proxy.host}/sig/many-referrers:v1`, '--key', publicKey], { timeoutMs: 120_000 });
+    expectOneLineFailure(r, 3, new RegExp(`lists ${MAX_SIGNATURE_REFERRERS + 1} referrers of ${subject.digest} that may be cosign-bundle signatures; at most ${MAX_SIGNATURE_REFERRERS} are read`));
+    expect(proxy.log.filter((q) => referrers.some((d) => q.path.endsWith(d.digest)))).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { openLayoutRepository } from '../../src/layout/repository.js';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import type { Descriptor, ImageManifest, Repository } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
-import { readLegacySignatureManifest } from '../../src/signing/discovery.js';
+import { MAX_LEGACY_SIGNATURE_LAYERS, readLegacySignatureManifest } from '../../src/signing/discovery.js';
 import { signArtifact } from '../../src/signing/index.js';
 import { useWorkDir } from '../helpers/fixtures.js';
 
@@ -43,5 +43,19 @@ describe('legacy .sig tag', () => {
     expect(err).toBeInstanceOf(OciError);
     expect(err).toMatchObject({ code: 'SIGNATURE_INVALID', message: expect.stringContaining(`${tag} is not an image manifest`) });
     expect((err as OciError).hint).toContain(`delete the tag ${tag}`);
+  });
+
+  it(`refuses to grow the manifest past the ${MAX_LEGACY_SIGNATURE_LAYERS} layers verify reads, and leaves it as it was`, async () => {
+    const { repo, subject } = await subjectIn('full');
+    const keyPath = generateKey(work.path, 'full', 'ec');
+    await signArtifact(repo, subject, { keyPath });
+    const one = (await readLegacySignatureManifest(repo, subject.digest)) as ImageManifest;
+    const layers = Array.from({ length: MAX_LEGACY_SIGNATURE_LAYERS }, (_, i) => ({ ...one.layers[0]!, annotations: { n: String(i) } }));
+    const tag = `sha256-${subject.digest.slice('sha256:'.length)}.sig`;
+    const full = Buffer.from(JSON.stringify({ ...one, layers }));
+    await repo.putManifest(tag, full, MediaType.OciManifest);
+    const err = await signArtifact(repo, subject, { keyPath }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'TOO_MANY_SIGNATURES', message: expect.stringContaining(`has ${MAX_LEGACY_SIGNATURE_LAYERS + 1} layers; at most ${MAX_LEGACY_SIGNATURE_LAYERS} are read`) });
+    expect((await repo.getManifest(tag)).bytes.equals(full)).toBe(true);
   });
 });
