@@ -9,7 +9,7 @@ import { digestOf, isDigest, VerifyingStream, verifyBytes } from '../ref/digest.
 import type { RegistryReference } from '../ref/reference.js';
 import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
 import {
-  discardBody, HttpClient, readAtMost, responseError, streamError,
+  discardBody, handedOutUrl, HttpClient, readAtMost, responseError, streamError,
   type HttpRequest, type HttpResponse, type RequestLogger, type RetryOptions,
 } from './http.js';
 import { assertProviderServes } from './providers/hosts.js';
@@ -330,7 +330,8 @@ export class RegistryRepository implements Repository {
       // The registry opened an ordinary upload instead; cancel it so it does not linger.
       const location = res.headers.location;
       if (location !== undefined) {
-        const cancel = await this.send({ method: 'DELETE', url: new URL(location, res.url).href, what: `cancel of the ${what}`, signal }, scopes);
+        const url = handedOutUrl(location, res, this.host, `the cancel of the ${what}`);
+        const cancel = await this.send({ method: 'DELETE', url, what: `cancel of the ${what}`, signal }, scopes);
         cancel.body.resume();
       }
       return false;
@@ -351,7 +352,7 @@ export class RegistryRepository implements Repository {
       tags.push(...(body.tags ?? []));
       const next = nextLink(res.headers.link);
       if (next === undefined) return tags;
-      url = new URL(next, res.url).href;
+      url = handedOutUrl(next, res, this.host, `the next page of ${what}`);
     }
     throw new OciError('TOO_MANY_PAGES', `registry ${this.host} kept paging ${what} past ${MAX_TAG_PAGES} pages`);
   }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OciError } from '../errors.js';
 import type { ProgressListener } from '../oci/types.js';
 import { HashingStream } from '../ref/digest.js';
-import { abortError, responseError, TRANSIENT_ERROR, type HttpRequest, type HttpResponse } from './http.js';
+import { abortError, handedOutUrl, responseError, TRANSIENT_ERROR, type HttpRequest, type HttpResponse } from './http.js';
 
 /**
  * Blob uploads (OCI distribution spec, "pushing blobs"): POST opens a session, then either one PUT with the whole
@@ -148,18 +148,13 @@ async function openSession(ctx: UploadContext, what: string): Promise<string> {
   return uploadLocation(ctx, res);
 }
 
-/** The next upload URL: may be relative, must stay on the registry host, never downgrade to HTTP. */
+/** The next upload URL: may be relative, must stay on the registry (see handedOutUrl). */
 export function uploadLocation(ctx: { host: string; repository: string }, res: HttpResponse): string {
   const location = res.headers.location;
   if (location === undefined) {
     throw new OciError('UPLOAD_LOCATION_INVALID', `registry ${ctx.host} sent no upload location for ${ctx.repository}`);
   }
-  const base = new URL(res.url);
-  const next = new URL(location, base);
-  if (next.host !== base.host || (base.protocol === 'https:' && next.protocol !== 'https:')) {
-    throw new OciError('UPLOAD_LOCATION_INVALID', `registry ${ctx.host} sent an upload location on another host or scheme (${next.protocol}//${next.host}); refused`);
-  }
-  return next.href;
+  return handedOutUrl(location, res, ctx.host, `the upload to ${ctx.repository}`);
 }
 
 /** Writes chunks at increasing offsets into one upload session, resuming after failures. */

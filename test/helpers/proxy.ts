@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 
 /**
  * A loopback HTTP proxy in front of a real registry, for counting what a client does and for injecting faults.
@@ -43,6 +45,8 @@ export type ProxyAction =
       status?: number;
       mutateBody?: (chunk: Buffer, offset: number) => Buffer;
       truncateResponseAt?: number;
+      /** Rewrite the registry's response headers in place (a `Link` or `Location` pointing elsewhere). */
+      rewriteHeaders?: (headers: IncomingHttpHeaders) => void;
     }
   /** Answer without asking the registry (e.g. 500, or 429 with Retry-After). */
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string | Buffer }
@@ -75,11 +79,13 @@ export interface RequestStats {
 export interface LoopbackProxy {
   /** `127.0.0.1:PORT` */
   host: string;
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`) */
   url: string;
   /** Added before each request is handled; may be changed between runs. */
   latencyMs: number;
   onRequest: RequestHook | undefined;
+  /** With `tls`: the first bytes of each connection that spoke plain HTTP to the TLS port (headers included). */
+  readonly plaintext: string[];
   /** Completed requests, in order of completion. */
   readonly log: readonly RequestRecord[];
   /** Clear the log and the attempt counters (between measured runs). */
@@ -96,6 +102,11 @@ export interface StartProxyOptions {
   target: string;
   latencyMs?: number;
   onRequest?: RequestHook;
+  /**
+   * HTTPS in front of a TLS registry: the proxy serves this certificate and checks the registry's against
+   * `upstreamCaFile`. `url` is then `https://…`.
+   */
+  tls?: { certFile: string; keyFile: string; upstreamCaFile: string };
 }
 
 /**
@@ -125,7 +136,11 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 
 export async function startProxy(options: StartProxyOptions): Promise<LoopbackProxy> {
   const [targetHost, targetPort] = splitHost(options.target);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const tls = options.tls;
+  const agent = tls === undefined
+    ? new Agent({ keepAlive: true, maxSockets: 64 })
+    : new HttpsAgent({ keepAlive: true, maxSockets: 64, ca: readFileSync(tls.upstreamCaFile) });
+  const upstreamRequest = tls === undefined ? httpRequest : httpsRequest;
   const log: RequestRecord[] = [];
   const attempts = new Map<string, number>();
   const sockets = new Set<Socket>();
@@ -138,6 +153,7 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
     url: '',
     latencyMs: options.latencyMs ?? 0,
     onRequest: options.onRequest,
+    plaintext: [],
     log,
     reset() {
       log.length = 0;
@@ -239,9 +255,10 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
     const truncateAt = action.truncateResponseAt;
     const headers: IncomingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
-    const upstream = httpRequest({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent }, (answer) => {
+    const upstream = upstreamRequest({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent }, (answer) => {
       const out: IncomingHttpHeaders = {};
       for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
+      action.rewriteHeaders?.(out);
       res.writeHead(action.status ?? answer.statusCode ?? 502, out as Record<string, string | string[]>);
       answer.on('data', (data: Buffer) => {
         const chunk = action.mutateBody === undefined ? data : action.mutateBody(Buffer.from(data), record.bytesOut);
@@ -274,11 +291,32 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
     req.on('aborted', () => upstream.destroy());
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res);
+  };
+  const httpServer = tls === undefined
+    ? createServer(listener)
+    : createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, listener);
+  httpServer.keepAliveTimeout = 30_000;
+  // With TLS, a front that looks at the first byte: a TLS handshake goes on to the HTTPS server, anything else is
+  // a client speaking plain HTTP to the TLS port, recorded (with what it sent) and refused.
+  const server = tls === undefined ? httpServer : createNetServer((socket) => {
+    socket.once('readable', () => {
+      const first = socket.read() as Buffer | null;
+      if (first === null) {
+        socket.destroy();
+        return;
+      }
+      socket.unshift(first);
+      if (first[0] === 0x16) {
+        httpServer.emit('connection', socket);
+        return;
+      }
+      proxy.plaintext.push(first.toString('latin1'));
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    });
   });
-  server.keepAliveTimeout = 30_000;
-  server.on('connection', (socket) => {
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -288,7 +326,7 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
   });
   const port = (server.address() as AddressInfo).port;
   proxy.host = `127.0.0.1:${port}`;
-  proxy.url = `http://${proxy.host}`;
+  proxy.url = `${tls === undefined ? 'http' : 'https'}://${proxy.host}`;
   return proxy;
 }
 
