@@ -106,9 +106,10 @@ export function parseRegistryReference(input: string): RegistryReference {
   const slash = rest.indexOf('/');
   const first = slash >= 0 ? rest.slice(0, slash) : rest;
   if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
-    registry = first;
+    checkHost(input, first);
+    // Host names are case-insensitive (repository paths are not): one spelling for every host comparison after.
+    registry = first.toLowerCase();
     path = rest.slice(slash + 1);
-    checkHost(input, registry);
   }
   if (registry === 'index.docker.io' || registry === DOCKER_HUB_ENDPOINT) registry = DOCKER_HUB;
   if (path === '') invalid(input, 'it names no repository');

@@ -72,8 +72,11 @@ function hostOfKey(key: string): string {
   return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
 }
 
+/** Hosts compare without case, as DNS does (a key written `Registry.Example:5000` still matches). */
 function sameRegistry(a: string, b: string): boolean {
-  return a === b || (DOCKER_HUB_ALIASES.has(a) && DOCKER_HUB_ALIASES.has(b));
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x === y || (DOCKER_HUB_ALIASES.has(x) && DOCKER_HUB_ALIASES.has(y));
 }
 
 /**

@@ -100,6 +100,9 @@ describe('Podman auth file', () => {
     expect(findAuthKey(config, 'quay.io', 'org/app2')).toBe('quay.io/org');
     expect(findAuthKey(config, 'quay.io', 'third')).toBe('quay.io');
     expect(findAuthKey({ auths: { 'https://index.docker.io/v1/': {} } }, 'docker.io', 'library/x')).toBe('https://index.docker.io/v1/');
+    // Host names compare without case, as DNS does.
+    expect(findAuthKey({ auths: { 'LOCALHOST:5000': {} } }, 'localhost:5000', 'app')).toBe('LOCALHOST:5000');
+    expect(findAuthKey({ auths: { 'https://Registry.Example/v1/': {} } }, 'registry.example', 'app')).toBe('https://Registry.Example/v1/');
   });
 });
 

@@ -28,6 +28,12 @@ describe('parseReference (registry)', () => {
     [`oci://ghcr.io/org/app@${DIGEST}`, { repository: 'org/app', digest: DIGEST }],
     [`oci://ghcr.io/org/app:v1@${DIGEST}`, { tag: 'v1', digest: DIGEST }],
     ['oci://r.io/a__b/c-d/e.f:t', { repository: 'a__b/c-d/e.f', tag: 't' }],
+    // Hosts as users type them: case-insensitive, so one lower-case spelling (the repository keeps its case rules).
+    ['oci://LOCALHOST:5000/app:v1', { registry: 'localhost:5000', endpoint: 'localhost:5000', repository: 'app', tag: 'v1' }],
+    ['oci://Vm:5000/app', { registry: 'vm:5000', endpoint: 'vm:5000', repository: 'app' }],
+    ['oci://GHCR.io/org/app', { registry: 'ghcr.io', endpoint: 'ghcr.io', repository: 'org/app' }],
+    ['oci://Index.Docker.IO/org/app', { registry: 'docker.io', endpoint: 'registry-1.docker.io', repository: 'org/app' }],
+    ['oci://[::FFFF:7F00:1]:5000/app', { registry: '[::ffff:7f00:1]:5000', repository: 'app' }],
   ])('%s', (input, expected) => {
     expect(parseReference(input)).toMatchObject({ kind: 'registry', ...expected });
   });
