@@ -3,13 +3,14 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { OciError } from '../errors.js';
+import { clipName, entryNameProblem } from './entry-name.js';
 
 /**
  * The one reader of artifact tarballs (extract, diff, inspect): gzip check -> gunzip -> size cap -> node-tar's
  * Parser -> strict validation of every entry -> a callback per entry, in archive order.
  *
- * Refused (OciError UNSAFE_ARCHIVE): absolute names, any `..` component, backslashes, NUL, hardlinks, devices,
- * FIFOs, unknown entry types, a path that appears twice (except a repeated directory), anything below a file or a
+ * Refused (OciError UNSAFE_ARCHIVE): absolute names, names the packer refuses too (entry-name.ts: `..`,
+ * backslashes, NUL, too long), hardlinks, devices, FIFOs, unknown entry types, a path that appears twice (except a repeated directory), anything below a file or a
  * symlink entry. Accepted: `./` prefixes, a `.` root directory entry, PAX and GNU long names, missing directory
  * entries. Symlink entries are passed on (the caller decides; extraction skips them, like Flux).
  *
@@ -53,14 +54,16 @@ export async function readTar(source: Readable, options: ReadTarOptions, onEntry
   }
 }
 
-/** Normalise a tar entry name, refusing anything that could point outside the extraction directory. */
-export function normaliseEntryPath(raw: string): string {
-  if (raw.includes('\0')) throw unsafe(`entry name ${JSON.stringify(raw)} contains a NUL byte`);
-  if (raw.includes('\\')) throw unsafe(`entry name ${JSON.stringify(raw)} contains a backslash`);
-  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) throw unsafe(`entry name ${JSON.stringify(raw)} is an absolute path`);
-  const parts = raw.split('/').filter((part) => part !== '' && part !== '.');
-  if (parts.includes('..')) throw unsafe(`entry name ${JSON.stringify(raw)} contains a '..' component`);
-  return parts.join('/');
+/**
+ * Normalise a tar entry name (drop `./`, empty components and a trailing slash), refusing anything that could point
+ * outside the extraction directory or that the packer would not write (entry-name.ts).
+ */
+export function normaliseEntryPath(raw: string, type: TarEntryInfo['type']): string {
+  if (raw.startsWith('/')) throw unsafe(`entry name ${JSON.stringify(clipName(raw))} is an absolute path`);
+  const path = raw.split('/').filter((part) => part !== '' && part !== '.').join('/');
+  const problem = path === '' ? undefined : entryNameProblem(path, type);
+  if (problem !== undefined) throw unsafe(`entry name ${JSON.stringify(clipName(raw))} ${problem}`);
+  return path;
 }
 
 function unsafe(message: string): OciError {
@@ -72,18 +75,24 @@ function unsafe(message: string): OciError {
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 
 function entryInfo(entry: ReadEntry): TarEntryInfo {
-  const path = normaliseEntryPath(entry.path);
   const mode = entry.mode ?? 0;
-  if (FILE_TYPES.has(entry.type)) return { path, type: 'file', mode, size: entry.size };
-  if (entry.type === 'Directory') return { path, type: 'directory', mode, size: 0 };
-  if (entry.type === 'SymbolicLink') return { path, type: 'symlink', mode, size: 0, linkTarget: entry.linkpath ?? '' };
-  if (entry.type === 'Link') throw unsafe(`entry '${entry.path}' is a hard link`);
-  if (entry.type === 'CharacterDevice' || entry.type === 'BlockDevice') throw unsafe(`entry '${entry.path}' is a device`);
-  if (entry.type === 'FIFO') throw unsafe(`entry '${entry.path}' is a FIFO`);
-  throw unsafe(`entry '${entry.path}' has the unsupported type ${entry.type}`);
+  const name = clipName(entry.path);
+  if (FILE_TYPES.has(entry.type)) return { path: normaliseEntryPath(entry.path, 'file'), type: 'file', mode, size: entry.size };
+  if (entry.type === 'Directory') return { path: normaliseEntryPath(entry.path, 'directory'), type: 'directory', mode, size: 0 };
+  if (entry.type === 'SymbolicLink') {
+    return { path: normaliseEntryPath(entry.path, 'symlink'), type: 'symlink', mode, size: 0, linkTarget: entry.linkpath ?? '' };
+  }
+  if (entry.type === 'Link') throw unsafe(`entry '${name}' is a hard link`);
+  if (entry.type === 'CharacterDevice' || entry.type === 'BlockDevice') throw unsafe(`entry '${name}' is a device`);
+  if (entry.type === 'FIFO') throw unsafe(`entry '${name}' is a FIFO`);
+  throw unsafe(`entry '${name}' has the unsupported type ${entry.type}`);
 }
 
-/** Remembers what each path is, so nothing is written twice, below a file, or through a symlink. */
+/**
+ * Remembers what each path is, so nothing is written twice, below a file, or through a symlink. Every ancestor of a
+ * recorded path is recorded as a directory, so a check walks up only to the nearest known ancestor: the work per
+ * entry is the length of its path, not its depth squared (a 2,000-level path checked each level's prefix).
+ */
 class PathTracker {
   private readonly kinds = new Map<string, TarEntryInfo['type']>();
 
@@ -92,18 +101,20 @@ class PathTracker {
       if (type !== 'directory') throw unsafe(`the root entry is a ${type}, not a directory`);
       return;
     }
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const ancestor = parts.slice(0, i).join('/');
-      const kind = this.kinds.get(ancestor);
-      if (kind === 'file') throw unsafe(`'${path}' lies below the file '${ancestor}'`);
-      if (kind === 'symlink') throw unsafe(`'${path}' would be written through the symlink '${ancestor}'`);
-      if (kind === undefined) this.kinds.set(ancestor, 'directory');
-    }
     const existing = this.kinds.get(path);
     if (existing !== undefined && !(existing === 'directory' && type === 'directory')) {
-      throw unsafe(`'${path}' appears twice in the archive`);
+      throw unsafe(`'${clipName(path)}' appears twice in the archive`);
     }
+    const newAncestors: string[] = [];
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+      const ancestor = path.slice(0, slash);
+      const kind = this.kinds.get(ancestor);
+      if (kind === 'directory') break;
+      if (kind === 'file') throw unsafe(`'${clipName(path)}' lies below the file '${clipName(ancestor)}'`);
+      if (kind === 'symlink') throw unsafe(`'${clipName(path)}' would be written through the symlink '${clipName(ancestor)}'`);
+      newAncestors.push(ancestor);
+    }
+    for (const ancestor of newAncestors) this.kinds.set(ancestor, 'directory');
     this.kinds.set(path, type);
   }
 }
@@ -120,7 +131,7 @@ function tarSink(onEntry: TarEntryHandler): Writable {
   };
   parser.on('error', (err: Error) => fail(parserError(err)));
   // node-tar "ignores" entries of unknown types and over-long metadata; we refuse them.
-  parser.on('ignoredEntry', (entry: ReadEntry) => fail(unsafe(`entry '${entry.path}' has the unsupported type ${entry.type}`)));
+  parser.on('ignoredEntry', (entry: ReadEntry) => fail(unsafe(`entry '${clipName(entry.path)}' has the unsupported type ${entry.type}`)));
   let current: ReadEntry | undefined;
   parser.on('entry', (entry: ReadEntry) => {
     work = work.then(async () => {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, mkdirSync, openSync, realpathSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { chmod, lstat, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ReadEntry } from 'tar';
 import { OciError, usageError } from '../errors.js';
+import { clipName } from './entry-name.js';
+import { StagingPaths } from './staging-paths.js';
 import { readTar, type TarEntryInfo } from './tar-reader.js';
 
 /**
@@ -121,9 +123,8 @@ async function checkTarget(target: string): Promise<boolean> {
 
 /**
  * Entries are written with synchronous calls, as the packer reads them (pack.ts): an asynchronous call is a hop
- * through libuv's small thread pool (open, write per chunk, chmod, close per file; mkdir, chmod, realpath per
- * directory), and those hops queued behind the gunzip work on the same pool, so a 2048-file pull spent most of
- * its time waiting. A write into the page cache takes microseconds; the event loop is held for one gunzip chunk
+ * through libuv's small thread pool (open, write per chunk, close per file; mkdir per directory), and those hops queued behind the gunzip work
+ * on the same pool, so a 2048-file pull spent most of its time waiting. A write into the page cache takes microseconds; the event loop is held for one gunzip chunk
  * at most, since an entry's data arrives as slices of those chunks.
  */
 async function writeEntries(source: Readable, root: string, options: ExtractOptions): Promise<ExtractResult> {
@@ -131,25 +132,35 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
   // Read once: mkdir and open apply it themselves, the chmod of a directory entry made earlier as a parent does not.
   const umask = process.umask();
   const madeDirs = new Set<string>(['']);
-  /** `mode` is a directory entry's; a directory only implied by a deeper path gets 0o755 (both less the umask). */
+  const paths = new StagingPaths(root);
+  /**
+   * Make `rel` and any missing parents, top down, without recursion (paths are up to 2048 levels deep). `mode` is a
+   * directory entry's; a directory only implied by a deeper path gets 0o755 (both less the umask).
+   * No realpath check: the staging directory is ours (mkdtemp, 0700), every directory in it is made here by mkdir
+   * (which never follows a link) and every file with O_EXCL|O_NOFOLLOW, so no path in it can lead elsewhere.
+   */
   const ensureDir = (rel: string, mode?: number): void => {
-    const abs = join(root, rel);
+    const missing: string[] = [];
+    for (let dir = rel; !madeDirs.has(dir); dir = parentOf(dir)) missing.push(dir);
     try {
-      if (madeDirs.has(rel)) {
-        if (mode !== undefined) chmodSync(abs, mode & ~umask);
-        return;
+      if (missing.length === 0 && mode !== undefined) chmodSync(paths.of(rel), mode & ~umask);
+      for (let i = missing.length - 1; i >= 0; i--) {
+        mkdirSync(paths.of(missing[i]!), { mode: i === 0 && mode !== undefined ? mode : 0o755 });
+        madeDirs.add(missing[i]!);
       }
-      ensureDir(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
-      mkdirSync(abs, { mode: mode ?? 0o755 });
-      // Belt and braces: nothing we create is a link, so the real path must be exactly where we meant to write.
-      if (realpathSync.native(abs) !== abs) throw new OciError('UNSAFE_ARCHIVE', `refusing to write below '${rel}': it resolves elsewhere`);
     } catch (err) {
       throw fsError(err, rel);
     }
-    madeDirs.add(rel);
   };
 
-  await readTar(source, options, async (info: TarEntryInfo, body) => {
+  try {
+    await readTar(source, options, (info, body) => writeEntry(info, body));
+  } finally {
+    paths.close();
+  }
+  return result;
+
+  async function writeEntry(info: TarEntryInfo, body: ReadEntry): Promise<void> {
     if (info.type === 'symlink') {
       result.skipped.push(info.path);
       return;
@@ -158,13 +169,13 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
       if (info.path !== '') ensureDir(info.path, (info.mode & 0o777) | 0o700);
       return;
     }
-    ensureDir(info.path.includes('/') ? info.path.slice(0, info.path.lastIndexOf('/')) : '');
+    ensureDir(parentOf(info.path));
     const abs = join(root, info.path);
-    if (!abs.startsWith(root + sep)) throw new OciError('UNSAFE_ARCHIVE', `refusing to write '${info.path}' outside the target`);
+    if (!abs.startsWith(root + sep)) throw new OciError('UNSAFE_ARCHIVE', `refusing to write '${clipName(info.path)}' outside the target`);
     let fd: number;
     try {
       // O_EXCL + O_NOFOLLOW: never overwrite, never write through a link. The umask applies to the mode.
-      fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, info.mode & 0o777);
+      fd = openSync(paths.of(info.path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, info.mode & 0o777);
     } catch (err) {
       throw fsError(err, info.path);
     }
@@ -177,8 +188,7 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
     }
     result.files++;
     result.bytes += info.size;
-  });
-  return result;
+  }
 }
 
 /** Write every chunk of `body` to `fd` as it arrives; settles when the entry ended, failed or was stopped. */
@@ -243,9 +253,19 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** '' for a top-level path. */
+function parentOf(rel: string): string {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? '' : rel.slice(0, slash);
+}
+
 function fsError(err: unknown, what: string): unknown {
   if (err instanceof OciError || (err as Error).name === 'AbortError') return err;
-  return new OciError('WRITE_FAILED', `cannot write '${what}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENAMETOOLONG') {
+    return usageError('PATH_TOO_LONG', `cannot write '${clipName(what)}': the path is too long for the file system there`, 'Pull into a directory with a shorter path.');
+  }
+  return new OciError('WRITE_FAILED', `cannot write '${clipName(what)}': ${code ?? String(err)}`, {
     kind: 'usage',
     cause: err,
   });

@@ -2,6 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { lstatSync, readdirSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { OciError, usageError } from '../errors.js';
+import { clipName, entryNameProblem } from './entry-name.js';
 import { createIgnoreMatcher, type IgnoreOptions } from './ignore.js';
 
 /**
@@ -10,6 +11,7 @@ import { createIgnoreMatcher, type IgnoreOptions } from './ignore.js';
  *
  * Order: depth first, each directory's names sorted by their UTF-8 bytes, like Go's filepath.Walk (Flux). That
  * is NOT a sort of full paths: `a/b` comes before `a-c`, because `a` sorts before `a-c` in the parent.
+ * A name an artifact may not hold (entry-name.ts) is a usage error, after the ignore rules had their say.
  * Only directories and regular files are yielded; symlinks are skipped unless `resolveSymlinks`, which yields
  * their targets under the link's name (a directory link whose real path is already being walked above it is
  * yielded as an empty directory, which breaks cycles the way Flux's ResolveSymlinks does). Other file types
@@ -62,6 +64,7 @@ export async function* walkTree(path: string, options: WalkOptions = {}): AsyncG
     yield { rel: '', source: root, type: 'directory', mode: SINGLE_FILE_ROOT_MODE, size: 0 };
     const name = basename(root);
     if (!matcher(name, false) && !options.exclude?.has(root)) {
+      checkName(name, 'file');
       yield { rel: name, source: await realpath(root), type: 'file', mode: modeOf(rootStat), size: rootStat.size };
     }
     return;
@@ -101,6 +104,7 @@ function* walkDirectory(
     }
     if (info.isDirectory()) {
       if (matcher(childRel, true)) continue;
+      checkName(childRel, 'directory');
       yield { rel: childRel, source, type: 'directory', mode: modeOf(info), size: 0 };
       const real = source === full ? realpathSync.native(full) : source;
       if (ancestors.has(real)) continue;
@@ -109,9 +113,17 @@ function* walkDirectory(
       ancestors.delete(real);
     } else if (info.isFile()) {
       if (matcher(childRel, false)) continue;
+      checkName(childRel, 'file');
       yield { rel: childRel, source, type: 'file', mode: modeOf(info), size: info.size };
     }
   }
+}
+
+/** A name the unpacker (and Flux) would refuse is refused here, so no push makes an artifact pull cannot read. */
+function checkName(rel: string, type: 'file' | 'directory'): void {
+  const problem = entryNameProblem(rel, type);
+  if (problem === undefined) return;
+  throw usageError('PATH_NAME_INVALID', `cannot pack '${clipName(rel)}': the path ${problem}`, 'Rename it, or leave it out with --ignore-paths.');
 }
 
 /** Go sorts names as byte strings; JS string comparison orders UTF-16 units, which differs above U+FFFF. */

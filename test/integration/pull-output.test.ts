@@ -53,3 +53,17 @@ describe('pull honours the umask', () => {
     }).toEqual({ root: want.dir, ...want });
   });
 });
+
+describe('what push writes, pull reads', () => {
+  it('push refuses a file name that pull (and Flux) would refuse, naming it, with exit 2', async () => {
+    const dir = join(work.path, 'trees', 'backslash');
+    await mkdir(join(dir, 'base'), { recursive: true });
+    await writeFile(join(dir, 'base', 'ok.yaml'), 'a: 1\n');
+    await writeFile(join(dir, 'base', 'win\\style.yaml'), 'b: 2\n');
+    const r = await runCli(['push', `oci-layout://${join(work.path, 'layout')}:backslash`, '-f', dir, ...PROVENANCE]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain("cannot pack 'base/win\\style.yaml': the path contains a backslash");
+    expect(r.stderr).toContain('--ignore-paths');
+  });
+});

@@ -389,12 +389,12 @@ describe('readArchiveEntries', () => {
 
 describe('normaliseEntryPath', () => {
   it('normalises harmless forms', () => {
-    expect(normaliseEntryPath('.')).toBe('');
-    expect(normaliseEntryPath('./')).toBe('');
-    expect(normaliseEntryPath('./a//b/./c/')).toBe('a/b/c');
+    expect(normaliseEntryPath('.', 'directory')).toBe('');
+    expect(normaliseEntryPath('./', 'directory')).toBe('');
+    expect(normaliseEntryPath('./a//b/./c/', 'directory')).toBe('a/b/c');
   });
 
   it.each(['/abs', 'C:/x', 'a/../b', '..', 'a\\b', 'a\0b'])('refuses %j', (name) => {
-    expect(() => normaliseEntryPath(name)).toThrow(OciError);
+    expect(() => normaliseEntryPath(name, 'file')).toThrow(OciError);
   });
 });
