@@ -4,6 +4,7 @@ import { collect, DEFAULT_TIMEOUT } from './flag-defaults.js';
 import type { GlobalFlags } from './options.js';
 import { EXAMPLES, EXIT_CODE_HELP } from './help.js';
 import { githubErrorLine, underGithubActions } from './ci-report.js';
+import { addShortAlias, checkFlagRules, onlyWith, required } from './flag-rules.js';
 import { packageVersion } from './version.js';
 
 type Action = (args: string[], flags: Record<string, unknown>, globals: GlobalFlags) => Promise<number>;
@@ -46,17 +47,21 @@ function addIgnoreFlags(cmd: Command): Command {
  * `pull` keeps Flux's `--provider` for registry credentials, so there it is `--verify-provider`.
  */
 export function addVerifyFlags(cmd: Command, providerFlag: '--provider' | '--verify-provider'): Command {
-  return cmd
-    .addOption(new Option(`${providerFlag} <provider>`, 'signature format: cosign or notation').choices(['cosign', 'notation']).default('cosign'))
-    .option('--key <path>', 'cosign public key (PEM); repeatable', collect)
-    .option('--certificate-identity <identity>', 'keyless: exact certificate identity (SAN)')
-    .option('--certificate-identity-regexp <regexp>', 'keyless: certificate identity regular expression (unanchored)')
-    .option('--certificate-oidc-issuer <issuer>', 'keyless: exact OIDC issuer')
-    .option('--certificate-oidc-issuer-regexp <regexp>', 'keyless: OIDC issuer regular expression (unanchored)')
-    .option('--trusted-root <path>', 'sigstore trusted_root.json for offline verification')
-    .option('--rekor-public-key <path>', 'Rekor public key (PEM) to check transparency-log entries of keyed signatures')
-    .option('--trust-policy <path>', 'notation trustpolicy.json')
-    .option('--trust-store <path>', 'notation trust store directory, or a certificate file/folder used for every store');
+  const options = [
+    new Option(`${providerFlag} <provider>`, 'signature format: cosign or notation').choices(['cosign', 'notation']).default('cosign'),
+    new Option('--key <path>', 'cosign public key (PEM); repeatable').argParser(collect),
+    new Option('--certificate-identity <identity>', 'keyless: exact certificate identity (SAN)'),
+    new Option('--certificate-identity-regexp <regexp>', 'keyless: certificate identity regular expression (unanchored)'),
+    new Option('--certificate-oidc-issuer <issuer>', 'keyless: exact OIDC issuer'),
+    new Option('--certificate-oidc-issuer-regexp <regexp>', 'keyless: OIDC issuer regular expression (unanchored)'),
+    new Option('--trusted-root <path>', 'sigstore trusted_root.json for offline verification'),
+    new Option('--rekor-public-key <path>', 'Rekor public key (PEM) to check transparency-log entries of keyed signatures'),
+    new Option('--trust-policy <path>', 'notation trustpolicy.json'),
+    new Option('--trust-store <path>', 'notation trust store directory, or a certificate file/folder used for every store'),
+  ];
+  // On pull they configure --verify, and would be ignored without it.
+  for (const option of options) cmd.addOption(providerFlag === '--verify-provider' ? onlyWith(option, 'verify') : option);
+  return cmd;
 }
 
 export function buildProgram(): Command {
@@ -71,10 +76,13 @@ export function buildProgram(): Command {
     .option('--cert-file <path>', 'client certificate (PEM) for mutual TLS')
     .option('--key-file <path>', 'client key (PEM) for mutual TLS')
     .option('--timeout <duration>', 'give up after this long (e.g. 30s, 5m)', DEFAULT_TIMEOUT)
-    .option('-q, --quiet', 'print only errors and machine output')
+    .addOption(new Option('-q, --quiet', 'print only errors and machine output').conflicts(['verbose', 'debug']))
     .option('--verbose', 'print each HTTP request (secrets redacted)')
     .option('--debug', 'print HTTP headers too (secrets redacted)')
     .addHelpText('after', EXIT_CODE_HELP)
+    // Each command's --help lists the flags above too (inherited by the commands created below).
+    .configureHelp({ showGlobalOptions: true })
+    .hook('preAction', (_program, command) => checkFlagRules(command))
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
@@ -82,7 +90,7 @@ export function buildProgram(): Command {
   const push = program.command('push')
     .description('package a directory or file and push it as a Flux artifact')
     .argument('<reference>', 'oci://host/repo:tag or oci-layout://path:tag')
-    .requiredOption('-f, --path <path>', "directory or file to push, or '-' for manifests on stdin")
+    .addOption(required(new Option('-f, --path <path>', "directory or file to push, or '-' for manifests on stdin")))
     .option('--source <url>', 'source URL annotation (default: git remote or CI)')
     .option('--revision <revision>', 'revision annotation, <branch>@sha1:<commit> (default: git or CI)')
     .option('-a, --annotations <key=value>', 'extra manifest annotation (repeatable)', collect)
@@ -90,13 +98,13 @@ export function buildProgram(): Command {
     .option('-o, --output <format>', 'print the result as json or yaml')
     .option('--compression-level <0-9>', 'gzip level', '6')
     .option('--sign', 'sign the pushed digest with --key (cosign format)')
-    .option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)');
+    .addOption(onlyWith(new Option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)'), 'sign'));
   addDotenvFlag(addIgnoreFlags(addProviderFlag(push))).addHelpText('after', EXAMPLES.push).action(lazy(() => import('./commands/push.js')));
 
   const pull = program.command('pull')
     .description('pull an artifact and extract its content into a directory')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
-    .requiredOption('-o, --output <dir>', 'directory to extract into (created when missing)')
+    .addOption(required(new Option('-o, --output <dir>', 'directory to extract into (created when missing)')))
     .option('--layer-media-type <type>', 'pick the layer with this media type')
     .option('--layer-index <n>', 'pick the layer at this position')
     .option('--max-size <size>', 'largest uncompressed size to accept, e.g. 100Mi; 0 for no limit', '100Mi')
@@ -106,10 +114,10 @@ export function buildProgram(): Command {
 
   const build = program.command('build')
     .description('write the artifact content as a .tgz file without pushing it')
-    .requiredOption('-f, --path <path>', "directory or file to package, or '-' for stdin")
+    .addOption(required(new Option('-f, --path <path>', "directory or file to package, or '-' for stdin (also -p, as in Flux)")))
     .option('-o, --output <file>', 'file to write', 'artifact.tgz')
     .option('--compression-level <0-9>', 'gzip level', '6');
-  addIgnoreFlags(build).addHelpText('after', EXAMPLES.build).action(lazy(() => import('./commands/build.js')));
+  addShortAlias(addIgnoreFlags(build), '-p', '--path').addHelpText('after', EXAMPLES.build).action(lazy(() => import('./commands/build.js')));
 
   addDotenvFlag(addProviderFlag(program.command('tag')))
     .description('add tags to an artifact, keeping its manifest bytes and digest (optionally in another repository)')
@@ -139,8 +147,8 @@ export function buildProgram(): Command {
     .option('-f, --path <path>', 'directory or file to compare with (packed as push would)')
     .option('-u, --unified', 'print a unified diff of text files (default on a terminal)')
     .option('--no-unified', 'print one line per changed file even on a terminal')
-    .option('--semantic', 'compare YAML files as Kubernetes objects and print the changed fields')
-    .option('--brief', 'print only the paths of changed files')
+    .option('--semantic', 'compare YAML files as Kubernetes objects and print the changed fields (other files as without it)')
+    .option('--brief', 'print only the paths of changed files (with --semantic: of files whose objects changed)')
     .option('--max-size <size>', 'largest uncompressed artifact content to read, e.g. 100Mi; 0 for no limit', '100Mi')
     .option('-o, --output <format>', 'print the file-level result as json or yaml');
   addIgnoreFlags(addProviderFlag(diff)).addHelpText('after', EXAMPLES.diff).action(lazy(() => import('./commands/diff.js')));
@@ -154,7 +162,7 @@ export function buildProgram(): Command {
   addDotenvFlag(addProviderFlag(program.command('sign')))
     .description('sign an artifact with a private key, cosign-compatible')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
-    .requiredOption('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)')
+    .addOption(required(new Option('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)')))
     .addOption(new Option('--format <format>', 'legacy .sig tag or a sigstore bundle referrer').choices(['legacy', 'bundle']).default('legacy'))
     .option('-a, --annotations <key=value>', 'annotation to add to the signature (repeatable)', collect)
     .option('-o, --output <format>', 'table, json or yaml')
@@ -176,7 +184,7 @@ export function buildProgram(): Command {
     .description('show the manifest, config, annotations, layers, files and signatures of an artifact')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .option('--files', 'list the files of the content layer')
-    .option('--max-size <size>', 'largest uncompressed size to read for --files; 0 for no limit', '100Mi')
+    .addOption(onlyWith(new Option('--max-size <size>', 'largest uncompressed size to read for --files; 0 for no limit').default('100Mi'), 'files'))
     .option('-o, --output <format>', 'table, json (includes the raw manifest) or yaml')
     .addHelpText('after', EXAMPLES.inspect)
     .action(lazy(() => import('./commands/inspect.js')));
@@ -245,7 +253,8 @@ function printError(line: string): void {
 function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-    printError(err.message.replace(/^error: /, ''));
+    // commander's suggestion comes on a second line, "(Did you mean --path?)": keep the error one line.
+    printError(err.message.replace(/^error: /, '').replace(/\n\(Did you mean (.+)\?\)$/, '; did you mean $1?'));
     return EXIT_CODES.usage;
   }
   const line = isOciError(err) ? `${err.message}${err.hint ? `; ${tidyHint(err.hint)}` : ''}` : `unexpected error: ${(err as Error)?.message ?? String(err)}`;

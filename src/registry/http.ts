@@ -426,7 +426,7 @@ export class HttpClient {
     if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
       return new OciError('TLS_ERROR', `TLS connection to registry ${this.host} failed for ${what}: ${code}`, {
         cause: err,
-        hint: 'pass --ca-file with the registry CA, or --insecure for a registry you trust without verification',
+        hint: 'pass --ca-file with the registry CA, or --insecure-registry for a registry you trust without verification',
       });
     }
     return new OciError(TRANSIENT_ERROR, `request to registry ${this.host} failed for ${what}: ${message}`, { cause: err });

@@ -29,6 +29,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   }
   const format = parseOutputFormat(flags.output, 'table');
   if (format !== 'table' && flags.brief) throw usageError('FLAG_CONFLICT', '--brief and --output cannot be combined');
+  if (flags.brief && flags.unified === true) throw usageError('FLAG_CONFLICT', '--brief and --unified cannot be combined', 'pick one: paths only, or patches');
   const maxSize = parseSize('--max-size', flags.maxSize);
   // A patch by default only for a person at a terminal; scripts get the stable one-line-per-file listing.
   const unified = flags.brief ? false : (flags.unified ?? (format === 'table' && process.stdout.isTTY === true));

@@ -1,0 +1,50 @@
+import { Option, type Command } from 'commander';
+import { usageError } from '../errors.js';
+
+/**
+ * Flag rules checked after commander has parsed a command line, i.e. after it has reported unknown options.
+ * commander's own requiredOption check runs before its unknown-option check, so a misspelt `--pth` would be answered
+ * with "required option '--path' not specified" instead of being named; required options are therefore checked here.
+ */
+const REQUIRED = new WeakSet<Option>();
+/** Options that only act together with another one (by attribute name): given alone they would be ignored. */
+const ONLY_WITH = new WeakMap<Option, string>();
+
+/** An option the command cannot run without. */
+export function required(option: Option): Option {
+  REQUIRED.add(option);
+  return option;
+}
+
+/** Mark `option` as acting only with the option whose attribute is `partner` (e.g. `--key` of `push` with `--sign`). */
+export function onlyWith(option: Option, partner: string): Option {
+  ONLY_WITH.set(option, partner);
+  return option;
+}
+
+/**
+ * A second, hidden short name for an option, for Flux's spelling (`flux build artifact -p` is our `-f, --path`):
+ * the value lands in the option's own attribute, so the command sees no difference.
+ */
+export function addShortAlias(cmd: Command, short: string, long: string): Command {
+  const target = cmd.options.find((o) => o.long === long);
+  if (target === undefined) throw new Error(`no option ${long} to alias`);
+  const alias = new Option(`${short} ${target.required ? '<value>' : '[value]'}`).hideHelp();
+  cmd.addOption(alias);
+  cmd.on(`option:${alias.name()}`, (value: string) => cmd.setOptionValueWithSource(target.attributeName(), value, 'cli'));
+  return cmd;
+}
+
+export function checkFlagRules(cmd: Command): void {
+  for (const option of cmd.options) {
+    const key = option.attributeName();
+    if (REQUIRED.has(option) && cmd.getOptionValue(key) === undefined) {
+      cmd.error(`error: required option '${option.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue', exitCode: 1 });
+    }
+    const partner = ONLY_WITH.get(option);
+    if (partner !== undefined && cmd.getOptionValueSource(key) === 'cli' && !cmd.getOptionValue(partner)) {
+      const partnerFlag = cmd.options.find((o) => o.attributeName() === partner)?.long ?? `--${partner}`;
+      throw usageError('FLAG_INVALID', `${option.long} acts only with ${partnerFlag}`, `add ${partnerFlag}, or leave out ${option.long}`);
+    }
+  }
+}
