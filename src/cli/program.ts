@@ -6,6 +6,7 @@ import { EXAMPLES, EXIT_CODE_HELP } from './help.js';
 import { githubErrorLine, underGithubActions } from './ci-report.js';
 import { addShortAlias, checkFlagRules, onlyWith, required } from './flag-rules.js';
 import { packageVersion } from './version.js';
+import { escapeControl, safeLine } from '../output/escape.js';
 
 type Action = (args: string[], flags: Record<string, unknown>, globals: GlobalFlags) => Promise<number>;
 
@@ -247,7 +248,8 @@ function tidyHint(hint: string): string {
 
 /** One line per error: a GitHub Actions annotation in a workflow (the log shows it as the error), else `✗ …`. */
 function printError(line: string): void {
-  process.stderr.write(underGithubActions() ? githubErrorLine(line) : `✗ ${line}\n`);
+  // The message may carry a registry's or an artifact's text: one line, its controls escaped.
+  process.stderr.write(underGithubActions() ? githubErrorLine(escapeControl(line)) : `✗ ${safeLine(line)}\n`);
 }
 
 function reportError(err: unknown, debug: boolean): number {

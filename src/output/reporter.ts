@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { TransferProgress } from '../oci/types.js';
 import type { RequestLog } from '../oci/open.js';
 import { formatBytes, formatSeconds } from './format.js';
+import { safeLine } from './escape.js';
 import { LiveArea } from './live.js';
 import type { TerminalInfo } from './terminal.js';
 
@@ -20,6 +21,7 @@ const BAR_WIDTH = 24;
 /**
  * Everything the CLI tells a person on stderr: steps, notices, progress, request logs and the final line.
  * On a terminal a spinner carries the current step and a progress bar; elsewhere one plain line per step.
+ * Every message may carry text from a registry or an artifact, so each is printed through safeLine.
  */
 export class Reporter {
   private live: LiveArea | undefined;
@@ -41,35 +43,37 @@ export class Reporter {
     return this.chalk ? this.chalk[colour](text) : text;
   }
 
-  private writeLine(line: string): void {
-    if (this.live?.active) this.live.writeAbove(`${line}\n`);
-    else this.options.stream.write(`${line}\n`);
+  /** `symbol message` as one line; symbols and colours are ours, the message is escaped. */
+  private writeLine(symbol: string, message: string): void {
+    const line = `${symbol} ${safeLine(message)}\n`;
+    if (this.live?.active) this.live.writeAbove(line);
+    else this.options.stream.write(line);
   }
 
   step(message: string): void {
     if (this.options.quiet) return;
-    this.currentStep = message;
+    this.currentStep = safeLine(message);
     if (this.live) {
       this.redraw();
       return;
     }
-    this.writeLine(`${this.paint('cyan', '►')} ${message}`);
+    this.writeLine(this.paint('cyan', '►'), message);
   }
 
   notice(message: string): void {
     if (this.options.quiet) return;
-    this.writeLine(`${this.paint('yellow', '!')} ${message}`);
+    this.writeLine(this.paint('yellow', '!'), message);
   }
 
   success(message: string): void {
     if (this.options.quiet) return;
     this.live?.stop();
-    this.options.stream.write(`${this.paint('green', '✔')} ${message}\n`);
+    this.writeLine(this.paint('green', '✔'), message);
   }
 
   error(message: string): void {
     this.live?.stop();
-    this.options.stream.write(`${this.paint('red', '✗')} ${message}\n`);
+    this.writeLine(this.paint('red', '✗'), message);
   }
 
   finish(): void {
@@ -95,10 +99,10 @@ export class Reporter {
   request(log: RequestLog): void {
     if (!this.options.verbose && !this.options.debug) return;
     const status = log.status ?? log.error ?? 'failed';
-    this.writeLine(this.paint('dim', `→ ${log.method} ${log.url} ${status} ${Math.round(log.durationMs)}ms`));
+    this.writeLine(this.paint('dim', '→'), `${log.method} ${log.url} ${status} ${Math.round(log.durationMs)}ms`);
     if (this.options.debug) {
-      for (const [k, v] of Object.entries(log.requestHeaders ?? {})) this.writeLine(this.paint('dim', `  > ${k}: ${v}`));
-      for (const [k, v] of Object.entries(log.responseHeaders ?? {})) this.writeLine(this.paint('dim', `  < ${k}: ${v}`));
+      for (const [k, v] of Object.entries(log.requestHeaders ?? {})) this.writeLine(this.paint('dim', '  >'), `${k}: ${v}`);
+      for (const [k, v] of Object.entries(log.responseHeaders ?? {})) this.writeLine(this.paint('dim', '  <'), `${k}: ${v}`);
     }
   }
 }
@@ -116,7 +120,7 @@ function renderBar(progress: TransferProgress, started: number, now = Date.now()
     bar = `[${'='.repeat(Math.max(filled - 1, 0))}${filled > 0 ? '>' : ''}${' '.repeat(BAR_WIDTH - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% `;
     tail = ` ETA ${formatSeconds((progress.total - progress.bytes) / Math.max(rate, 1))}`;
   }
-  return `  ${shortLabel(progress.label)} ${bar}${size} ${formatBytes(rate)}/s${tail}`;
+  return `  ${safeLine(shortLabel(progress.label))} ${bar}${size} ${formatBytes(rate)}/s${tail}`;
 }
 
 /** Media types make poor labels; name the blobs people know by their role. */

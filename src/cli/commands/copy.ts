@@ -1,5 +1,5 @@
 import { copy } from '../../ops/copy.js';
-import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { parseOutputFormat, printDocument, printText } from '../../output/printer.js';
 import { formatReference, parseReference, withVersion } from '../../ref/reference.js';
 import { reportCi } from '../ci-report.js';
 import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
@@ -34,7 +34,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
     runtime.reporter.success(`copied ${result.source} to ${result.destination} (${parts.join(', ')})`);
     const signatures = result.signatures > 0 ? `${countOf(result.signatures, 'signature or referrer', 'signatures and referrers')} copied` : undefined;
     await reportCi('copy', { url: formatReference(withVersion(destination, { digest: result.digest })), digest: result.digest, reference: result.destination, signatures }, flags.dotenv);
-    if (format === 'table') process.stdout.write(`${result.destination}\n`);
+    if (format === 'table') printText(process.stdout, `${result.destination}\n`);
     else await printDocument(process.stdout, format, result);
     return 0;
   } finally {

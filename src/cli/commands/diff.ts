@@ -1,7 +1,7 @@
 import { usageError } from '../../errors.js';
 import { diff, type DiffResult } from '../../ops/diff.js';
 import { renderObjectChanges, renderPaths, renderStatusLines } from '../../diff/render.js';
-import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { parseOutputFormat, printDocument, printText } from '../../output/printer.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseSize, splitList, type GlobalFlags } from '../options.js';
 import { countOf } from '../../output/format.js';
@@ -50,7 +50,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
       // The file-level result; patches only when asked for with --unified.
       await printDocument(process.stdout, format, flags.unified ? result : { ...result, patches: undefined });
     } else {
-      process.stdout.write(flags.brief ? renderBrief(result) : renderFull(result));
+      printText(process.stdout, flags.brief ? renderBrief(result) : renderFull(result));
       summarise(result, (line) => (result.differs ? runtime.reporter.notice(line) : runtime.reporter.success(line)));
     }
     return result.differs ? 1 : 0;

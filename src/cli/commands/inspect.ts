@@ -1,6 +1,6 @@
 import { inspect, type InspectResult } from '../../ops/inspect.js';
 import { formatBytes } from '../../output/format.js';
-import { parseOutputFormat, printDocument, renderTable } from '../../output/printer.js';
+import { parseOutputFormat, printDocument, printText, renderFields, renderTable } from '../../output/printer.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseSize, type GlobalFlags } from '../options.js';
 
@@ -19,19 +19,12 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   try {
     const result = await inspect({ ref, files: flags.files ?? false, maxSize }, runtime.ctx);
     runtime.reporter.finish();
-    if (format === 'table') process.stdout.write(renderInspect(result));
+    if (format === 'table') printText(process.stdout, renderInspect(result));
     else await printDocument(process.stdout, format, result);
     return 0;
   } finally {
     runtime.dispose();
   }
-}
-
-/** Aligned `label  value` lines. */
-function fields(rows: Array<[string, string | undefined]>, indent = ''): string {
-  const present = rows.filter((r): r is [string, string] => r[1] !== undefined);
-  const width = Math.max(...present.map(([label]) => label.length));
-  return present.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`).join('\n') + '\n';
 }
 
 function indented(text: string): string {
@@ -45,7 +38,7 @@ function size(bytes: number): string {
 /** The human view: one section per part of the artifact. */
 function renderInspect(r: InspectResult): string {
   const out: string[] = [];
-  out.push(fields([
+  out.push(renderFields([
     ['Reference', r.reference],
     ['Digest', r.digest],
     ['Media type', r.mediaType],
@@ -53,10 +46,10 @@ function renderInspect(r: InspectResult): string {
     ['Artifact type', r.artifactType],
   ]));
   if (r.config !== undefined) {
-    out.push(`Config\n${fields([['Media type', r.config.mediaType], ['Digest', r.config.digest], ['Size', size(r.config.size)]], '  ')}`);
+    out.push(`Config\n${renderFields([['Media type', r.config.mediaType], ['Digest', r.config.digest], ['Size', size(r.config.size)]], '  ')}`);
   }
   const annotations = Object.entries(r.annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  out.push(annotations.length === 0 ? 'Annotations\n  (none)\n' : `Annotations\n${fields(annotations, '  ')}`);
+  out.push(annotations.length === 0 ? 'Annotations\n  (none)\n' : `Annotations\n${renderFields(annotations, '  ')}`);
   if (r.manifests !== undefined) {
     const rows = r.manifests.map((m) => [m.mediaType, m.digest, formatBytes(m.size), platformOf(m.platform)]);
     out.push(`Manifests\n${indented(renderTable(['MEDIA TYPE', 'DIGEST', 'SIZE', 'PLATFORM'], rows))}`);

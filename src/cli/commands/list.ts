@@ -1,5 +1,5 @@
 import { DEFAULT_LIST_CONCURRENCY, list } from '../../ops/list.js';
-import { parseOutputFormat, printDocument, renderTable } from '../../output/printer.js';
+import { parseOutputFormat, printDocument, printText, renderTable } from '../../output/printer.js';
 import { shortDigest } from '../../ref/digest.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
@@ -36,7 +36,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
     }
     // The table is the command's output (stdout), as with `flux list artifacts`; the full digest is in -o json.
     const rows = result.artifacts.map((a) => [a.url, shortDigest(a.digest), a.source ?? '', a.revision ?? '', a.created ?? '']);
-    process.stdout.write(renderTable(['ARTIFACT', 'DIGEST', 'SOURCE', 'REVISION', 'CREATED'], rows));
+    printText(process.stdout, renderTable(['ARTIFACT', 'DIGEST', 'SOURCE', 'REVISION', 'CREATED'], rows));
     return 0;
   } finally {
     runtime.dispose();

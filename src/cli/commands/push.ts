@@ -1,6 +1,6 @@
 import { parseAnnotationFlags } from '../../artifact/manifest.js';
 import { push } from '../../ops/push.js';
-import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { parseOutputFormat, printDocument, printText } from '../../output/printer.js';
 import { usageError } from '../../errors.js';
 import { parseReference, withVersion } from '../../ref/reference.js';
 import { readKeyPassword } from './key-password.js';
@@ -60,7 +60,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
       signatures = `signed (${signed.kind})`;
     }
     await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures }, flags.dotenv);
-    if (format === 'table') process.stdout.write(`${result.url}\n`);
+    if (format === 'table') printText(process.stdout, `${result.url}\n`);
     else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest });
     return 0;
   } finally {
