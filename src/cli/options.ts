@@ -4,7 +4,7 @@ import type { OpContext } from '../ops/context.js';
 import { detectTerminal } from '../output/terminal.js';
 import { Reporter } from '../output/reporter.js';
 import { isProviderName } from '../registry/providers/types.js';
-import { resolveCredsFlag } from './creds-input.js';
+import { resolveCredentials, type CredentialTargets } from './creds-input.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_TIMEOUT } from './flag-defaults.js';
 
@@ -68,11 +68,18 @@ export interface CommandRuntime {
   dispose(): void;
 }
 
-export async function createRuntime(flags: GlobalFlags): Promise<CommandRuntime> {
+/**
+ * `targets`: the registry references the command reaches, when they may be two (copy, diff, tag --to), so that
+ * credentials given without a host go to one registry only (creds-input.ts).
+ */
+export async function createRuntime(flags: GlobalFlags, targets?: CredentialTargets): Promise<CommandRuntime> {
   const timeoutMs = parseDuration(flags.timeout ?? DEFAULT_TIMEOUT);
-  const creds = await resolveCredsFlag(flags.creds, flags.passwordStdin);
   // pull and verify use --provider for signatures (cosign|notation); only registry provider names count here.
-  const provider = [flags.registryProvider, flags.provider].find(isProviderName);
+  const { creds, provider, sides } = await resolveCredentials({
+    creds: flags.creds,
+    provider: [flags.registryProvider, flags.provider].find(isProviderName),
+    passwordStdin: flags.passwordStdin,
+  }, targets);
   const terminal = detectTerminal(process.stderr);
   const reporter = new Reporter({ stream: process.stderr, terminal, quiet: flags.quiet, verbose: flags.verbose, debug: flags.debug });
   await reporter.init();
@@ -109,6 +116,7 @@ export async function createRuntime(flags: GlobalFlags): Promise<CommandRuntime>
   const ctx: OpContext = {
     signal: controller.signal,
     repositoryOptions,
+    sides,
     onProgress: (event) => reporter.progress(event),
     onStep: (message) => reporter.step(message),
     onNotice: (message) => reporter.notice(message),

@@ -36,6 +36,18 @@ function addDotenvFlag(cmd: Command): Command {
   return cmd.option('--dotenv <file>', 'append OCI_ARTIFACT_DIGEST and OCI_ARTIFACT_URL to this file (GitLab CI dotenv report)');
 }
 
+/**
+ * Credentials per side of a two-reference command, as skopeo names them: `--creds` never goes to two different
+ * registries (creds-input.ts).
+ */
+function addSideCredentialFlags(cmd: Command, source: string, destination: string): Command {
+  return cmd
+    .option('--src-creds <user:password>', `credentials for ${source} only (as --creds: 'user:' or user with --password-stdin reads the password; no colon is a token)`)
+    .option('--dest-creds <user:password>', `credentials for ${destination} only (as --creds)`)
+    .addOption(new Option('--src-provider <provider>', `registry credentials for ${source} from a cloud identity`).choices(REGISTRY_PROVIDERS))
+    .addOption(new Option('--dest-provider <provider>', `registry credentials for ${destination} from a cloud identity`).choices(REGISTRY_PROVIDERS));
+}
+
 function addIgnoreFlags(cmd: Command): Command {
   return cmd
     .option('--ignore-paths <patterns>', 'gitignore-style patterns to exclude, replacing the defaults (comma-separated, repeatable)', collect)
@@ -152,7 +164,7 @@ export function buildProgram(): Command {
     .option('--brief', 'print only the paths of changed files (with --semantic: of files whose objects changed)')
     .option('--max-size <size>', 'largest uncompressed artifact content to read, e.g. 100Mi; 0 for no limit', '100Mi')
     .option('-o, --output <format>', 'print the file-level result as json or yaml');
-  addIgnoreFlags(addProviderFlag(diff)).addHelpText('after', EXAMPLES.diff).action(lazy(() => import('./commands/diff.js')));
+  addSideCredentialFlags(addIgnoreFlags(addProviderFlag(diff)), 'the first reference', 'the second reference').addHelpText('after', EXAMPLES.diff).action(lazy(() => import('./commands/diff.js')));
 
   const verify = program.command('verify')
     .description('verify the cosign or notation signatures of an artifact, as Flux does')
@@ -170,7 +182,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES.sign)
     .action(lazy(() => import('./commands/sign.js')));
 
-  addDotenvFlag(addProviderFlag(program.command('copy')))
+  addSideCredentialFlags(addDotenvFlag(addProviderFlag(program.command('copy'))), 'the source', 'the destination')
     .description('copy an artifact with its signatures between registries and OCI layouts, keeping its digest')
     .argument('<source>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .argument('<destination>', 'oci://host/repo[:tag] or oci-layout://path[:tag] (default: the source tag)')

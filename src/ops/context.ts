@@ -8,6 +8,11 @@ import type { ProgressListener } from '../oci/types.js';
 export interface OpContext {
   signal: AbortSignal;
   repositoryOptions: RepositoryOptions;
+  /**
+   * Two-reference commands (copy, diff of two artifacts): the credentials of the source and of the destination,
+   * layered over repositoryOptions when each side is opened, so neither side receives the other's.
+   */
+  sides?: { source: Pick<RepositoryOptions, 'creds' | 'provider'>; destination: Pick<RepositoryOptions, 'creds' | 'provider'> };
   onProgress?: ProgressListener;
   /** A short step in progress ("packing ./deploy"), shown as spinner text or one CI line. */
   onStep?: (message: string) => void;

@@ -43,14 +43,14 @@ export async function copy(options: CopyOptions, ctx: OpContext): Promise<CopyRe
     throw digestConflict(source.digest, destination);
   }
   const tag = destination.tag ?? source.tag ?? (source.digest === undefined ? 'latest' : undefined);
-  const src = await openRepository(source, { ...ctx.repositoryOptions, signal: ctx.signal });
+  const src = await openRepository(source, { ...ctx.repositoryOptions, ...ctx.sides?.source, signal: ctx.signal });
   try {
     ctx.onStep?.(`resolving ${formatReference(source)}`);
     const root = await src.getManifest(manifestReference(source), { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES })
       .catch((err: unknown) => Promise.reject(explainNotFound(err, source)));
     if (destination.digest !== undefined && destination.digest !== root.digest) throw digestConflict(root.digest, destination);
     // Opened only once the source is known to exist, so a failed copy leaves no empty layout behind.
-    const dst = await openRepository(destination, { ...ctx.repositoryOptions, create: true, signal: ctx.signal });
+    const dst = await openRepository(destination, { ...ctx.repositoryOptions, ...ctx.sides?.destination, create: true, signal: ctx.signal });
     try {
       const copier = new GraphCopier(src, dst, {
         signal: ctx.signal,

@@ -55,8 +55,9 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
   const keepContent = (path: string, size: number): boolean =>
     (options.unified === true && size <= MAX_TEXT_DIFF_BYTES) || (options.semantic === true && isYamlPath(path) && size <= MAX_SEMANTIC_BYTES);
   const repos: Repository[] = [];
-  const open = async (ref: ArtifactReference) => {
-    const repo = await openRepository(ref, { ...ctx.repositoryOptions, signal: ctx.signal });
+  /** `side`: which of the two references, for its own credentials (ctx.sides). */
+  const open = async (ref: ArtifactReference, side: 'source' | 'destination' = 'source') => {
+    const repo = await openRepository(ref, { ...ctx.repositoryOptions, ...ctx.sides?.[side], signal: ctx.signal });
     repos.push(repo);
     return repo;
   };
@@ -83,7 +84,7 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
         throw usageError('FLAG_CONFLICT', 'ignore and symlink flags apply to --path only', 'drop them when comparing two artifacts');
       }
       const oldRepo = await open(options.ref);
-      const newRepo = await open(against.ref);
+      const newRepo = await open(against.ref, 'destination');
       ctx.onStep?.('fetching the artifact manifests');
       const [oldResolved, newResolved] = await Promise.all([
         resolveArtifactSide(oldRepo, options.ref, ctx.signal),

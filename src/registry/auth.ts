@@ -186,11 +186,12 @@ export class Authenticator {
     return url.startsWith('/') || new URL(url).host === this.host;
   }
 
-  /** The header for the host's known challenge; undefined before the first challenge (or anonymous Basic). */
+  /** The header for the host's known challenge; undefined before the host's first challenge (or anonymous Basic). */
   private async authorization(cred: Credential | undefined, scopes: string[], signal: AbortSignal | undefined, fresh: boolean): Promise<string | undefined> {
-    if (cred?.token !== undefined) return `Bearer ${cred.token}`;
+    // Nothing goes out before the host has asked: a registry token too waits for the host's own challenge.
     const challenge = challengeCache.get(this.host);
     if (challenge === undefined) return undefined;
+    if (cred?.token !== undefined) return `Bearer ${cred.token}`;
     if (challenge.scheme === 'basic') {
       return cred?.username !== undefined ? basic(cred.username, cred.password ?? '') : undefined;
     }

@@ -23,6 +23,8 @@ export interface TokenRequest {
   grantType: string;
   /** The user that was authenticated, if any. */
   user?: string;
+  /** The user name and password the client presented (Basic or password grant), accepted or not. */
+  presented?: { user: string; password: string };
   scopes: string[];
   service?: string;
   offline: boolean;
@@ -95,10 +97,12 @@ export async function startTokenServer(signer: TestLeaf, options: TokenServerOpt
       if (auth !== undefined) {
         const decoded = /^Basic (.+)$/i.exec(auth) ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
         const colon = decoded.indexOf(':');
+        if (colon >= 0) record.presented = { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
         if (colon < 0 || !checkPassword(decoded.slice(0, colon), decoded.slice(colon + 1))) return deny(401, 'invalid_grant');
         user = decoded.slice(0, colon);
       }
     } else if (record.grantType === 'password') {
+      record.presented = { user: params.get('username') ?? '', password: params.get('password') ?? '' };
       if (!checkPassword(params.get('username') ?? '', params.get('password') ?? '')) return deny(401, 'invalid_grant');
       user = params.get('username')!;
     } else if (record.grantType === 'refresh_token') {

@@ -4,8 +4,9 @@ import { formatReference, parseReference, withVersion } from '../../ref/referenc
 import { reportCi } from '../ci-report.js';
 import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
 import { countOf } from '../../output/format.js';
+import type { SideFlags } from '../creds-input.js';
 
-interface CopyFlags {
+interface CopyFlags extends SideFlags {
   includeSignatures?: boolean;
   concurrency?: string;
   output?: string;
@@ -18,7 +19,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   const destination = parseReference(args[1] as string);
   const format = parseOutputFormat(flags.output, 'table');
   const concurrency = parseInteger('--concurrency', flags.concurrency, 1, 64);
-  const runtime = await createRuntime(globals);
+  const runtime = await createRuntime(globals, { source, destination, sides: flags });
   try {
     const result = await copy({
       source,

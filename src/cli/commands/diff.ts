@@ -5,8 +5,9 @@ import { parseOutputFormat, printDocument, printText } from '../../output/printe
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseSize, splitList, type GlobalFlags } from '../options.js';
 import { countOf } from '../../output/format.js';
+import type { SideFlags } from '../creds-input.js';
 
-interface DiffFlags {
+interface DiffFlags extends SideFlags {
   path?: string;
   unified?: boolean;
   brief?: boolean;
@@ -33,7 +34,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   const maxSize = parseSize('--max-size', flags.maxSize);
   // A patch by default only for a person at a terminal; scripts get the stable one-line-per-file listing.
   const unified = flags.brief ? false : (flags.unified ?? (format === 'table' && process.stdout.isTTY === true));
-  const runtime = await createRuntime(globals);
+  const runtime = await createRuntime(globals, { source: ref, destination: other, sides: flags });
   try {
     const result = await diff({
       ref,

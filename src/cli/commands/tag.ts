@@ -17,7 +17,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
   const source = parseReference(args[0] as string);
   const to = flags.to === undefined ? undefined : parseReference(flags.to);
   const format = parseOutputFormat(flags.output, 'table');
-  const runtime = await createRuntime(globals);
+  const runtime = await createRuntime(globals, { source, destination: to });
   try {
     const result = await tag({ source, to, tags: splitList(flags.tag) ?? [] }, runtime.ctx);
     const { reporter } = runtime;
