@@ -39,6 +39,8 @@ const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 const DEFAULT_FETCH_MAX = 4 * 1024 * 1024;
 const DEFAULT_TAG_PAGE = 1000;
 const MAX_TAG_PAGES = 10_000;
+/** Far beyond any real repository; bounds the memory a registry paging on and on can make us hold. */
+const MAX_TAGS = 1_000_000;
 const MAX_LIST_BODY = 16 * 1024 * 1024;
 const PROGRESS_STEP = 256 * 1024;
 
@@ -344,15 +346,24 @@ export class RegistryRepository implements Repository {
     const signal = this.signal(options.signal);
     const what = `tags of ${this.name}`;
     const tags: string[] = [];
+    const pagesRead = new Set<string>();
     let url = `/v2/${this.name}/tags/list?n=${options.pageSize ?? DEFAULT_TAG_PAGE}`;
     for (let page = 0; page < MAX_TAG_PAGES; page++) {
       const res = await this.send({ method: 'GET', url, what, signal }, this.pull);
       if (res.status !== 200) throw await responseError(res, this.host, what);
-      const body = await this.readJson<{ tags?: string[] | null }>(res, what, signal);
-      tags.push(...(body.tags ?? []));
+      const body = await this.readJson<{ tags?: unknown } | null>(res, what, signal);
+      const pageTags = body?.tags ?? [];
+      if (!Array.isArray(pageTags) || pageTags.some((tag) => typeof tag !== 'string')) {
+        throw new OciError('REGISTRY_RESPONSE_INVALID', `registry ${this.host} answered ${what} with a tags field that is not a list of names`);
+      }
+      // One at a time: push(...page) overflows the call stack for pages of more than ~120k tags.
+      for (const tag of pageTags as string[]) tags.push(tag);
+      if (tags.length > MAX_TAGS) throw new OciError('TOO_MANY_TAGS', `registry ${this.host} listed more than ${MAX_TAGS} ${what}; refused`);
+      pagesRead.add(res.url);
       const next = nextLink(res.headers.link);
       if (next === undefined) return tags;
       url = handedOutUrl(next, res, this.host, `the next page of ${what}`);
+      if (pagesRead.has(url)) throw new OciError('REGISTRY_RESPONSE_INVALID', `registry ${this.host} paged ${what} back to a page already read (${url})`);
     }
     throw new OciError('TOO_MANY_PAGES', `registry ${this.host} kept paging ${what} past ${MAX_TAG_PAGES} pages`);
   }

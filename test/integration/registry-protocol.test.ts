@@ -422,3 +422,48 @@ describe('streamed uploads', () => {
     expect(f.seen.some((s) => s.method === 'PUT')).toBe(false); // nothing was committed
   });
 });
+
+describe('hostile tag listings', () => {
+  function tagsPage(res: ServerResponse, tags: unknown, link?: string): void {
+    res.writeHead(200, { 'content-type': 'application/json', ...(link === undefined ? {} : { link }) });
+    res.end(JSON.stringify({ name: 'app', tags }));
+  }
+
+  it('reads a page of 150,000 tags (push(...page) overflowed the call stack past ~120k)', async () => {
+    const tags = Array.from({ length: 150_000 }, (_, i) => `t${i}`);
+    const f = await fake((_req, res) => tagsPage(res, tags));
+    expect(await repo(f.host).listTags()).toEqual(tags);
+  });
+
+  it('refuses a Link back to a page already read, after reading each page once', async () => {
+    const f = await fake((req, res) => {
+      const last = new URL(req.url!, 'http://x').searchParams.get('last');
+      if (last === null) return tagsPage(res, ['a'], '</v2/app/tags/list?n=1&last=a>; rel="next"');
+      tagsPage(res, ['b'], '</v2/app/tags/list?n=1>; rel="next"');
+    });
+    const err = await failure(repo(f.host).listTags({ pageSize: 1 }));
+    expect(err.code).toBe('REGISTRY_RESPONSE_INVALID');
+    expect(err.message).toBe(`registry ${f.host} paged tags of app back to a page already read (http://${f.host}/v2/app/tags/list?n=1)`);
+    expect(f.seen).toHaveLength(2);
+  });
+
+  it('refuses a tags field that is not a list of names instead of spreading it', async () => {
+    for (const tags of ['abc', { 0: 'a' }, [1, 2], [['a']]]) {
+      const f = await fake((_req, res) => tagsPage(res, tags));
+      const err = await failure(repo(f.host).listTags());
+      expect(err.code, JSON.stringify(tags)).toBe('REGISTRY_RESPONSE_INVALID');
+      expect(err.message).toContain('with a tags field that is not a list of names');
+    }
+  });
+
+  it('stops at 1,000,000 tags however the registry keeps paging', async () => {
+    const f = await fake((req, res) => {
+      const page = Number(new URL(req.url!, 'http://x').searchParams.get('page') ?? 0);
+      tagsPage(res, Array.from({ length: 400_000 }, (_, i) => `p${page}-${i}`), `</v2/app/tags/list?page=${page + 1}>; rel="next"`);
+    });
+    const err = await failure(repo(f.host).listTags());
+    expect(err.code).toBe('TOO_MANY_TAGS');
+    expect(err.message).toBe(`registry ${f.host} listed more than 1000000 tags of app; refused`);
+    expect(f.seen).toHaveLength(3);
+  });
+});
