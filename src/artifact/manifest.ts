@@ -1,5 +1,6 @@
 import { OciError, usageError } from '../errors.js';
 import { Annotation, MAX_MANIFEST_BYTES, MediaType } from '../oci/mediatypes.js';
+import { jsonNestsDeeperThan, MAX_JSON_NESTING } from '../oci/json-nesting.js';
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
 import { isDigest } from '../ref/digest.js';
 
@@ -110,9 +111,11 @@ const MANIFEST_TYPES = new Set<string>([MediaType.OciManifest, MediaType.DockerM
  */
 export function parseManifest(bytes: Buffer, mediaType?: string): ImageManifest | ImageIndex {
   if (bytes.length > MAX_MANIFEST_BYTES) invalid(`it is ${bytes.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+  const text = bytes.toString('utf8');
+  if (jsonNestsDeeperThan(text)) invalid(`it nests arrays and objects more than ${MAX_JSON_NESTING} levels deep`);
   let doc: unknown;
   try {
-    doc = JSON.parse(bytes.toString('utf8'));
+    doc = JSON.parse(text);
   } catch {
     invalid('it is not JSON');
   }

@@ -1,5 +1,6 @@
 import { OciError } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
+import { isStringRecord } from '../oci/referrers.js';
 import type { Descriptor } from '../oci/types.js';
 
 /** The few manifest fields a layout needs: its media type, and what a referrers listing reports about it. */
@@ -51,11 +52,4 @@ export function referrerDescriptor(mediaType: string, digest: string, size: numb
   if (artifactType !== undefined) descriptor.artifactType = artifactType;
   if (fields.annotations !== undefined) descriptor.annotations = fields.annotations;
   return descriptor;
-}
-
-function isStringRecord(value: unknown): value is Record<string, string> {
-  return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) &&
-    Object.values(value).every((v) => typeof v === 'string')
-  );
 }

@@ -62,12 +62,23 @@ async function readFallbackEntries(repo: Repository, tag: string, signal?: Abort
 
 /**
  * The well-formed descriptors of a referrers listing's `manifests` (from a registry or a file: anything may be
- * there); entries without a string digest and media type are dropped instead of failing later as a TypeError.
+ * there); entries without a string digest and media type, a numeric size, a string artifactType and string
+ * annotations are dropped instead of failing later as a TypeError, or as a stack overflow when a value nested
+ * thousands deep is printed or written into a fallback index.
  */
 export function descriptorsIn(manifests: unknown): Descriptor[] {
   if (!Array.isArray(manifests)) return [];
   return manifests.filter((m): m is Descriptor =>
-    typeof m === 'object' && m !== null && typeof m.digest === 'string' && typeof m.mediaType === 'string');
+    typeof m === 'object' && m !== null && typeof m.digest === 'string' && typeof m.mediaType === 'string' &&
+    typeof m.size === 'number' && (m.artifactType === undefined || typeof m.artifactType === 'string') &&
+    (m.annotations === undefined || isStringRecord(m.annotations)));
+}
+
+export function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
 }
 
 /** What a referrers listing says about one referrer (its manifest's media type, digest, size, artifactType, annotations). */

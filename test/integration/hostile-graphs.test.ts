@@ -18,7 +18,7 @@ import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
 /**
  * Graphs a hostile registry or artifact can build that are valid to push (an index listing one child many times,
  * very many distinct children, deep nesting, a signature manifest with thousands of layers, hundreds of signature
- * referrers), pushed into the real registry; the CLI copies or verifies them through the request-recording proxy,
+ * referrers, JSON nested thousands deep), pushed into the real registry; the CLI copies or verifies them through the request-recording proxy,
  * so the work it does is counted, not guessed.
  */
 
@@ -182,5 +182,21 @@ describe('verify of hostile signature graphs', () => {
     const r = await runCli(['verify', `oci://${proxy.host}/sig/many-referrers:v1`, '--key', publicKey], { timeoutMs: 120_000 });
     expectOneLineFailure(r, 3, new RegExp(`lists ${MAX_SIGNATURE_REFERRERS + 1} referrers of ${subject.digest} that may be cosign-bundle signatures; at most ${MAX_SIGNATURE_REFERRERS} are read`));
     expect(proxy.log.filter((q) => referrers.some((d) => q.path.endsWith(d.digest)))).toEqual([]);
+  });
+});
+
+describe('manifests nesting JSON thousands deep', () => {
+  it.each(['json', 'yaml', 'table'])('inspect -o %s refuses one in one line, exit 3, printing nothing', async (format) => {
+    const repo = registryRepo('deep/json');
+    const leaf = await putLeaf(repo, 'deep json');
+    const manifest = JSON.parse((await repo.getManifest(leaf.digest)).bytes.toString('utf8')) as Record<string, unknown>;
+    // 5,000 levels: the real registry (Go's encoding/json allows 10,000) stores it; JSON.stringify overflows at a few thousand.
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const bytes = Buffer.from(`${JSON.stringify(manifest).slice(0, -1)},"x":${deep}}`);
+    await repo.putManifest('v1', bytes, MediaType.OciManifest);
+
+    const r = await runCli(['inspect', `oci://${registry.host}/deep/json:v1`, '-o', format]);
+    expectOneLineFailure(r, 3, /the manifest is invalid: it nests arrays and objects more than 64 levels deep/);
+    expect(r.stdout).toBe('');
   });
 });
