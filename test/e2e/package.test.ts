@@ -3,13 +3,15 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
-import { useWorkDir } from '../helpers/fixtures.js';
+import { useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /**
- * The published package as a user gets it: `npm pack`, then `npx ./oci-artifact-*.tgz` from a clean directory
- * (dependencies come from the npm registry or its local cache, as for any npx user).
+ * The published package as a user gets it: `npm pack`, then `npx --package=./oci-artifact-*.tgz` from a clean
+ * directory (dependencies come from the npm registry or its local cache, as for any npx user), on whichever Node
+ * runs the tests (scripts/node-matrix.mjs runs this file on each supported major).
  */
 const work = useWorkDir('oci-artifact-pack-');
+const registry = useRegistry();
 let tarball: string;
 
 beforeAll(async () => {
@@ -19,9 +21,9 @@ beforeAll(async () => {
 
 const npxEnv = { ...process.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', CI: 'true' };
 
-/** `npx ./oci-artifact-<version>.tgz …` run in `cwd`, where the tarball has been copied. */
+/** `npx --package=./oci-artifact-<version>.tgz …` run in `cwd`, where the tarball has been copied. */
 function npx(args: string[], cwd: string) {
-  return spawnSync('npx', ['--yes', `./${basename(tarball)}`, ...args], {
+  return spawnSync('npx', ['--yes', `--package=./${basename(tarball)}`, ...args], {
     cwd,
     encoding: 'utf8',
     timeout: 180_000,
@@ -51,23 +53,40 @@ describe('npm package', () => {
     expect(listing.filter((f) => /\/(test|bench|fixtures|src)\//.test(f) || f.endsWith('.ts'))).toEqual([]);
   });
 
-  it('runs from a clean directory through npx: --version, then a push and pull with a layout', async () => {
+  it('runs from a clean directory through npx --package, on the Node running the tests: --help, --version, then a push and pull with a layout and with the test registry', async () => {
     const clean = join(work.path, 'clean');
     await mkdir(join(clean, 'deploy'), { recursive: true });
     await writeFile(join(clean, 'deploy', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: npx\n');
     await copyFile(tarball, join(clean, basename(tarball)));
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
 
-    const version = npx(['--version'], clean);
+    // The bin's `#!/usr/bin/env node` finds the first node on PATH: the one under test (scripts/node-matrix.mjs
+    // puts each Node's bin directory first), not another one of the machine's.
+    const node = npx(['-c', 'node -p process.version'], clean);
+    expect(node.stdout.trim()).toBe(process.version);
+
+    const help = npx(['oci-artifact', '--help'], clean);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: oci-artifact /m);
+    const version = npx(['oci-artifact', '--version'], clean);
     expect(version.stderr).not.toMatch(/ERR!/);
     expect(version.stdout.trim()).toBe(pkg.version);
 
-    const push = npx(['push', 'oci-layout://./store:v1', '-f', './deploy', '--source', 'https://example.invalid/x', '--revision', 'main@sha1:1234567'], clean);
+    const provenance = ['--source', 'https://example.invalid/x', '--revision', 'main@sha1:1234567'];
+    const push = npx(['oci-artifact', 'push', 'oci-layout://./store:v1', '-f', './deploy', ...provenance], clean);
     expect(push.stderr).not.toContain('✗');
     expect(push.status).toBe(0);
-    const pull = npx(['pull', 'oci-layout://./store:v1', '-o', './out'], clean);
+    expect(push.stdout.trim()).toMatch(/^oci-layout:\/\/\.\/store@sha256:[0-9a-f]{64}$/);
+    const pull = npx(['oci-artifact', 'pull', 'oci-layout://./store:v1', '-o', './out'], clean);
     expect(pull.status).toBe(0);
     expect(await readdir(join(clean, 'out'))).toEqual(['cm.yaml']);
-    expect(push.stdout.trim()).toMatch(/^oci-layout:\/\/\.\/store@sha256:[0-9a-f]{64}$/);
+
+    const pushed = npx(['oci-artifact', 'push', `oci://${registry.host}/npx/app:v1`, '-f', './deploy', ...provenance], clean);
+    expect(pushed.stderr).not.toContain('✗');
+    expect(pushed.status).toBe(0);
+    expect(pushed.stdout.trim()).toMatch(new RegExp(`^oci://${registry.host}/npx/app@sha256:[0-9a-f]{64}$`));
+    const pulled = npx(['oci-artifact', 'pull', `oci://${registry.host}/npx/app:v1`, '-o', './from-registry'], clean);
+    expect(pulled.status).toBe(0);
+    expect(await readFile(join(clean, 'from-registry', 'cm.yaml'), 'utf8')).toContain('name: npx');
   }, 240_000);
 });
