@@ -1,27 +1,34 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
-import { chmod, lstat, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
+import { mkdir, mkdtemp, readlink, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ReadEntry } from 'tar';
 import { OciError, usageError } from '../errors.js';
+import { withLock } from '../layout/lock.js';
 import { clipName } from './entry-name.js';
-import { StagingPaths } from './staging-paths.js';
+import { TreePaths } from './tree-paths.js';
 import { readTar, type TarEntryInfo } from './tar-reader.js';
 
 /**
  * Safe extraction and listing of artifact tarballs (validation rules: tar-reader.ts).
  *
- * extractArchive writes into a fresh temp directory beside `targetDir` and moves the result into place only
- * after the tar was fully read AND the source stream ended without error (digest verified). On any failure the
- * temp directory is removed and `targetDir` is as before.
- *  - `targetDir` missing: the temp directory is renamed to it (its parent must exist).
- *  - `targetDir` present: each top-level entry of the archive replaces the same-named entry of `targetDir` as a
- *    whole (a stale file inside a replaced directory does not survive); other entries of `targetDir` are kept.
+ * extractArchive writes what Flux's Untar and tar write: the archive's files overwrite same-named files of the
+ * target, everything else in the target is kept (a file the user added to `base/` survives a pull that has
+ * `base/`). It is all or nothing for the archive's own files:
+ *  1. The target is made when missing (its parent must exist), and the archive is extracted into a private staging
+ *     directory inside it, which is removed on any failure (with the target, when this call made it).
+ *  2. Only after the tar was fully read AND the source stream ended without error (digest verified), under a lock
+ *     file in the target (two pulls into one directory move one after the other, never interleaved), the move is
+ *     planned: where the target has a file, a link or a mount point where the archive has a directory, or a
+ *     directory where the archive has a file, or cannot be written, the pull stops there with nothing changed.
+ *  3. Then each entry is renamed into place: a directory the target lacks is moved whole (one rename for the
+ *     whole subtree, so a fresh target costs one rename per top-level entry), a file replaces the target's file or
+ *     link of that name atomically. A failure in this phase (an I/O error) says which entries were already moved.
  * Modes, as Flux's Untar sets them: a file gets its archive permission bits (never setuid/setgid/sticky), a
  * directory entry its bits plus owner rwx, a directory the archive only implies 0o755; the umask then applies to
- * all of them, so under `umask 077` nothing extracted is readable by others. Symlink entries are not created
- * (like Flux) and are reported in `skipped`.
+ * all of them, so under `umask 077` nothing extracted is readable by others. A directory that already exists
+ * keeps its mode. Symlink entries are not created (like Flux) and are reported in `skipped`.
  */
 export interface ExtractOptions {
   /** Uncompressed bytes; default 100 MiB like Flux; 0 = unlimited. */
@@ -59,23 +66,28 @@ export interface ReadEntriesOptions {
 }
 
 export async function extractArchive(source: Readable, targetDir: string, options: ExtractOptions = {}): Promise<ExtractResult> {
-  // The source may already be flowing and fail (digest check) while we prepare the temp dir below; keep that
+  // The source may already be flowing and fail (digest check) while we prepare the staging dir below; keep that
   // error from being "unhandled": the pipeline in readTar still sees it, as the stream is left errored.
   source.on('error', () => undefined);
   const target = resolve(targetDir);
-  const targetExists = await checkTarget(target);
-  const temp = await mkdtemp(join(dirname(target), `.${basename(target)}.extract-`));
+  const created = await makeTarget(target);
+  let staging: string | undefined;
+  let done = false;
   try {
-    const result = await writeEntries(source, await realpath(temp), options);
-    if (targetExists) {
-      await mergeInto(temp, target);
-    } else {
-      await chmod(temp, 0o755 & ~process.umask()); // mkdtemp made it private
-      await rename(temp, target);
-    }
+    staging = await mkdtemp(join(target, STAGING_PREFIX)).catch((err: unknown) => {
+      throw fsError(err, target);
+    });
+    const { result, tree } = await writeEntries(source, staging, options);
+    await withLock(join(target, LOCK_NAME), () => moveInto(staging!, target, tree), {
+      signal: options.signal,
+      what: `output directory ${target}`,
+    });
+    done = true;
     return result;
   } finally {
-    await rm(temp, { recursive: true, force: true });
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+    // Only when empty: another pull may be staging in it by now.
+    if (created && !done) await rmdir(target).catch(() => undefined);
   }
 }
 
@@ -102,23 +114,129 @@ export async function readArchiveEntries(source: Readable, options: ReadEntriesO
   return entries;
 }
 
-/** True when the target exists (as a directory); a usage error when it cannot be used. */
-async function checkTarget(target: string): Promise<boolean> {
+/** The staging directory and the lock file in the target: an archive may not use these names at its top level. */
+const STAGING_PREFIX = '.oci-artifact-staging-';
+const LOCK_NAME = '.oci-artifact-pull.lock';
+
+/**
+ * Whether an output directory can be used: 'exists' or 'missing' (its parent exists); a usage error when it is a
+ * file, a symbolic link to nothing, or has no parent. Pull calls it before fetching anything.
+ */
+export async function checkOutputDirectory(target: string, shown = target): Promise<'exists' | 'missing'> {
+  const info = await stat(target).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+    throw fsError(err, target);
+  });
+  if (info !== undefined) {
+    if (!info.isDirectory()) throw usageError('OUTPUT_NOT_DIRECTORY', `output path '${shown}' exists and is not a directory`, 'Give --output a directory.');
+    return 'exists';
+  }
+  const link = await readlink(target).catch(() => undefined);
+  if (link !== undefined) {
+    throw usageError('OUTPUT_DANGLING_LINK', `output path '${shown}' is a symbolic link to '${clipName(link)}', which does not exist`, 'Create the directory it points to, or remove the link.');
+  }
+  const parent = await stat(dirname(target)).catch(() => undefined);
+  if (!parent?.isDirectory()) throw usageError('PATH_NOT_FOUND', `the parent directory of output path '${shown}' does not exist`, 'Create it first.');
+  return 'missing';
+}
+
+/** Make the target when missing (true when this call made it). */
+async function makeTarget(target: string): Promise<boolean> {
+  if ((await checkOutputDirectory(target)) === 'exists') return false;
   try {
-    if (!(await stat(target)).isDirectory()) {
-      throw usageError('TARGET_NOT_DIRECTORY', `'${target}' exists and is not a directory`, 'Choose another output directory.');
-    }
+    await mkdir(target, { mode: 0o755 });
     return true;
   } catch (err) {
-    if (err instanceof OciError) throw err;
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(err, target);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return makeTarget(target); // made by another pull meanwhile
+    throw fsError(err, target);
   }
+}
+
+/** What writeEntries made below the staging root: each directory's entries ('' for the top level), in order. */
+type StagedTree = Map<string, { name: string; type: 'file' | 'directory' }[]>;
+
+/**
+ * Move the staged entries into the target (see the top of this file): first a plan that only looks (one lstat per
+ * entry whose parent directory exists in the target), then the renames.
+ */
+async function moveInto(staging: string, target: string, tree: StagedTree): Promise<void> {
+  const stagingDevice = lstatSync(staging).dev;
+  const from = new TreePaths(staging);
+  const to = new TreePaths(target);
   try {
-    if (!(await stat(dirname(target))).isDirectory()) throw new Error('not a directory');
-  } catch {
-    throw usageError('PATH_NOT_FOUND', `the parent directory of '${target}' does not exist`, 'Create it first.');
+    const renames = planMoves(tree, target, to, stagingDevice);
+    let moved = 0;
+    try {
+      for (const rel of renames) {
+        renameSync(from.of(rel), to.of(rel));
+        moved++;
+      }
+    } catch (err) {
+      const what = `${moved} of ${renames.length} entries were moved before it failed; pull again to complete it`;
+      throw new OciError('WRITE_FAILED', `cannot move '${clipName(renames[moved]!)}' into '${target}': ${(err as NodeJS.ErrnoException).code ?? String(err)}; ${what}`, {
+        kind: 'usage',
+        cause: err,
+      });
+    }
+  } finally {
+    from.close();
+    to.close();
   }
-  return false;
+}
+
+/** The paths to rename, top down; throws, having changed nothing, when one cannot be moved into place. */
+function planMoves(tree: StagedTree, target: string, to: TreePaths, stagingDevice: number): string[] {
+  const renames: string[] = [];
+  const conflict = (rel: string, there: string, wanted: string): OciError =>
+    usageError(
+      'OUTPUT_CONFLICT',
+      `cannot extract into '${target}': '${clipName(rel)}' is ${there} there, where the artifact has ${wanted}; nothing was changed`,
+      'Move it out of the way, or pull into another directory.',
+    );
+  const checkWritable = (rel: string): void => {
+    try {
+      accessSync(rel === '' ? target : to.of(rel), constants.W_OK);
+    } catch (err) {
+      throw fsError(err, rel === '' ? target : rel);
+    }
+  };
+  checkWritable('');
+  const pending: string[] = [''];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    for (const { name, type } of tree.get(dir) ?? []) {
+      const rel = dir === '' ? name : `${dir}/${name}`;
+      if (dir === '' && (name === LOCK_NAME || name.startsWith(STAGING_PREFIX))) {
+        throw usageError('OUTPUT_CONFLICT', `cannot extract '${clipName(rel)}': oci-artifact uses that name in the output directory while it pulls`);
+      }
+      const there = lstatOrUndefined(to.of(rel), rel);
+      if (type === 'file') {
+        if (there?.isDirectory()) throw conflict(rel, 'a directory', 'a file');
+        renames.push(rel);
+      } else if (there === undefined) {
+        renames.push(rel); // the whole subtree in one rename
+      } else if (there.isSymbolicLink()) {
+        throw conflict(rel, 'a symbolic link', 'a directory'); // never write through a link
+      } else if (!there.isDirectory()) {
+        throw conflict(rel, 'a file', 'a directory');
+      } else if (there.dev !== stagingDevice) {
+        throw conflict(rel, 'a mount point (another file system)', 'a directory');
+      } else {
+        checkWritable(rel);
+        pending.push(rel);
+      }
+    }
+  }
+  return renames;
+}
+
+function lstatOrUndefined(path: string, rel: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fsError(err, rel);
+  }
 }
 
 /**
@@ -127,12 +245,20 @@ async function checkTarget(target: string): Promise<boolean> {
  * on the same pool, so a 2048-file pull spent most of its time waiting. A write into the page cache takes microseconds; the event loop is held for one gunzip chunk
  * at most, since an entry's data arrives as slices of those chunks.
  */
-async function writeEntries(source: Readable, root: string, options: ExtractOptions): Promise<ExtractResult> {
+async function writeEntries(source: Readable, root: string, options: ExtractOptions): Promise<{ result: ExtractResult; tree: StagedTree }> {
   const result: ExtractResult = { files: 0, bytes: 0, skipped: [] };
+  const tree: StagedTree = new Map();
+  const record = (rel: string, type: 'file' | 'directory'): void => {
+    const parent = parentOf(rel);
+    const name = parent === '' ? rel : rel.slice(parent.length + 1);
+    const siblings = tree.get(parent);
+    if (siblings === undefined) tree.set(parent, [{ name, type }]);
+    else siblings.push({ name, type });
+  };
   // Read once: mkdir and open apply it themselves, the chmod of a directory entry made earlier as a parent does not.
   const umask = process.umask();
   const madeDirs = new Set<string>(['']);
-  const paths = new StagingPaths(root);
+  const paths = new TreePaths(root);
   /**
    * Make `rel` and any missing parents, top down, without recursion (paths are up to 2048 levels deep). `mode` is a
    * directory entry's; a directory only implied by a deeper path gets 0o755 (both less the umask).
@@ -147,6 +273,7 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
       for (let i = missing.length - 1; i >= 0; i--) {
         mkdirSync(paths.of(missing[i]!), { mode: i === 0 && mode !== undefined ? mode : 0o755 });
         madeDirs.add(missing[i]!);
+        record(missing[i]!, 'directory');
       }
     } catch (err) {
       throw fsError(err, rel);
@@ -158,7 +285,7 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
   } finally {
     paths.close();
   }
-  return result;
+  return { result, tree };
 
   async function writeEntry(info: TarEntryInfo, body: ReadEntry): Promise<void> {
     if (info.type === 'symlink') {
@@ -186,6 +313,7 @@ async function writeEntries(source: Readable, root: string, options: ExtractOpti
     } finally {
       closeSync(fd);
     }
+    record(info.path, 'file');
     result.files++;
     result.bytes += info.size;
   }
@@ -207,50 +335,6 @@ function drainInto(fd: number, body: ReadEntry): Promise<void> {
       }
     });
   });
-}
-
-/**
- * Move the extracted top-level entries into an existing target. Same-named entries are first moved aside into
- * a backup directory, so a failure half way can put everything back.
- */
-async function mergeInto(temp: string, target: string): Promise<void> {
-  const names = await readdir(temp);
-  const backup = await mkdtemp(join(dirname(target), `.${basename(target)}.replaced-`));
-  const movedAside: string[] = [];
-  const placed: string[] = [];
-  try {
-    for (const name of names) {
-      if (await exists(join(target, name))) {
-        await rename(join(target, name), join(backup, name));
-        movedAside.push(name);
-      }
-      await rename(join(temp, name), join(target, name));
-      placed.push(name);
-    }
-  } catch (err) {
-    let restored = true;
-    for (const name of placed) await rm(join(target, name), { recursive: true, force: true }).catch(() => undefined);
-    for (const name of movedAside) {
-      await rename(join(backup, name), join(target, name)).catch(() => {
-        restored = false;
-      });
-    }
-    // Never delete the user's previous files: keep the backup when they could not all be put back.
-    if (restored) await rm(backup, { recursive: true, force: true });
-    const detail = restored ? '' : `; the replaced entries are kept in '${backup}'`;
-    throw new OciError('WRITE_FAILED', `cannot move the extracted files into '${target}'${detail}`, { kind: 'usage', cause: err });
-  }
-  await rm(backup, { recursive: true, force: true });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
 }
 
 /** '' for a top-level path. */

@@ -117,7 +117,7 @@ export function buildProgram(): Command {
   const pull = program.command('pull')
     .description('pull an artifact and extract its content into a directory')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
-    .addOption(required(new Option('-o, --output <dir>', 'directory to extract into (created when missing)')))
+    .addOption(required(new Option('-o, --output <dir>', "directory to extract into (created when missing); the artifact's files overwrite same-named files, other files are kept")))
     .option('--layer-media-type <type>', 'pick the layer with this media type')
     .option('--layer-index <n>', 'pick the layer at this position')
     .option('--max-size <size>', 'largest uncompressed size to accept, e.g. 100Mi; 0 for no limit', '100Mi')

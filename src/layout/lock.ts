@@ -17,6 +17,8 @@ import { OciError } from '../errors.js';
  * process) can therefore lose its lock; the defaults keep that far outside normal operation.
  */
 export interface LockOptions {
+  /** What the lock guards, for the message when it cannot be had (default: the OCI layout). */
+  what?: string;
   timeoutMs?: number;
   staleMs?: number;
   signal?: AbortSignal;
@@ -63,9 +65,10 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
     }
     await removeIfStale(lockPath, staleMs);
     if (Date.now() >= deadline) {
-      throw new OciError('LAYOUT_LOCKED', `OCI layout is locked by another process: ${lockPath} still exists after ${timeoutMs} ms`, {
+      const what = options.what ?? 'OCI layout';
+      throw new OciError('LAYOUT_LOCKED', `${what} is locked by another process: ${lockPath} still exists after ${timeoutMs} ms`, {
         kind: 'usage',
-        hint: `if no other process is writing to this layout, delete ${lockPath}`,
+        hint: `if no other process is writing to ${options.what ?? 'this layout'}, delete ${lockPath}`,
       });
     }
     await delay(MIN_DELAY_MS + Math.random() * (MAX_DELAY_MS - MIN_DELAY_MS), undefined, { signal: options.signal }).catch((err) => {

@@ -1,11 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { usageError } from '../errors.js';
 import { isGzipTarLayer, selectContentLayer } from '../artifact/manifest.js';
-import { extractArchive } from '../artifact/unpack.js';
+import { checkOutputDirectory, extractArchive } from '../artifact/unpack.js';
 import { openRepository } from '../oci/open.js';
 import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
@@ -40,10 +39,8 @@ export interface PullResult {
 
 export async function pull(options: PullOptions, ctx: OpContext): Promise<PullResult> {
   const output = resolve(ctx.cwd ?? process.cwd(), options.output);
-  const existing = await stat(output).catch(() => undefined);
-  if (existing && !existing.isDirectory()) {
-    throw usageError('OUTPUT_NOT_DIRECTORY', `output path '${options.output}' exists and is not a directory`, 'give --output a directory');
-  }
+  // Before any network: a file, a dangling link or a missing parent is the user's to fix.
+  const existed = (await checkOutputDirectory(output, options.output)) === 'exists';
   const repo = await openRepository(options.ref, { ...ctx.repositoryOptions, signal: ctx.signal });
   try {
     ctx.onStep?.(`fetching ${formatReference(options.ref)}`);
@@ -69,7 +66,7 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
       const result = await extractArchive(blob, output, { maxSize: options.maxSize, signal: ctx.signal });
       return { ...base, mode: 'extracted', files: result.files, bytes: result.bytes, skipped: result.skipped };
     }
-    const file = await writeLayerFile(blob, output, layer, existing !== undefined, ctx.signal);
+    const file = await writeLayerFile(blob, output, layer, existed, ctx.signal);
     return { ...base, mode: 'file', files: 1, bytes: layer.size, skipped: [], output: file };
   } finally {
     await repo.close();

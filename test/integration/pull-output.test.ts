@@ -1,7 +1,7 @@
-import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, snapshotTree } from '../helpers/cli.js';
 import { PROVENANCE, useWorkDir } from '../helpers/fixtures.js';
 
 // What `pull -o DIR` does to the directory it writes into, on the built CLI, from an OCI layout on disk.
@@ -67,3 +67,82 @@ describe('what push writes, pull reads', () => {
     expect(r.stderr).toContain('--ignore-paths');
   });
 });
+
+describe('pull into a directory that has files', () => {
+  it("overwrites the artifact's files and keeps the user's own, also inside the artifact's directories", async () => {
+    const ref = await pushTree('merge', { 'base/app.yaml': 'from: artifact\n', 'top.yaml': 'new\n' });
+    const out = join(work.path, 'out-merge');
+    await mkdir(join(out, 'base'), { recursive: true });
+    await writeFile(join(out, 'base', 'mine.yaml'), 'mine\n');
+    await writeFile(join(out, 'base', 'app.yaml'), 'old\n');
+    await writeFile(join(out, 'notes.txt'), 'mine too\n');
+    const r = await runCli(['pull', ref, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await snapshotTree(out)).toEqual({
+      'base/': 'dir',
+      'base/app.yaml': fileOf('from: artifact\n'),
+      'base/mine.yaml': fileOf('mine\n'),
+      'notes.txt': fileOf('mine too\n'),
+      'top.yaml': fileOf('new\n'),
+    });
+  });
+
+  it('a file where the artifact has a directory: exit 2 naming it, nothing changed', async () => {
+    const ref = await pushTree('conflict', { 'base/app.yaml': 'a\n', 'top.yaml': 'new\n' });
+    const out = join(work.path, 'out-conflict');
+    await mkdir(out);
+    await writeFile(join(out, 'base'), 'a file named like the directory\n');
+    await writeFile(join(out, 'top.yaml'), 'old\n');
+    const before = await snapshotTree(out);
+    const r = await runCli(['pull', ref, '-o', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'base' is a file there, where the artifact has a directory; nothing was changed");
+    expect(await snapshotTree(out)).toEqual(before);
+  });
+});
+
+describe('two pulls into one directory at the same time', () => {
+  it('end with exactly one artifact, never a mix (6 rounds)', async () => {
+    // Same names, different contents: a mix would show files of both. Many top-level files make the move phase long.
+    const names = Array.from({ length: 1500 }, (_, i) => `f${String(i).padStart(4, '0')}.yaml`);
+    const treeA = Object.fromEntries(names.map((n) => [n, `artifact: a\n`]));
+    const treeB = Object.fromEntries(names.map((n) => [n, `artifact: b\n`]));
+    const [refA, refB] = [await pushTree('race-a', treeA), await pushTree('race-b', treeB)];
+    const expected = async (tree: Record<string, string>): Promise<Record<string, string>> =>
+      Object.fromEntries(Object.entries(tree).map(([n, c]) => [n, fileOf(c)]));
+    const [wantA, wantB] = [await expected(treeA), await expected(treeB)];
+    for (let round = 0; round < 6; round++) {
+      const out = join(work.path, `out-race-${round}`);
+      const [a, b] = await Promise.all([runCli(['pull', refA, '-o', out]), runCli(['pull', refB, '-o', out])]);
+      expect([a.code, b.code], `${a.stderr}\n${b.stderr}`).toEqual([0, 0]);
+      const tree = await snapshotTree(out);
+      expect([wantA, wantB], `round ${round}: a mix of both artifacts`).toContainEqual(tree);
+    }
+  });
+});
+
+describe('an output path that is a symbolic link', () => {
+  it('pull -o LINK to a missing directory: exit 2, one line naming the link, nothing created', async () => {
+    const ref = await pushTree('link', { 'a.yaml': 'a\n' });
+    const link = join(work.path, 'dangling-out');
+    await symlink(join(work.path, 'no-such-dir'), link);
+    const r = await runCli(['pull', ref, '-o', link]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`output path '${link}' is a symbolic link to '${join(work.path, 'no-such-dir')}', which does not exist`);
+    expect(await readlink(link)).toBe(join(work.path, 'no-such-dir'));
+  });
+
+  it('pull -o LINK to a directory extracts into that directory', async () => {
+    const ref = await pushTree('link-ok', { 'a.yaml': 'a\n' });
+    const real = join(work.path, 'link-target');
+    await mkdir(real);
+    await symlink(real, join(work.path, 'good-link'));
+    const r = await runCli(['pull', ref, '-o', join(work.path, 'good-link')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await snapshotTree(real)).toEqual({ 'a.yaml': fileOf('a\n') });
+  });
+});
+
+function fileOf(content: string): string {
+  return `644:${Buffer.from(content).toString('base64')}`;
+}

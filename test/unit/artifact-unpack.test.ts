@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile, lstat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -172,30 +172,45 @@ describe('extractArchive: archives as Flux and others write them', () => {
     expect(await snapshot(target)).toEqual({ 'real.yaml': 'file 644 a: 1\n' });
   });
 
-  it('extracts over an existing directory: keeps unrelated entries, replaces same-named ones', async () => {
+  it('extracts over an existing directory as Flux and tar do: overwrites the archive\'s files, keeps every other file', async () => {
     await mkdir(join(target, 'base'), { recursive: true });
     await writeFile(join(target, 'keep.txt'), 'mine\n');
-    await writeFile(join(target, 'base/old.yaml'), 'stale\n');
+    await writeFile(join(target, 'base/mine.yaml'), 'user file\n');
+    await writeFile(join(target, 'base/new.yaml'), 'old version\n');
     await writeFile(join(target, 'README.md'), 'old readme\n');
     const bytes = tgz([
       { name: '.', type: '5' },
       { name: 'README.md', content: 'new readme\n' },
       { name: 'base', type: '5' },
       { name: 'base/new.yaml', content: 'fresh\n' },
+      { name: 'base/sub', type: '5' },
+      { name: 'base/sub/deep.yaml', content: 'deep\n' },
     ]);
     await extractArchive(streamOf(bytes), target);
     expect(await snapshot(target)).toEqual({
       'README.md': 'file 644 new readme\n',
       base: 'dir 755',
+      'base/mine.yaml': 'file 644 user file\n',
       'base/new.yaml': 'file 644 fresh\n',
+      'base/sub': 'dir 755',
+      'base/sub/deep.yaml': 'file 644 deep\n',
       'keep.txt': 'file 644 mine\n',
     });
-    expect(await readdir(work)).toEqual(['out']); // no temp or backup directory left beside it
+    expect(await readdir(work)).toEqual(['out']); // no staging directory or lock left
+  });
+
+  it('replaces a symlink where the archive has a file (the link, not its target)', async () => {
+    await mkdir(target);
+    await writeFile(join(work, 'elsewhere.yaml'), 'not mine to change\n');
+    await symlink(join(work, 'elsewhere.yaml'), join(target, 'a.yaml'));
+    await extractArchive(streamOf(tgz([{ name: 'a.yaml', content: 'from the artifact\n' }])), target);
+    expect(await snapshot(target)).toEqual({ 'a.yaml': 'file 644 from the artifact\n' });
+    expect(await readFile(join(work, 'elsewhere.yaml'), 'utf8')).toBe('not mine to change\n');
   });
 
   it('refuses a target that is a file, and a target whose parent is missing', async () => {
     await writeFile(target, 'file');
-    await expectRejected(extractArchive(streamOf(tgz([{ name: 'a', content: 'x' }])), target), 'TARGET_NOT_DIRECTORY');
+    await expectRejected(extractArchive(streamOf(tgz([{ name: 'a', content: 'x' }])), target), 'OUTPUT_NOT_DIRECTORY');
     await expectRejected(extractArchive(streamOf(tgz([{ name: 'a', content: 'x' }])), join(work, 'no/such/dir')), 'PATH_NOT_FOUND');
   });
 });
@@ -213,6 +228,26 @@ describe('extractArchive: hostile and broken input leaves everything untouched',
     expect(await snapshot(work)).toEqual(before); // target as it was, no temp dir left, nothing written beside it
     return err;
   }
+
+  it.each([
+    ['a file where the archive has a directory', async () => writeFile(join(target, 'base'), 'mine\n'), 'a file', 'a directory'],
+    ['a directory where the archive has a file', async () => mkdir(join(target, 'ok.yaml')), 'a directory', 'a file'],
+    ['a symlink where the archive has a directory', async () => symlink(work, join(target, 'base')), 'a symbolic link', 'a directory'],
+  ])('%s: refused, naming the path, nothing changed', async (_label, setup, there, wanted) => {
+    await mkdir(target);
+    await writeFile(join(target, 'existing.yaml'), 'before\n');
+    await setup();
+    const before = await snapshot(work);
+    const bytes = tgz([{ name: 'ok.yaml', content: 'x' }, { name: 'base', type: '5' }, { name: 'base/a.yaml', content: 'y' }]);
+    const err = await expectRejected(extractArchive(streamOf(bytes), target), 'OUTPUT_CONFLICT');
+    expect(err.kind).toBe('usage');
+    expect(err.message).toContain(`is ${there} there, where the artifact has ${wanted}; nothing was changed`);
+    expect(await snapshot(work)).toEqual(before);
+  });
+
+  it('a name the puller uses in the output directory is refused at the top level', async () => {
+    await expectUntouched(tgz([{ name: '.oci-artifact-pull.lock', content: 'x' }]), 'OUTPUT_CONFLICT');
+  });
 
   it('absolute path', async () => {
     await expectUntouched(tgz([{ name: `${outside()}`, content: 'pwned' }]), 'UNSAFE_ARCHIVE');

@@ -11,8 +11,8 @@ import { tarOf } from '../../scripts/make-hostile-corpus.mjs';
 
 /**
  * Aborting an extraction half way (Ctrl-C): many small entries arrive in one gunzip chunk and queue up; none of
- * them may be written after extractArchive rejected, or removing the temp directory races with the writes
- * (ENOTEMPTY, an "unexpected error", a temp directory left behind).
+ * them may be written after extractArchive rejected, or removing the staging directory races with the writes
+ * (ENOTEMPTY, an "unexpected error", a staging directory left behind, or the output directory this call made).
  */
 let scratch: string;
 beforeAll(async () => {
@@ -31,10 +31,10 @@ describe('extractArchive aborted half way', () => {
     const controller = new AbortController();
     const reason = new OciError('INTERRUPTED', 'interrupted by SIGINT', { kind: 'interrupted' });
     const watch = setInterval(() => {
-      void readdir(parent).then(async (names) => {
-        const temp = names.find((n) => n.startsWith('.out.extract-'));
-        if (temp && (await readdir(join(parent, temp)).catch(() => [])).length >= 3) controller.abort(reason);
-      });
+      void readdir(join(parent, 'out')).then(async (names) => {
+        const staging = names.find((n) => n.startsWith('.oci-artifact-staging-'));
+        if (staging && (await readdir(join(parent, 'out', staging)).catch(() => [])).length >= 3) controller.abort(reason);
+      }, () => undefined);
     }, 1);
     try {
       await expect(extractArchive(Readable.from([layer]), join(parent, 'out'), { signal: controller.signal })).rejects.toBeInstanceOf(Error);

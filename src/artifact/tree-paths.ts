@@ -2,8 +2,8 @@ import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Paths to hand to the file system for entries of the extraction's staging tree, such that the kernel's work per
- * call does not grow with the entry's depth.
+ * Paths to hand to the file system for entries below one directory (the extraction's staging tree, the output
+ * directory it moves into), such that the kernel's work per call does not grow with the entry's depth.
  *
  * The kernel resolves a path component by component, so creating a chain of 2,000 directories through full paths
  * walks 2 million components (seconds). Node has no mkdirat/openat; on Linux `/proc/self/fd/N/name` is the same
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 const FD_PATHS = process.platform === 'linux' && existsSync('/proc/self/fd');
 const DEEP = 32;
 
-export class StagingPaths {
+export class TreePaths {
   private current: { rel: string; fd: number } | undefined;
 
   constructor(private readonly root: string) {}
