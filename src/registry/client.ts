@@ -43,6 +43,10 @@ const MAX_TAG_PAGES = 10_000;
 const MAX_TAGS = 1_000_000;
 const MAX_LIST_BODY = 16 * 1024 * 1024;
 const PROGRESS_STEP = 256 * 1024;
+/** A broken blob download is resumed while it makes progress, up to this many times in all. */
+const MAX_BLOB_RESUMES = 32;
+/** Resumptions in a row that may bring no new byte before the download gives up. */
+const MAX_STALLED_RESUMES = 3;
 
 export function openRegistryRepository(ref: RegistryReference, options: RegistryClientOptions = {}): RegistryRepository {
   return new RegistryRepository(ref, options);
@@ -216,38 +220,106 @@ export class RegistryRepository implements Repository {
     throw await responseError(res, this.host, what);
   }
 
+  /**
+   * The one reader of blob content (pull, copy, diff, inspect --files and signature payloads through fetchBlob):
+   * a stream verified against the descriptor's size and digest. A body that breaks off (connection reset, short
+   * body) is resumed with `Range: bytes=N-`, or read again from the start where the registry ignores Range.
+   */
   async openBlob(descriptor: Descriptor, options: TransferOptions = {}): Promise<Readable> {
     const what = `blob ${this.name}@${descriptor.digest}`;
     const signal = this.signal(options.signal);
+    const first = await this.blobResponse(descriptor, 0, what, signal);
+    const verifier = new VerifyingStream(descriptor.digest, descriptor.size, `${what} from ${this.host}:`);
+    const progress = options.onProgress;
+    let onBytes: ((received: number) => void) | undefined;
+    if (progress !== undefined) {
+      const label = labelOf(descriptor);
+      let reported = 0;
+      onBytes = (received) => {
+        if (received - reported < PROGRESS_STEP) return;
+        reported = received;
+        progress({ direction: 'download', digest: descriptor.digest, label, bytes: received, total: descriptor.size });
+      };
+      verifier.on('end', () => progress({ direction: 'download', digest: descriptor.digest, label, bytes: verifier.bytes, total: descriptor.size, done: true }));
+    }
+    const source = Readable.from(this.blobBytes(descriptor, first, what, signal, onBytes), { objectMode: false });
+    source.on('error', (err) => verifier.destroy(err));
+    verifier.on('close', () => source.destroy());
+    source.pipe(verifier);
+    return verifier;
+  }
+
+  /**
+   * GET the blob from `offset` (a Range request when resuming). `skip` is how much of the body was read already:
+   * a registry that ignores Range answers 200 with the whole blob again.
+   */
+  private async blobResponse(descriptor: Descriptor, offset: number, what: string, signal: AbortSignal | undefined): Promise<{ res: HttpResponse; skip: number }> {
     const res = await this.send({
-      method: 'GET', url: `/v2/${this.name}/blobs/${descriptor.digest}`, followRedirects: true, what, signal,
+      method: 'GET',
+      url: `/v2/${this.name}/blobs/${descriptor.digest}`,
+      headers: offset > 0 ? { range: `bytes=${offset}-` } : undefined,
+      followRedirects: true,
+      what,
+      signal,
     }, this.pull);
+    if (offset > 0 && res.status === 206) {
+      const range = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec((res.headers['content-range'] ?? '').trim());
+      if (range === null || Number(range[1]) !== offset) {
+        discardBody(res.body);
+        throw new OciError('REGISTRY_RESPONSE_INVALID', `registry ${this.host} answered the resumed download of ${what} from byte ${offset} with the range '${res.headers['content-range'] ?? ''}'`);
+      }
+      return { res, skip: 0 };
+    }
     if (res.status !== 200) throw await responseError(res, this.host, what);
     const length = res.headers['content-length'];
     if (length !== undefined && Number(length) !== descriptor.size) {
       discardBody(res.body);
       throw new OciError('SIZE_MISMATCH', `registry ${this.host} serves ${what} with ${length} bytes, its descriptor states ${descriptor.size}`);
     }
-    const verifier = new VerifyingStream(descriptor.digest, descriptor.size, `${what} from ${this.host}:`);
-    const progress = options.onProgress;
-    if (progress !== undefined) {
-      const label = labelOf(descriptor);
-      let received = 0;
-      let reported = 0;
-      // Counted on the source: a 'data' listener on the returned stream would start it flowing.
-      res.body.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received - reported >= PROGRESS_STEP) {
-          reported = received;
-          progress({ direction: 'download', digest: descriptor.digest, label, bytes: received, total: descriptor.size });
+    return { res, skip: offset };
+  }
+
+  /** The blob's bytes from `first` on, resuming after breaks: at most MAX_STALLED_RESUMES in a row without progress. */
+  private async *blobBytes(
+    descriptor: Descriptor,
+    first: { res: HttpResponse; skip: number },
+    what: string,
+    signal: AbortSignal | undefined,
+    onBytes?: (received: number) => void,
+  ): AsyncGenerator<Buffer> {
+    let current = first;
+    let received = 0;
+    let stalled = 0;
+    for (let resumes = 0; ; resumes++) {
+      const before = received;
+      let skip = current.skip;
+      let failure: unknown;
+      try {
+        for await (const chunk of current.res.body as AsyncIterable<Buffer>) {
+          let data = chunk;
+          if (skip > 0) {
+            const n = Math.min(skip, data.length);
+            skip -= n;
+            data = data.subarray(n);
+            if (data.length === 0) continue;
+          }
+          received += data.length;
+          onBytes?.(received);
+          yield data;
         }
-      });
-      verifier.on('end', () => progress({ direction: 'download', digest: descriptor.digest, label, bytes: verifier.bytes, total: descriptor.size, done: true }));
+        // All there (more than the size: the verifier refuses it), or a body that ended short without an error.
+        if (received >= descriptor.size) return;
+        failure = new Error(`the body ended after ${received} of ${descriptor.size} bytes`);
+      } catch (err) {
+        if (err instanceof OciError || signal?.aborted) throw streamError(err, signal, what, this.host);
+        failure = err;
+      } finally {
+        discardBody(current.res.body);
+      }
+      stalled = received > before ? 0 : stalled + 1;
+      if (stalled >= MAX_STALLED_RESUMES || resumes >= MAX_BLOB_RESUMES) throw streamError(failure, signal, what, this.host);
+      current = await this.blobResponse(descriptor, received, what, signal);
     }
-    res.body.on('error', (err) => verifier.destroy(streamError(err, signal, what, this.host)));
-    verifier.on('close', () => res.body.destroy());
-    res.body.pipe(verifier);
-    return verifier;
   }
 
   async fetchBlob(descriptor: Descriptor, options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<Buffer> {

@@ -97,6 +97,12 @@ export function fetchUpstream(target: string, req: ProxyRequest): Promise<Upstre
   });
 }
 
+/** Request headers without `Range`: the registry is asked for (or about) the whole blob. */
+function withoutRange(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { range: _range, ...rest } = headers;
+  return rest;
+}
+
 /** Upstream headers as a flat record for a `respond` action, without hop-by-hop ones. */
 function plainHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
@@ -166,11 +172,32 @@ export const FAULTS: readonly FaultScenario[] = [
   {
     id: 'reset-mid-body',
     label: 'reset mid-body',
-    description: 'every blob download is cut half way through its body and the connection dropped',
-    expect: 'failure',
+    description: 'every blob download, resumed ones included, is cut after half the blob size of body and the connection dropped (each resumption gains bytes)',
+    expect: 'success',
     hook: (target) => counting(isBlobGet, async (req) => {
+      const { headers } = await fetchUpstream(target, { ...req, method: 'HEAD', headers: withoutRange(req.headers) });
+      return { kind: 'forward', truncateResponseAt: Math.max(1, Math.floor(Number(headers['content-length'] ?? 2) / 2)) };
+    }),
+  },
+  {
+    id: 'body-cut-mid-stream',
+    label: 'body cut mid-stream',
+    description: 'the first download of every blob is cut half way through its body and the connection dropped; the resumed (Range) request is served',
+    expect: 'success',
+    hook: (target) => counting((r) => isBlobGet(r) && r.attempt === 1, async (req) => {
       const { headers } = await fetchUpstream(target, { ...req, method: 'HEAD' });
       return { kind: 'forward', truncateResponseAt: Math.max(1, Math.floor(Number(headers['content-length'] ?? 2) / 2)) };
+    }),
+  },
+  {
+    id: 'body-cut-range-ignored',
+    label: 'body cut, Range ignored',
+    description: 'the first download of every blob is cut half way; later downloads ignore Range and send the whole blob with 200, as some registries do',
+    expect: 'success',
+    hook: (target) => counting(isBlobGet, async (req) => {
+      const real = await fetchUpstream(target, { ...req, headers: withoutRange(req.headers) });
+      if (req.attempt > 1 || real.status !== 200) return { kind: 'respond', status: real.status, headers: plainHeaders(real.headers), body: real.body };
+      return { kind: 'forward', truncateResponseAt: Math.max(1, Math.floor(real.body.length / 2)) };
     }),
   },
   {

@@ -263,10 +263,12 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
       answer.on('data', (data: Buffer) => {
         const chunk = action.mutateBody === undefined ? data : action.mutateBody(Buffer.from(data), record.bytesOut);
         if (truncateAt !== undefined && record.bytesOut + chunk.length >= truncateAt) {
-          res.write(chunk.subarray(0, truncateAt - record.bytesOut));
+          // Drop the connection once the bytes before the cut are on the wire (destroying at once could discard
+          // them, and the headers with them).
+          const socket = res.socket;
+          res.write(chunk.subarray(0, truncateAt - record.bytesOut), () => socket?.destroy());
           record.bytesOut = truncateAt;
           answer.destroy();
-          res.socket?.destroy();
           return;
         }
         record.bytesOut += chunk.length;

@@ -26,7 +26,7 @@ import { writeReliabilitySection } from '../helpers/reliability-doc.js';
 
 const FULL = process.env.FAULTS_FULL === '1';
 const PROVENANCE = ['--source', 'https://example.invalid/app', '--revision', 'main@sha1:1111111111111111111111111111111111111111'];
-const COMMANDS = ['push', 'pull', 'tag', 'list', 'diff', 'verify'] as const;
+const COMMANDS = ['push', 'pull', 'tag', 'list', 'diff', 'verify', 'copy', 'inspect'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 /** Cells of the default run: every fault at least once, where it bites hardest (each bug this matrix found included). */
@@ -34,6 +34,7 @@ const FAST_CELLS = new Set<string>([
   'push:http-500-once', 'push:lost-answer', 'push:reset-before-headers', 'push:html-200-portal', 'push:http-502-always',
   'pull:corrupt-body', 'pull:truncated-body', 'pull:reset-mid-body', 'pull:reset-after-headers', 'pull:wrong-content-digest',
   'pull:slow-past-timeout', 'pull:html-200-portal', 'pull:http-429-retry-after',
+  'pull:body-cut-mid-stream', 'copy:body-cut-mid-stream', 'inspect:body-cut-range-ignored', 'diff:reset-mid-body',
   'tag:html-200-portal', 'tag:lost-answer', 'tag:http-503-twice',
   'list:reset-before-headers', 'list:truncated-body',
   'diff:corrupt-body', 'diff:http-500-once',
@@ -178,6 +179,29 @@ const CASES: Record<CommandName, CommandCase> = {
     async success() {},
     async failure() {},
   },
+  copy: {
+    async args(cell) {
+      return ['copy', `oci://${cell.host}/shared/app:v1`, `oci://${registry.host}/copy/${cell.fault.id}:v1`];
+    },
+    stdout: (cell) => baseline.copy!.stdout.split('copy/baseline').join(`copy/${cell.fault.id}`).split(cell.host).join(registry.host),
+    async success(cell) {
+      expect(await resolveTag(`oci://${registry.host}/copy/${cell.fault.id}:v1`)).toBe(digests.a);
+      await expectCompleteArtifact(`oci://${registry.host}/copy/${cell.fault.id}:v1`, digests.a);
+    },
+    async failure(cell) {
+      // The tag is written last: absent, or on the complete artifact.
+      const now = await resolveTag(`oci://${registry.host}/copy/${cell.fault.id}:v1`);
+      expect([undefined, digests.a]).toContain(now);
+      if (now !== undefined) await expectCompleteArtifact(`oci://${registry.host}/copy/${cell.fault.id}:v1`, now);
+    },
+  },
+  inspect: {
+    async args(cell) {
+      return ['inspect', `oci://${cell.host}/shared/app:v1`, '--files', '-o', 'json'];
+    },
+    async success() {},
+    async failure() {},
+  },
 };
 
 /** Exactly one `✗` line, no stack trace, no HTML, and nothing on stdout. */
@@ -221,9 +245,10 @@ beforeAll(async () => {
   baseline.pull = await runCli(['pull', `${shared}:v1`, '-o', pullDir]);
   pulledBaseline = await snapshotTree(pullDir);
   baseline.push = await runCli(['push', `oci://${registry.host}/baseline/push:v1`, '-f', contentB, '--reproducible', ...PROVENANCE]);
-  for (const name of ['list', 'diff', 'verify'] as const) baseline[name] = await runCli(await CASES[name].args(fresh));
+  for (const name of ['list', 'diff', 'verify', 'inspect'] as const) baseline[name] = await runCli(await CASES[name].args(fresh));
+  baseline.copy = await runCli(['copy', `${shared}:v1`, `oci://${registry.host}/copy/baseline:v1`]);
   baseline.tag = { code: 0, stdout: '', stderr: '' };
-  for (const name of ['pull', 'push', 'list', 'verify'] as const) {
+  for (const name of ['pull', 'push', 'list', 'verify', 'copy', 'inspect'] as const) {
     if (baseline[name]!.code !== 0) throw new Error(`fault-free ${name} failed: ${baseline[name]!.stderr}`);
   }
   if (baseline.diff!.code !== 1) throw new Error(`fault-free diff should report changes: ${baseline.diff!.stderr}`);
@@ -311,6 +336,7 @@ describe('fault scenarios', () => {
     expect(FAULTS.map((f) => f.id)).toEqual(expect.arrayContaining([
       'http-500-once', 'http-502-always', 'http-503-twice', 'http-429-retry-after', 'reset-before-headers', 'reset-after-headers',
       'reset-mid-body', 'truncated-body', 'corrupt-body', 'wrong-content-digest', 'slow-past-timeout', 'html-502-page', 'lost-answer',
+      'body-cut-mid-stream', 'body-cut-range-ignored',
     ]));
     expect(new Set(FAULTS.map((f) => f.id)).size).toBe(FAULTS.length);
   });
