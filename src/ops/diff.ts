@@ -147,8 +147,9 @@ async function semanticDiff(oldSide: DiffSide, newSide: DiffSide): Promise<Seman
     const before = oldPaths.has(path) ? await parseSide(oldSide, path) : [];
     const after = newPaths.has(path) ? await parseSide(newSide, path) : [];
     if (before === undefined || after === undefined) continue;
-    oldObjects.push(...before);
-    newObjects.push(...after);
+    // One at a time: push(...objects) overflows the call stack for a file of more than ~120k YAML documents.
+    for (const object of before) oldObjects.push(object);
+    for (const object of after) newObjects.push(object);
     files.push(path);
   }
   return { objects: diffObjects(oldObjects, newObjects), files };

@@ -414,3 +414,15 @@ describe.each(STORES)('diff ($name)', (store) => {
     expect(oneErrorLine(missing)).toContain('does not exist');
   });
 });
+
+describe('diff --semantic of a YAML file with 130,000 documents', () => {
+  it('reports them instead of overflowing the call stack (push(...objects), exit 70 before)', async () => {
+    const ref = `oci-layout://${join(work.path, 'layouts', 'many-docs')}:v1`;
+    await push(ref, await tree('many-docs-old', { 'many.yaml': 'a: 1\n' }));
+    const many = await tree('many-docs-new', { 'many.yaml': '{}\n---\n'.repeat(130_000) });
+    const r = await runCli(['diff', ref, '--path', many, '--semantic'], { timeoutMs: 170_000 });
+    expect(r.stderr).not.toContain('✗');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('many.yaml#129999');
+  }, 180_000);
+});
