@@ -32,7 +32,8 @@ export function printText(stream: Writable, text: string): void {
 /** An aligned text table; the header is upper case like Flux's. A cell is one line: its controls are escaped. */
 export function renderTable(headers: string[], rows: string[][]): string {
   const cells = rows.map((row) => row.map(escapeControl));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  // Folded, not spread: Math.max(...rows) overflows the call stack past ~120k rows (tags, files, annotations).
+  const widths = headers.map((h, i) => cells.reduce((width, r) => Math.max(width, (r[i] ?? '').length), h.length));
   const line = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
   return [line(headers), ...cells.map(line)].join('\n') + '\n';
 }
@@ -40,6 +41,6 @@ export function renderTable(headers: string[], rows: string[][]): string {
 /** Aligned `label  value` lines; a value is one line: its controls are escaped. */
 export function renderFields(rows: Array<[string, string | undefined]>, indent = ''): string {
   const present = rows.filter((r): r is [string, string] => r[1] !== undefined);
-  const width = Math.max(...present.map(([label]) => escapeControl(label).length));
+  const width = present.reduce((widest, [label]) => Math.max(widest, escapeControl(label).length), 0);
   return present.map(([label, value]) => `${indent}${escapeControl(label).padEnd(width)}  ${escapeControl(value)}`).join('\n') + '\n';
 }

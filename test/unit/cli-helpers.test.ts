@@ -3,7 +3,7 @@ import { parseDuration } from '../../src/cli/duration.js';
 import { parseSize, splitList } from '../../src/cli/options.js';
 import { provenanceFromCI, stripCredentials } from '../../src/ops/provenance.js';
 import { detectTerminal } from '../../src/output/terminal.js';
-import { renderTable } from '../../src/output/printer.js';
+import { renderFields, renderTable } from '../../src/output/printer.js';
 
 describe('parseDuration', () => {
   it.each([['5m', 300_000], ['1h30m', 5_400_000], ['90s', 90_000], ['500ms', 500], ['2', 2000], ['1.5s', 1500]])('%s', (input, ms) => {
@@ -58,5 +58,14 @@ describe('terminal detection', () => {
 describe('renderTable', () => {
   it('aligns columns', () => {
     expect(renderTable(['A', 'LONGER'], [['xyz', '1'], ['q', '22']])).toBe('A    LONGER\nxyz  1\nq    22\n');
+  });
+
+  it('lays out 200,000 rows (tags, files, annotations a registry chose), as rows and as fields', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => [`t${i}`, 'x']);
+    const table = renderTable(['TAG', 'X'], rows).split('\n');
+    expect(table).toHaveLength(200_002);
+    expect(table[200_000]).toBe('t199999  x');
+    const fields = renderFields(rows as Array<[string, string]>).split('\n');
+    expect(fields[0]).toBe('t0       x');
   });
 });
