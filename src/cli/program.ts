@@ -7,6 +7,7 @@ import { githubErrorLine, underGithubActions } from './ci-report.js';
 import { addShortAlias, checkFlagRules, onlyWith, required } from './flag-rules.js';
 import { packageVersion } from './version.js';
 import { escapeControl, safeLine } from '../output/escape.js';
+import { redactSecrets } from '../secrets.js';
 
 type Action = (args: string[], flags: Record<string, unknown>, globals: GlobalFlags) => Promise<number>;
 
@@ -259,8 +260,9 @@ function tidyHint(hint: string): string {
 }
 
 /** One line per error: a GitHub Actions annotation in a workflow (the log shows it as the error), else `✗ …`. */
-function printError(line: string): void {
-  // The message may carry a registry's or an artifact's text: one line, its controls escaped.
+function printError(message: string): void {
+  // The message may carry a registry's or an artifact's text: one line, its controls escaped, no secret in it.
+  const line = redactSecrets(message);
   process.stderr.write(underGithubActions() ? githubErrorLine(escapeControl(line)) : `✗ ${safeLine(line)}\n`);
 }
 

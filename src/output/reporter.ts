@@ -3,6 +3,7 @@ import type { TransferProgress } from '../oci/types.js';
 import type { RequestLog } from '../oci/open.js';
 import { formatBytes, formatSeconds } from './format.js';
 import { safeLine } from './escape.js';
+import { redactSecrets } from '../secrets.js';
 import { LiveArea } from './live.js';
 import type { TerminalInfo } from './terminal.js';
 
@@ -43,9 +44,9 @@ export class Reporter {
     return this.chalk ? this.chalk[colour](text) : text;
   }
 
-  /** `symbol message` as one line; symbols and colours are ours, the message is escaped. */
+  /** `symbol message` as one line; symbols and colours are ours, the message is escaped and has no secret. */
   private writeLine(symbol: string, message: string): void {
-    const line = `${symbol} ${safeLine(message)}\n`;
+    const line = `${symbol} ${safeLine(redactSecrets(message))}\n`;
     if (this.live?.active) this.live.writeAbove(line);
     else this.options.stream.write(line);
   }

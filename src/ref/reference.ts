@@ -41,24 +41,42 @@ function invalid(input: string, why: string): never {
     'write it as oci://<host>/<repository>[:tag][@sha256:<digest>]');
 }
 
+/** What follows the `@` of a digest: a digest algorithm and a colon, and no further `/` or `@`. */
+const DIGEST_AFTER_AT = /^sha(?:256|384|512):[^/@]*$/i;
+
 /**
- * The `user:password@` of a URL typed into a reference, or undefined. An `@` before the first `/` is userinfo
- * unless a digest follows it (`oci://nginx@sha256:...`).
+ * Where the `user:password@` typed into a reference ends (the index of its `@` after the scheme), or -1. The
+ * reference grammar allows one `@`, before a digest at the very end, so any other `@` ends a userinfo: one with a
+ * `/` after it (`alice:pa/ss@host/repo`), one followed by another `@` (`alice:pa@ss@host`), or one in a reference
+ * with no `/` before it that no digest follows (`alice:pass@host`). The last such `@` counts, so a password holding
+ * `/` or `@` is never split into a "host" that would be shown.
  */
-function userinfoOf(input: string): string | undefined {
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(input)?.[0];
-  if (scheme === undefined) return undefined;
-  const rest = input.slice(scheme.length);
-  const at = rest.indexOf('@');
-  const slash = rest.indexOf('/');
-  if (at < 0 || (slash >= 0 && slash < at)) return undefined;
-  return /^sha(?:256|384|512):/.test(rest.slice(at + 1)) ? undefined : rest.slice(0, at);
+function userinfoEnd(rest: string): number {
+  let end = -1;
+  for (let at = rest.indexOf('@'); at >= 0; at = rest.indexOf('@', at + 1)) {
+    const after = rest.slice(at + 1);
+    const beforeSlash = !rest.slice(0, at).includes('/');
+    if (after.includes('/') || after.includes('@') || (beforeSlash && !DIGEST_AFTER_AT.test(after))) end = at;
+  }
+  return end;
 }
 
-/** The input as it may be shown back: credentials typed into it are never echoed. */
+function schemeOf(input: string): string | undefined {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.exec(input)?.[0];
+}
+
+function hasUserinfo(input: string): boolean {
+  const scheme = schemeOf(input);
+  return scheme !== undefined && userinfoEnd(input.slice(scheme.length)) >= 0;
+}
+
+/** The input as it may be shown back: credentials typed into it are never echoed, not even in part. */
 function withoutUserinfo(input: string): string {
-  const userinfo = userinfoOf(input);
-  return userinfo === undefined ? input : input.replace(`${userinfo}@`, '***@');
+  const scheme = schemeOf(input);
+  if (scheme === undefined) return input;
+  const rest = input.slice(scheme.length);
+  const end = userinfoEnd(rest);
+  return end < 0 ? input : `${scheme}***${rest.slice(end)}`;
 }
 
 /** Parse any accepted reference form. */
@@ -71,7 +89,7 @@ export function parseRegistryReference(input: string): RegistryReference {
   if (!input.startsWith('oci://')) {
     invalid(input, "it must start with 'oci://'");
   }
-  if (userinfoOf(input) !== undefined) {
+  if (hasUserinfo(input)) {
     throw usageError('REFERENCE_INVALID', `invalid reference '${withoutUserinfo(input)}': credentials do not belong in a reference`,
       "pass them with --creds, or store them with 'oci-artifact login <host>'");
   }

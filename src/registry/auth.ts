@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { OciError } from '../errors.js';
+import { rememberPassword, rememberSecret } from '../secrets.js';
 import { helperGet, helperProgram, IDENTITY_TOKEN_USERNAME } from './credential-helper.js';
 import {
   decodeAuthEntry, dockerConfigPath, findAuthKey, helperFor, podmanAuthPath, readConfigFile, serverUrlFor,
@@ -146,7 +147,13 @@ export class Authenticator {
   }
 
   private async cred(): Promise<Credential | undefined> {
-    this.credential ??= this.credentials();
+    this.credential ??= this.credentials().then((cred) => {
+      // Whatever the source, the secrets of the credential are never printed (secrets.ts).
+      if (cred?.username !== undefined) rememberPassword(cred.username, cred.password);
+      rememberSecret(cred?.token);
+      rememberSecret(cred?.identityToken);
+      return cred;
+    });
     return this.credential;
   }
 
@@ -256,6 +263,7 @@ export class Authenticator {
     if (typeof token !== 'string' || token === '') {
       throw new OciError('AUTH_TOKEN_INVALID', `the token service of registry ${this.host} (${url.host}) sent no token`, { kind: 'auth' });
     }
+    rememberSecret(token);
     const seconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
     return { token, expiresAt: Date.now() + seconds * 1000 - EXPIRY_MARGIN_MS, scopes };
   }

@@ -117,7 +117,8 @@ afterAll(async () => {
   await work?.remove();
   if (scanned.runs > 0) {
     const line = `Secrets: ${scanned.runs} CLI runs (9 commands × --creds/--verbose, Docker config/--debug, bearer token with a signed redirect/--debug, ` +
-      `wrong password/--debug with CI annotations) scanned, ${scanned.bytes} bytes of output, ${FORMS.length} encoded forms of 3 canaries: ` +
+      `wrong password/--debug with CI annotations, registry errors echoing the Authorization header, passwords typed into references) ` +
+      `scanned, ${scanned.bytes} bytes of output, ${FORMS.length} encoded forms of 3 canaries: ` +
       `secrets leaked: ${scanned.leaks}.`;
     process.stdout.write(`\n${line}\n`);
     if (process.env.RELIABILITY_DOC === '1') await writeReliabilitySection('secrets', line);
@@ -164,6 +165,47 @@ describe('credentials never appear in output', () => {
       expect(r.code, `${name}: ${r.stderr}`).toBe(4);
       expect(r.stderr, name).toMatch(/^::error::/m);
       scan(r);
+    }
+  });
+
+  it('a registry error that echoes the Authorization header or the password is printed redacted, CI annotation included', async () => {
+    // In front of the Basic registry and of the bearer-token one: any authenticated request is refused with an error
+    // body that echoes what it was sent, as some registries and proxies do.
+    const echo = (req: ProxyRequest): ProxyAction | undefined => {
+      const auth = req.headers.authorization;
+      if (auth === undefined || req.path.startsWith('/token')) return undefined;
+      const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString() : auth.slice(7);
+      return {
+        kind: 'respond', status: 403, headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ errors: [{ code: 'DENIED', message: `refused request with Authorization: ${auth} (${decoded}, ${encodeURIComponent(decoded)})` }] }),
+      };
+    };
+    const [basicEcho, bearerEcho] = await Promise.all([
+      startProxy({ target: secured.host, onRequest: echo }),
+      startProxy({ target: tokenProxy.host, onRequest: echo }),
+    ]);
+    try {
+      for (const [host, actions] of [[basicEcho.host, 'true'], [basicEcho.host, undefined], [bearerEcho.host, 'true']] as const) {
+        const r = await runCli(['--creds', `${USER}:${PASSWORD}`, 'list', `oci://${host}/creds/app`], { env: { GITHUB_ACTIONS: actions } });
+        expect(r.code, r.stderr).toBe(4);
+        expect(r.stderr).toMatch(actions ? /^::error::.*answered 403 DENIED .*Authorization: (Basic|Bearer) REDACTED/m : /✗ .*answered 403 DENIED .*Authorization: Basic REDACTED \(alice:REDACTED, REDACTED\)/);
+        scan(r);
+      }
+    } finally {
+      await Promise.all([basicEcho.stop(), bearerEcho.stop()]);
+    }
+  });
+
+  it('a password typed into a reference is never echoed, not even the part after a / or an @ in it', async () => {
+    const [first, second] = [PASSWORD.slice(0, 11), PASSWORD.slice(11)];
+    for (const userinfo of [`${USER}:${first}/${second}`, `${USER}:${first}@${second}`, `${USER}:${PASSWORD}`]) {
+      for (const args of [['pull', `oci://${userinfo}@${secured.host}/creds/app:v1`, '-o', join(work.path, 'never')], ['copy', `oci://${userinfo}@${secured.host}/creds/app:v1`, `oci://${secured.host}/creds/other:v1`]]) {
+        const r = await runCli(args, { env: { GITHUB_ACTIONS: 'true' } });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/credentials do not belong in a reference/);
+        for (const part of [first, second]) expect(r.stdout + r.stderr).not.toContain(part);
+        scan(r);
+      }
     }
   });
 

@@ -79,6 +79,21 @@ describe('parseReference (registry)', () => {
     expect(err.message).toMatch(/'[a-z]+:\/\/\*\*\*@(ghcr\.io|localhost:5000)/);
   });
 
+  // A password holding '/' or '@' (typed unencoded) must not be split into a "host" that is shown back.
+  it.each([
+    'oci://alice:s3cret/pw-part@ghcr.io/org/app:v1',
+    'oci://alice:s3cret@pw-part@ghcr.io/org/app:v1',
+    'oci://alice:s3cret@pw-part@ghcr.io',
+    'oci://alice:s3cret/pw@part@ghcr.io/org/app',
+    `oci://alice:s3cret/pw-part@ghcr.io/org/app@${DIGEST}`,
+    'https://alice:s3cret@pw-part@ghcr.io/org/app',
+  ])('echoes no part of a password with / or @ in %s', (input) => {
+    const err = errorOf(input);
+    expect(err.code).toBe('REFERENCE_INVALID');
+    for (const part of ['s3cret', 'pw-part', 'part']) expect(`${err.message} ${err.hint}`).not.toContain(part);
+    expect(err.message).toMatch(/'[a-z]+:\/\/\*\*\*@ghcr\.io/);
+  });
+
   it('says where credentials go instead of blaming a digest', () => {
     const err = errorOf('oci://alice:s3cret-pw@ghcr.io/org/app:v1');
     expect(err.message).toBe("invalid reference 'oci://***@ghcr.io/org/app:v1': credentials do not belong in a reference");
