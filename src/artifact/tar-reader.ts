@@ -2,6 +2,7 @@ import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
+import { formatBytes } from '../bytes.js';
 import { OciError } from '../errors.js';
 import { clipName, entryNameProblem } from './entry-name.js';
 
@@ -212,7 +213,7 @@ function sizeCap(maxSize: number): Transform {
       total += chunk.length;
       if (maxSize > 0 && total > maxSize) {
         callback(
-          new OciError('ARCHIVE_TOO_LARGE', `the archive unpacks to more than ${maxSize} bytes`, {
+          new OciError('ARCHIVE_TOO_LARGE', `the archive unpacks to more than ${formatBytes(maxSize)}`, {
             hint: 'Raise the limit with --max-size (0 disables it) if you trust this artifact.',
           }),
         );

@@ -3,7 +3,7 @@ import { artifactMetadata, parseManifest } from '../artifact/manifest.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { openRepository } from '../oci/open.js';
 import type { Repository } from '../oci/types.js';
-import { formatReference, repositoryName, type ArtifactReference } from '../ref/reference.js';
+import { formatReference, repositoryName, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './context.js';
 import { createLimiter } from './limit.js';
 import { explainNotFound } from './not-found.js';
@@ -94,7 +94,7 @@ async function describeTag(repo: Repository, ref: ArtifactReference, tag: string
     }
     throw err;
   }
-  const artifact: ListedArtifact = { url: `${repositoryName(ref)}:${tag}`, tag, digest: manifest.digest, mediaType: manifest.mediaType };
+  const artifact: ListedArtifact = { url: formatReference(withVersion(ref, { tag })), tag, digest: manifest.digest, mediaType: manifest.mediaType };
   let metadata;
   try {
     metadata = artifactMetadata(parseManifest(manifest.bytes, manifest.mediaType));

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { usageError } from '../errors.js';
 import { escapeControl, escapeRawInJson, safeText } from './escape.js';
+import { displayWidth, truncateToWidth } from './format.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -13,7 +14,8 @@ export function parseOutputFormat(value: string | undefined, fallback: OutputFor
 /**
  * Machine output: one document to stdout, JSON with two-space indent or YAML. JSON escapes C0 controls itself; the
  * C1 controls and bidi marks it leaves raw are written as \u escapes (same value, and only strings can hold them).
- * YAML strings are never block scalars, whose lines (`  ::set-output …`) a CI runner would read as commands.
+ * YAML strings are never block scalars, whose lines (`  ::set-output …`) a CI runner would read as commands, and
+ * an object met twice is written twice, not as an anchor and alias that readers of the output must resolve.
  */
 export async function printDocument(stream: Writable, format: 'json' | 'yaml', value: unknown): Promise<void> {
   if (format === 'json') {
@@ -21,7 +23,7 @@ export async function printDocument(stream: Writable, format: 'json' | 'yaml', v
     return;
   }
   const { stringify } = await import('yaml');
-  stream.write(stringify(value, { blockQuote: false }));
+  stream.write(stringify(value, { blockQuote: false, aliasDuplicateObjects: false }));
 }
 
 /** A document for a person (tables, patches, listings) to stdout, its text escaped as everything printed is. */
@@ -29,12 +31,36 @@ export function printText(stream: Writable, text: string): void {
   stream.write(safeText(text));
 }
 
-/** An aligned text table; the header is upper case like Flux's. A cell is one line: its controls are escaped. */
-export function renderTable(headers: string[], rows: string[][]): string {
+/** Fitting a table to a terminal: the column that gives way, cut with an ellipsis (the others are kept whole). */
+export interface TableFit {
+  /** Columns available; undefined (not a terminal, or no window size) leaves the table as wide as its content. */
+  width: number | undefined;
+  shrink: number;
+}
+
+const GAP = 2;
+/** A shrinking column keeps at least this much, so it still says something; past that the table is wider. */
+const MIN_SHRUNK = 8;
+
+/**
+ * An aligned text table; the header is upper case like Flux's. A cell is one line: its controls are escaped. With
+ * a fit, a row that would wrap on the terminal has its `shrink` column cut instead.
+ */
+export function renderTable(headers: string[], rows: string[][], fit?: TableFit): string {
   const cells = rows.map((row) => row.map(escapeControl));
   // Folded, not spread: Math.max(...rows) overflows the call stack past ~120k rows (tags, files, annotations).
-  const widths = headers.map((h, i) => cells.reduce((width, r) => Math.max(width, (r[i] ?? '').length), h.length));
-  const line = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ').trimEnd();
+  const widths = headers.map((h, i) => cells.reduce((width, r) => Math.max(width, displayWidth(r[i] ?? '')), displayWidth(h)));
+  if (fit?.width !== undefined) {
+    const others = widths.reduce((sum, w, i) => (i === fit.shrink ? sum : sum + w), 0) + GAP * (widths.length - 1);
+    // One column is left free: some terminals wrap as soon as the last column is written.
+    const room = Math.max(fit.width - 1 - others, MIN_SHRUNK, displayWidth(headers[fit.shrink] ?? ''));
+    if ((widths[fit.shrink] ?? 0) > room) {
+      widths[fit.shrink] = room;
+      for (const row of cells) row[fit.shrink] = truncateToWidth(row[fit.shrink] ?? '', room);
+    }
+  }
+  const pad = (cell: string, width: number) => cell + ' '.repeat(Math.max(width - displayWidth(cell), 0));
+  const line = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : pad(c, widths[i] as number))).join(' '.repeat(GAP)).trimEnd();
   return [line(headers), ...cells.map(line)].join('\n') + '\n';
 }
 

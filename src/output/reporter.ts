@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
 import type { TransferProgress } from '../oci/types.js';
 import type { RequestLog } from '../oci/open.js';
-import { formatBytes, formatSeconds } from './format.js';
+import { formatBytes } from '../bytes.js';
+import { formatSeconds } from './format.js';
 import { safeLine } from './escape.js';
 import { redactSecrets } from '../secrets.js';
 import { LiveArea } from './live.js';

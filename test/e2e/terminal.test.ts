@@ -146,6 +146,21 @@ describe('terminal output', () => {
     expect(text).not.toMatch(new RegExp(`${ESC}\\[1A`));
   });
 
+  it('fits the list table to the terminal: the long revision is cut with an ellipsis, no row wraps', async () => {
+    const store = join(work.path, 'store-list');
+    const revision = `release/${'very-long-branch-name-'.repeat(6)}@sha1:0123456789abcdef0123456789abcdef01234567`;
+    const pushed = await runCli(['push', `oci-layout://${store}:v1`, '-f', join(work.path, 'small'), '--source', 'https://example.invalid/r', '--revision', revision]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const { screen } = await inTerminal(`node ${BIN} list oci-layout://${store}`);
+    const CSI = new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, 'g');
+    const rows = screen.replace(CSI, '').split(/\r\n|\r|\n/).filter((line) => line.startsWith('oci-layout://') || line.startsWith('ARTIFACT'));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect([...row].length).toBeLessThan(160);
+    expect(rows[1]).toContain('release/very-long-branch-name-');
+    expect(rows[1]).toContain('…');
+    expect(rows[1]).toMatch(/\d{4}-\d{2}-\d{2}T/);
+  });
+
   it('prints no bar and no escape codes into a pipe', async () => {
     const r = await runCli(['push', `oci-layout://${join(work.path, 'store-pipe')}:v1`, '-f', join(work.path, 'big'), '--source', 'https://example.invalid/r', '--revision', 'main@sha1:1']);
     expect(r.code).toBe(0);

@@ -105,7 +105,7 @@ describe('inspect', () => {
     expect(sections).toEqual(['Reference', 'Digest', 'Media type', 'Size', 'Config', 'Annotations', 'Layers', 'Files', 'Signatures and referrers']);
     expect(out).toContain(`Digest      ${digest}`);
     expect(out).toMatch(new RegExp(`org\\.opencontainers\\.image\\.source\\s+${SOURCE.replace(/\./g, '\\.')}`));
-    expect(out).toMatch(/-rwxr-xr-x\s+\d+\s+scripts\/render\.sh/);
+    expect(out).toMatch(/-rwxr-xr-x\s+\d+(\.\d)? (B|KiB)\s+scripts\/render\.sh/);
     expect(out).toMatch(new RegExp(`cosign-signature\\s+${cosignTag(digest, '.sig')}\\s+${signature}`));
     expect(out).toMatch(new RegExp(`referrer\\s+application/spdx\\+json\\s+${referrer.digest}`));
     // Values of one section start in one column.

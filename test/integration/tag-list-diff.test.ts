@@ -151,7 +151,7 @@ describe('tag into another repository', () => {
     const digest = await push(`oci://${proxy.host}/team/staging:v1`, await tree('mount-src', BASE));
     proxy.reset();
     const r = await cli(['tag', `oci://${proxy.host}/team/staging:v1`, '--to', `oci://${proxy.host}/team/prod`, '--tag', 'v1,latest']);
-    expect(r.stderr).toContain('2 blob(s) mounted, 0 copied');
+    expect(r.stderr).toContain('2 blobs mounted, 0 copied');
     const mounts = proxy.log.filter((q) => q.method === 'POST' && q.path.includes('mount=') && q.path.includes('from=team%2Fstaging'));
     expect(mounts.map((q) => q.status)).toEqual([201, 201]);
     expect(proxy.log.filter((q) => q.method === 'PATCH' || (q.method === 'PUT' && q.path.includes('/blobs/')))).toEqual([]);
@@ -171,7 +171,7 @@ describe('tag into another repository', () => {
     proxy.onRequest = (q) => (q.method === 'POST' && q.path.includes('mount=') ? { kind: 'respond', status: 202 } : undefined);
     try {
       const r = await cli(['tag', `oci://${proxy.host}/refuse/src:v1`, '--to', `oci://${proxy.host}/refuse/dst:v2`]);
-      expect(r.stderr).toContain('0 blob(s) mounted, 2 copied');
+      expect(r.stderr).toContain('0 blobs mounted, 2 copied');
     } finally {
       proxy.onRequest = undefined;
     }
@@ -239,7 +239,7 @@ describe('list over a repository with 158 tags', () => {
       const key = (Object.keys(groups) as Array<'a' | 'b' | 'c'>).find((k) => groups[k].includes(artifact.tag))!;
       expect(artifact.digest).toBe(digests[key]);
       expect(artifact.revision).toBe(`main@sha1:${key.repeat(40)}`);
-      expect(artifact.url).toBe(`${proxy.host}/many:${artifact.tag}`);
+      expect(artifact.url).toBe(`oci://${proxy.host}/many:${artifact.tag}`);
     }
   });
 
@@ -282,7 +282,7 @@ describe('list over a repository with 158 tags', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ARTIFACT\s+DIGEST\s+SOURCE\s+REVISION\s+CREATED$/);
     expect(lines).toHaveLength(31);
-    expect(lines[1]).toMatch(new RegExp(`^${proxy.host}/many:main-029\\s+${digests.c.slice(0, 19)}…\\s+https://example.invalid/org/repo\\s+main@sha1:c{40}\\s+\\d{4}-`));
+    expect(lines[1]).toMatch(new RegExp(`^oci://${proxy.host}/many:main-029\\s+${digests.c.slice(0, 19)}…\\s+https://example.invalid/org/repo\\s+main@sha1:c{40}\\s+\\d{4}-`));
     expect(lines.at(-1)).toMatch(/many:main-000 /);
   });
 
@@ -396,7 +396,7 @@ describe.each(STORES)('diff ($name)', (store) => {
     await cli(['diff', store.ref('diffed', 'v1'), '--path', reformatted], 1);
     const r = await cli(['diff', store.ref('diffed', 'v1'), '--path', reformatted, '--semantic']);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('(1 YAML file(s) differ only in formatting, comments or key order)');
+    expect(r.stderr).toContain('(1 YAML file differs only in formatting, comments or key order)');
   });
 
   it('compares two artifacts', async () => {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { displayWidth, truncateToWidth } from '../../src/output/format.js';
 import { LiveArea } from '../../src/output/live.js';
+import { renderTable } from '../../src/output/printer.js';
 import { detectTerminal, usableWidth } from '../../src/output/terminal.js';
 
 const ESC = '\u001b';
@@ -54,5 +55,23 @@ describe('LiveArea', () => {
     const [drawn, erase] = [out.text().slice(0, out.text().lastIndexOf(`${ESC}[1A`)), out.text().slice(out.text().lastIndexOf(`${ESC}[1A`))];
     for (const row of drawn.split('\n')) expect(displayWidth(row)).toBeLessThanOrEqual(19);
     expect(erase).toBe(`${ESC}[1A\r${ESC}[J`);
+  });
+});
+
+describe('renderTable fitting a terminal', () => {
+  const headers = ['ARTIFACT', 'REVISION', 'CREATED'];
+  const rows = [['oci://h/r:v1', `main@sha1:${'a'.repeat(60)}`, '2026-01-01T00:00:00Z']];
+
+  it('cuts the shrinking column with an ellipsis so no row is wider than the terminal less one column', () => {
+    const table = renderTable(headers, rows, { width: 60, shrink: 1 });
+    for (const line of table.trimEnd().split('\n')) expect(displayWidth(line)).toBeLessThanOrEqual(59);
+    expect(table).toContain('main@sha1:aaa');
+    expect(table).toContain('… ');
+    expect(table).toContain('2026-01-01T00:00:00Z');
+  });
+
+  it('leaves the table whole at unknown width', () => {
+    expect(renderTable(headers, rows, { width: undefined, shrink: 1 })).toBe(renderTable(headers, rows));
+    expect(renderTable(headers, rows)).toContain('a'.repeat(60));
   });
 });

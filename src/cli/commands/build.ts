@@ -1,5 +1,6 @@
 import { build } from '../../ops/build.js';
-import { countOf, formatBytes } from '../../output/format.js';
+import { formatBytes } from '../../bytes.js';
+import { countOf } from '../../output/format.js';
 import { createRuntime, parseInteger, splitList, type GlobalFlags } from '../options.js';
 
 interface BuildFlags {

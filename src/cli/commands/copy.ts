@@ -29,7 +29,7 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
       concurrency,
     }, runtime.ctx);
     const { blobs } = result;
-    const parts = [`${blobs.copied} blob(s) copied`, `${blobs.skipped} already present`];
+    const parts = [`${countOf(blobs.copied, 'blob')} copied`, `${blobs.skipped} already present`];
     if (blobs.mounted > 0) parts.push(`${blobs.mounted} mounted`);
     if (result.signatures > 0) parts.push(`${countOf(result.signatures, 'signature or referrer', 'signatures and referrers')}`);
     runtime.reporter.success(`copied ${result.source} to ${result.destination} (${parts.join(', ')})`);

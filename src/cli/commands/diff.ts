@@ -85,7 +85,7 @@ function renderFull(result: DiffResult): string {
 function summarise(result: DiffResult, say: (line: string) => void): void {
   const label = (info: DiffResult['old']) => info.path ?? info.reference ?? info.digest ?? '';
   if (!result.differs) {
-    const cosmetic = result.changes.length === 0 ? '' : ` (${result.changes.length} YAML file(s) differ only in formatting, comments or key order)`;
+    const cosmetic = result.changes.length === 0 ? '' : ` (${countOf(result.changes.length, 'YAML file differs', 'YAML files differ')} only in formatting, comments or key order)`;
     say(`no differences between ${label(result.old)} and ${label(result.new)}${cosmetic}`);
     return;
   }

@@ -1,5 +1,5 @@
 import { inspect, type InspectResult } from '../../ops/inspect.js';
-import { formatBytes } from '../../output/format.js';
+import { formatBytes } from '../../bytes.js';
 import { parseOutputFormat, printDocument, printText, renderFields, renderTable } from '../../output/printer.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseSize, type GlobalFlags } from '../options.js';
@@ -58,7 +58,7 @@ function renderInspect(r: InspectResult): string {
     out.push(`Layers\n${indented(renderTable(['MEDIA TYPE', 'DIGEST', 'SIZE', 'TITLE'], rows))}`);
   }
   if (r.files !== undefined) {
-    const rows = r.files.map((f) => [modeString(f.type, f.mode), f.type === 'file' ? String(f.size) : '', f.linkTarget !== undefined ? `${f.path} -> ${f.linkTarget}` : f.path]);
+    const rows = r.files.map((f) => [modeString(f.type, f.mode), f.type === 'file' ? formatBytes(f.size) : '', f.linkTarget !== undefined ? `${f.path} -> ${f.linkTarget}` : f.path]);
     const title = `Files (${r.files.filter((f) => f.type === 'file').length} in layer ${r.filesLayer?.digest ?? ''})`;
     out.push(`${title}\n${indented(renderTable(['MODE', 'SIZE', 'PATH'], rows))}`);
   }

@@ -1,5 +1,6 @@
 import { DEFAULT_LIST_CONCURRENCY, list } from '../../ops/list.js';
 import { parseOutputFormat, printDocument, printText, renderTable } from '../../output/printer.js';
+import { usableWidth } from '../../output/terminal.js';
 import { shortDigest } from '../../ref/digest.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
@@ -36,7 +37,9 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
     }
     // The table is the command's output (stdout), as with `flux list artifacts`; the full digest is in -o json.
     const rows = result.artifacts.map((a) => [a.url, shortDigest(a.digest), a.source ?? '', a.revision ?? '', a.created ?? '']);
-    printText(process.stdout, renderTable(['ARTIFACT', 'DIGEST', 'SOURCE', 'REVISION', 'CREATED'], rows));
+    // On a terminal the table fits its width: the revision (often a long branch name) gives way, never wraps.
+    const fit = { width: usableWidth(process.stdout), shrink: 3 };
+    printText(process.stdout, renderTable(['ARTIFACT', 'DIGEST', 'SOURCE', 'REVISION', 'CREATED'], rows, fit));
     return 0;
   } finally {
     runtime.dispose();

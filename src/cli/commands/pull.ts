@@ -1,6 +1,7 @@
 import { pull } from '../../ops/pull.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { countOf, formatBytes } from '../../output/format.js';
+import { formatBytes } from '../../bytes.js';
+import { countOf } from '../../output/format.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseInteger, parseSize, type GlobalFlags } from '../options.js';
 import { verifyPolicyFromFlags } from './verify-flags.js';

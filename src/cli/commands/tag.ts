@@ -1,5 +1,6 @@
 import { tag } from '../../ops/tag.js';
 import { parseOutputFormat, printDocument } from '../../output/printer.js';
+import { countOf } from '../../output/format.js';
 import { shortDigest } from '../../ref/digest.js';
 import { formatReference, parseReference, withVersion } from '../../ref/reference.js';
 import { reportCi } from '../ci-report.js';
@@ -23,9 +24,9 @@ export async function run(args: string[], rawFlags: Record<string, unknown>, glo
     const { reporter } = runtime;
     if (result.blobs !== undefined) {
       const { mounted, copied, skipped } = result.blobs;
-      reporter.success(`content: ${mounted} blob(s) mounted, ${copied} copied, ${skipped} already present`);
+      reporter.success(`content: ${countOf(mounted, 'blob')} mounted, ${copied} copied, ${skipped} already present`);
     }
-    for (const tagged of result.tagged) reporter.success(`tagged ${tagged.repository}:${tagged.tag} (${shortDigest(tagged.digest)})`);
+    for (const tagged of result.tagged) reporter.success(`tagged ${formatReference(withVersion(to ?? source, { tag: tagged.tag }))} (${shortDigest(tagged.digest)})`);
     await reportCi('tag', {
       url: formatReference(withVersion(to ?? source, { digest: result.digest })),
       digest: result.digest,
