@@ -1,6 +1,8 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OciError } from '../errors.js';
+import { jsonNestsDeeperThan, MAX_JSON_NESTING } from '../oci/json-nesting.js';
+import { isStringRecord } from '../oci/referrers.js';
 import type { Descriptor } from '../oci/types.js';
 import { isDigest } from '../ref/digest.js';
 import { writeFileAtomic } from './atomic.js';
@@ -47,6 +49,8 @@ export async function readIndex(root: string): Promise<LayoutIndex> {
 }
 
 export function parseIndex(root: string, text: string): LayoutIndex {
+  // Fields kept as they were are written back with JSON.stringify, which overflows the stack on deep nesting.
+  if (jsonNestsDeeperThan(text)) throw invalid(root, `it nests arrays and objects more than ${MAX_JSON_NESTING} levels deep`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -65,6 +69,10 @@ export function parseIndex(root: string, text: string): LayoutIndex {
       typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0
     ) {
       throw invalid(root, `manifests[${i}] is not a descriptor with mediaType, a valid digest and a size`);
+    }
+    // A tag (org.opencontainers.image.ref.name) is one of them: it must be a string to be listed or compared.
+    if (e.annotations !== undefined && !isStringRecord(e.annotations)) {
+      throw invalid(root, `manifests[${i}].annotations must map strings to strings`);
     }
   });
   return index as LayoutIndex;

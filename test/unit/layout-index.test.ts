@@ -67,6 +67,9 @@ describe('parseIndex', () => {
     ['no manifests', '{"schemaVersion":2}', /no 'manifests' list/],
     ['a bad digest', JSON.stringify({ schemaVersion: 2, manifests: [{ ...entry(1), digest: 'sha256:../../etc/passwd' }] }), /manifests\[0\]/],
     ['a negative size', JSON.stringify({ schemaVersion: 2, manifests: [{ ...entry(1), size: -1 }] }), /manifests\[0\]/],
+    // A tag that is not a string crashed list (tag.endsWith); nesting thousands deep crashed the next rewrite.
+    ['a tag that is an object', JSON.stringify({ schemaVersion: 2, manifests: [{ ...entry(1), annotations: { [REF_NAME]: { v: 1 } } }] }), /manifests\[0\]\.annotations must map strings to strings/],
+    ['a field nested 5,000 deep', `{"schemaVersion":2,"manifests":[],"x":${'['.repeat(5000)}${']'.repeat(5000)}}`, /nests arrays and objects more than 64 levels deep/],
   ])('refuses %s with LAYOUT_INVALID', (_what, text, message) => {
     try {
       parseIndex('/x', text);
