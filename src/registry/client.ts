@@ -9,7 +9,7 @@ import { digestOf, isDigest, VerifyingStream, verifyBytes } from '../ref/digest.
 import type { RegistryReference } from '../ref/reference.js';
 import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
 import {
-  discardBody, handedOutUrl, HttpClient, readAtMost, responseError, streamError,
+  discardBody, handedOutUrl, HttpClient, readAtMost, responseError, retryPolicy, streamError,
   type HttpRequest, type HttpResponse, type RequestLogger, type RetryOptions,
 } from './http.js';
 import { assertProviderServes } from './providers/hosts.js';
@@ -60,7 +60,7 @@ export class RegistryRepository implements Repository {
   private readonly http: HttpClient;
   private readonly auth: Authenticator;
   private readonly chunkSize: number;
-  private readonly maxResumes: number;
+  private readonly retry: Required<RetryOptions>;
   /** undefined until probed; then whether GET /referrers answers with an image index. */
   private referrersApi: boolean | undefined;
 
@@ -79,7 +79,7 @@ export class RegistryRepository implements Repository {
       providerHttp: { caFile: options.caFile, certFile: options.certFile, keyFile: options.keyFile, insecure: options.insecure, userAgent: options.userAgent, signal: options.signal },
     }));
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    this.maxResumes = options.retry?.retries ?? 4;
+    this.retry = retryPolicy(options.retry);
   }
 
   private signal(call?: AbortSignal): AbortSignal | undefined {
@@ -377,7 +377,7 @@ export class RegistryRepository implements Repository {
       host: this.host,
       repository: this.name,
       chunkSize: this.chunkSize,
-      maxResumes: this.maxResumes,
+      retry: this.retry,
       signal,
       onProgress: options.onProgress,
     };

@@ -85,7 +85,8 @@ export interface HttpResponse {
 }
 
 const DEFAULT_RETRY: Required<RetryOptions> = { retries: 4, baseDelayMs: 250, maxDelayMs: 8_000, maxRetryAfterMs: 30_000 };
-const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+/** Answers worth another attempt: the request retried whole here, an upload chunk resumed in upload.ts. */
+export const RETRY_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY = 64 * 1024;
@@ -251,7 +252,7 @@ export class HttpClient {
     readonly host: string,
     private readonly options: HttpClientOptions = {},
   ) {
-    this.retry = { ...DEFAULT_RETRY, ...stripUndefined(options.retry ?? {}) };
+    this.retry = retryPolicy(options.retry);
     this.schemeKey = `${host}|${options.insecure ? 'insecure' : ''}`;
   }
 
@@ -312,24 +313,12 @@ export class HttpClient {
       } catch (err) {
         const oci = err as OciError;
         if (!retryable || oci.code !== TRANSIENT_ERROR || attempt >= this.retry.retries) throw err;
-        await this.backoff(attempt, undefined, req);
+        await pauseBeforeRetry(this.retry, attempt, undefined, req.signal, `${req.what} at ${this.host}`);
         continue;
       }
       if (!retryable || !RETRY_STATUS.has(res.status) || attempt >= this.retry.retries) return res;
       res.body.resume();
-      await this.backoff(attempt, res.headers['retry-after'], req);
-    }
-  }
-
-  private async backoff(attempt: number, retryAfter: string | undefined, req: HttpRequest): Promise<void> {
-    const exp = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
-    let delay = exp / 2 + (Math.random() * exp) / 2;
-    const asked = parseRetryAfter(retryAfter);
-    if (asked !== undefined) delay = Math.min(Math.max(asked, 0), this.retry.maxRetryAfterMs);
-    try {
-      await sleep(delay, undefined, req.signal ? { signal: req.signal } : undefined);
-    } catch {
-      throw abortError(req.signal!, `${req.what} at ${this.host}`);
+      await pauseBeforeRetry(this.retry, attempt, res.headers['retry-after'], req.signal, `${req.what} at ${this.host}`);
     }
   }
 
@@ -430,6 +419,27 @@ export class HttpClient {
       });
     }
     return new OciError(TRANSIENT_ERROR, `request to registry ${this.host} failed for ${what}: ${message}`, { cause: err });
+  }
+}
+
+/** The retry policy: the defaults, with what the caller set. One policy for requests and upload chunks. */
+export function retryPolicy(options: RetryOptions = {}): Required<RetryOptions> {
+  return { ...DEFAULT_RETRY, ...stripUndefined(options) };
+}
+
+/**
+ * Wait before attempt `attempt + 1`: exponential backoff with jitter, or the server's `Retry-After` (capped);
+ * the command's signal (deadline, Ctrl-C) ends the wait at once.
+ */
+export async function pauseBeforeRetry(policy: Required<RetryOptions>, attempt: number, retryAfter: string | undefined, signal: AbortSignal | undefined, what: string): Promise<void> {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  let delay = exp / 2 + (Math.random() * exp) / 2;
+  const asked = parseRetryAfter(retryAfter);
+  if (asked !== undefined) delay = Math.min(Math.max(asked, 0), policy.maxRetryAfterMs);
+  try {
+    await sleep(delay, undefined, signal ? { signal } : undefined);
+  } catch {
+    throw abortError(signal!, what);
   }
 }
 

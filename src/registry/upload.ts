@@ -1,9 +1,11 @@
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { OciError } from '../errors.js';
 import type { ProgressListener } from '../oci/types.js';
 import { HashingStream } from '../ref/digest.js';
-import { abortError, handedOutUrl, responseError, TRANSIENT_ERROR, type HttpRequest, type HttpResponse } from './http.js';
+import {
+  abortError, handedOutUrl, pauseBeforeRetry, responseError, RETRY_STATUS, TRANSIENT_ERROR,
+  type HttpRequest, type HttpResponse, type RetryOptions,
+} from './http.js';
 
 /**
  * Blob uploads (OCI distribution spec, "pushing blobs"): POST opens a session, then either one PUT with the whole
@@ -17,16 +19,14 @@ export interface UploadContext {
   /** Repository name, for the URL and messages. */
   repository: string;
   chunkSize: number;
-  /** How many times one chunk is resumed after a broken connection or 5xx. */
-  maxResumes: number;
+  /** The client's retry policy: `retries` is how many times one chunk is resumed after a broken connection or 5xx. */
+  retry: Required<RetryOptions>;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
 
 /** The session cannot be continued; a caller that can replay the content from the start may upload again. */
 export const UPLOAD_RESUME_FAILED = 'UPLOAD_RESUME_FAILED';
-
-const RESUMABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 /**
  * Buffer of the hashing stream between the source and the chunk buffers. Pinned because Node 22 raised the
@@ -176,6 +176,7 @@ class ChunkWriter {
     let sent = 0; // bytes of `chunk` the registry holds
     for (let resume = 0; ; resume++) {
       let failure: unknown;
+      let retryAfter: string | undefined;
       try {
         const res = await this.ctx.send(this.request(chunk.subarray(sent), start + sent, finalDigest, what));
         const ok = finalDigest !== undefined ? res.status === 201 : res.status === 202;
@@ -188,14 +189,15 @@ class ChunkWriter {
           }
           return;
         }
-        if (!RESUMABLE_STATUS.has(res.status)) throw await responseError(res, this.ctx.host, what);
+        if (!RETRY_STATUS.has(res.status)) throw await responseError(res, this.ctx.host, what);
+        retryAfter = res.headers['retry-after'];
         failure = await responseError(res, this.ctx.host, what);
       } catch (err) {
         if (!(err instanceof OciError) || err.code !== TRANSIENT_ERROR) throw err;
         failure = err;
       }
-      if (resume >= this.ctx.maxResumes) throw failure;
-      await this.pause(resume, what);
+      if (resume >= this.ctx.retry.retries) throw failure;
+      await pauseBeforeRetry(this.ctx.retry, resume, retryAfter, this.ctx.signal, `${what} at ${this.ctx.host}`);
       sent = Math.min(Math.max((await this.committedBytes(what, failure)) - start, 0), chunk.length);
       if (sent === chunk.length && finalDigest === undefined) {
         this.offset = start + chunk.length; // the failed answer hid a success; the status gave the new location
@@ -236,13 +238,5 @@ class ChunkWriter {
     // the resumed upload would skip the first byte and fail with DIGEST_INVALID.
     const end = match ? Number(match[1]) : -1;
     return end > 0 ? end + 1 : 0;
-  }
-
-  private async pause(attempt: number, what: string): Promise<void> {
-    try {
-      await sleep(250 * 2 ** attempt, undefined, this.ctx.signal ? { signal: this.ctx.signal } : undefined);
-    } catch {
-      throw abortError(this.ctx.signal!, `${what} at ${this.ctx.host}`);
-    }
   }
 }

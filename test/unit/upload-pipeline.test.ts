@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { OciError } from '../../src/errors.js';
-import type { HttpRequest, HttpResponse } from '../../src/registry/http.js';
+import { retryPolicy, type HttpRequest, type HttpResponse } from '../../src/registry/http.js';
 import { uploadChunked, type UploadContext } from '../../src/registry/upload.js';
 
 /**
@@ -57,7 +57,7 @@ function context(sent: Sent[], read: () => number, patchAnswer: (index: number) 
     host: 'registry.test',
     repository: 'app',
     chunkSize: CHUNK,
-    maxResumes: 0,
+    retry: retryPolicy({ retries: 0 }),
     async send(req: HttpRequest): Promise<HttpResponse> {
       if (req.method === 'POST') return answer(202, '/v2/app/blobs/uploads/1');
       const url = new URL(req.url);
