@@ -143,6 +143,30 @@ describe('an output path that is a symbolic link', () => {
   });
 });
 
+describe('build -o LINK', () => {
+  it('writes where the link points when that directory exists, keeping the link', async () => {
+    const dir = join(work.path, 'build-link');
+    await mkdir(dir);
+    await writeFile(join(dir, 'a.yaml'), 'a: 1\n');
+    await symlink(join(dir, 'real.tgz'), join(dir, 'out.tgz'));
+    const r = await runCli(['build', '-f', join(dir, 'a.yaml'), '-o', join(dir, 'out.tgz')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readlink(join(dir, 'out.tgz'))).toBe(join(dir, 'real.tgz'));
+    expect((await stat(join(dir, 'real.tgz'))).size).toBeGreaterThan(0);
+  });
+
+  it('a link into a missing directory: exit 2, one line naming both, the link left alone', async () => {
+    const dir = join(work.path, 'build-dangling');
+    await mkdir(dir);
+    await writeFile(join(dir, 'a.yaml'), 'a: 1\n');
+    await symlink(join(dir, 'missing', 'x.tgz'), join(dir, 'out.tgz'));
+    const r = await runCli(['build', '-f', join(dir, 'a.yaml'), '-o', join(dir, 'out.tgz')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`is a symbolic link to '${join(dir, 'missing', 'x.tgz')}', whose directory does not exist`);
+    expect(await readlink(join(dir, 'out.tgz'))).toBe(join(dir, 'missing', 'x.tgz'));
+  });
+});
+
 function fileOf(content: string): string {
   return `644:${Buffer.from(content).toString('base64')}`;
 }
