@@ -198,7 +198,8 @@ async function runCase(name: string, c: CaseFile, reference: string): Promise<vo
 
     const box = await sandbox(name);
     const before = await outside(box);
-    const r = await runCli(['pull', reference, '-o', 'out'], { cwd: box.target, env: box.env });
+    // The expected modes are the archive's less this umask (pull honours it, as Flux does).
+    const r = await runCli(['pull', reference, '-o', 'out'], { cwd: box.target, env: box.env, umask: 0o022 });
     tally.runs++;
     const after = await outside(box);
     if (JSON.stringify(after) !== JSON.stringify(before)) tally.writesOutside++;
