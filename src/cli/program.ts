@@ -275,7 +275,7 @@ function reportError(err: unknown, debug: boolean): number {
   }
   const line = isOciError(err) ? `${err.message}${err.hint ? `; ${tidyHint(err.hint)}` : ''}` : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
   printError(line);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${redactSecrets(err.stack)}\n`); // the stack repeats the message
   if (err instanceof OciError) return EXIT_CODES[err.kind];
   return EXIT_CODES.internal;
 }

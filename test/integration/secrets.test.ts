@@ -186,7 +186,8 @@ describe('credentials never appear in output', () => {
     ]);
     try {
       for (const [host, actions] of [[basicEcho.host, 'true'], [basicEcho.host, undefined], [bearerEcho.host, 'true']] as const) {
-        const r = await runCli(['--creds', `${USER}:${PASSWORD}`, 'list', `oci://${host}/creds/app`], { env: { GITHUB_ACTIONS: actions } });
+        // --debug also prints the error's stack, which repeats its message.
+        const r = await runCli(['--debug', '--creds', `${USER}:${PASSWORD}`, 'list', `oci://${host}/creds/app`], { env: { GITHUB_ACTIONS: actions } });
         expect(r.code, r.stderr).toBe(4);
         expect(r.stderr).toMatch(actions ? /^::error::.*answered 403 DENIED .*Authorization: (Basic|Bearer) REDACTED/m : /✗ .*answered 403 DENIED .*Authorization: Basic REDACTED \(alice:REDACTED, REDACTED\)/);
         scan(r);
