@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cleanEnv } from '../helpers/cli.js';
 
@@ -11,10 +14,14 @@ import { BIN, ROOT, cleanEnv } from '../helpers/cli.js';
 
 let silent: Server;
 let host: string;
+/** Pull target: never written, since nothing ever arrives. */
+let work: string;
+const out = (): string => join(work, 'out');
 const sockets = new Set<Socket>();
 let connected: (() => void) | undefined;
 
 beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'oci-artifact-timeout-'));
   silent = createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
@@ -28,6 +35,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => silent.close(resolve));
+  expect(readdirSync(work)).toEqual([]);
+  rmSync(work, { recursive: true, force: true });
 });
 
 interface Run {
@@ -71,7 +80,7 @@ function run(args: string[], interruptAfterMs?: number): Promise<Run> {
 
 describe('a registry that accepts the connection and never answers', () => {
   it('--timeout 3s ends the command at 3 s, naming the host and --timeout', async () => {
-    const r = await run(['pull', `oci://${host}/app:v1`, '-o', '/nonexistent/never-written', '--timeout', '3s']);
+    const r = await run(['pull', `oci://${host}/app:v1`, '-o', out(), '--timeout', '3s']);
     expect(r.code).toBe(3);
     // The deadline counts from the start of the process; 1 s is left for exiting on a loaded machine.
     expect(r.elapsed).toBeGreaterThanOrEqual(2_900);
@@ -84,7 +93,7 @@ describe('a registry that accepts the connection and never answers', () => {
   });
 
   it('SIGINT during the wait ends the command at once with exit 130', async () => {
-    const r = await run(['pull', `oci://${host}/app:v1`, '-o', '/nonexistent/never-written'], 1_000);
+    const r = await run(['pull', `oci://${host}/app:v1`, '-o', out()], 1_000);
     expect(r.code).toBe(130);
     expect(r.afterSignal).toBeDefined();
     expect(r.afterSignal!).toBeLessThan(1_500);
@@ -92,7 +101,7 @@ describe('a registry that accepts the connection and never answers', () => {
   });
 
   it('with the default timeout, gives up after one connect timeout with a line naming the host and --timeout', async () => {
-    const r = await run(['pull', `oci://${host}/app:v1`, '-o', '/nonexistent/never-written']);
+    const r = await run(['pull', `oci://${host}/app:v1`, '-o', out()]);
     expect(r.code).toBe(3);
     // One 10 s connect timeout, not five attempts with backoff in between.
     expect(r.elapsed).toBeLessThan(15_000);
