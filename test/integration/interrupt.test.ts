@@ -116,11 +116,14 @@ describe('Ctrl-C', () => {
     }
   });
 
-  it('half way through extraction: exit 130, temp directory removed, output untouched', async () => {
+  it('half way through extraction: exit 130, staging directory removed, output untouched', async () => {
     const dir = join(work.path, 'pull-extract');
     const before = await prepareOutput(dir);
-    const extracting = async (): Promise<boolean> => (await readdir(dir)).some((n) => n.startsWith('.out.extract-')) &&
-      (await readdir(join(dir, (await readdir(dir)).find((n) => n.startsWith('.out.extract-'))!)).catch(() => [])).length > 3;
+    // pull stages inside the output directory: wait until its staging directory has a few entries.
+    const extracting = async (): Promise<boolean> => {
+      const staging = (await readdir(join(dir, 'out'))).find((n) => n.startsWith('.oci-artifact-staging-'));
+      return staging !== undefined && (await readdir(join(dir, 'out', staging)).catch(() => [])).length > 3;
+    };
     const r = await interrupt(['pull', `oci://${registry.host}/int/many:v1`, '-o', 'out'], () => until(extracting), { cwd: dir, env: { TMPDIR: join(dir, 'tmp') } });
     expect(r.code, r.stderr).toBe(130);
     expect(r.afterSignal).toBeLessThan(2000);
