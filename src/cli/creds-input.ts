@@ -128,6 +128,12 @@ export async function resolveCredentials(
       throw usageError('CREDS_AMBIGUOUS', `OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD would go to both ${from} and ${to}; each registry gets only its own credentials`,
         targets?.sides !== undefined ? 'unset them and pass --src-creds/--dest-creds' : `unset them and store each registry's credentials with 'oci-artifact login'`);
     }
+    if (twoHosts && bareProvider !== undefined && targets?.sides !== undefined) {
+      // A bare --provider goes to both sides; say which flag gives it to one side only.
+      const hint = `pass --src-provider ${bareProvider} or --dest-provider ${bareProvider} for the side on that cloud, and --src-creds/--dest-creds for the other`;
+      assertProviderServes(bareProvider, from, '--provider', hint);
+      assertProviderServes(bareProvider, to, '--provider', hint);
+    }
     const creds = await resolveCredsFlag(bare.creds, bare.passwordStdin);
     if (targets?.destination === undefined || targets.sides === undefined) return { creds, provider: bareProvider };
     const side: SideCredentials = { creds, provider: bareProvider };

@@ -131,6 +131,7 @@ describe('copy and diff: each side its own credentials', () => {
       [['--creds', `${SRC_USER}:${SRC_PW}`, '--dest-creds', `${DST_USER}:${DST_PW}`], /--creds cannot be combined with --src-creds/],
       [['--src-creds', `${SRC_USER}:${SRC_PW}`, '--src-provider', 'gcp'], /--src-creds and --src-provider cannot be combined/],
       [['--dest-provider', 'azure'], /--dest-provider azure serves only Azure Container Registry .*not 127\.0\.0\.1:/],
+      [['--provider', 'gcp'], /--provider gcp serves only Google registries .*not 127\.0\.0\.1:\d+; pass --src-provider gcp or --dest-provider gcp for the side on that cloud/],
     ];
     for (const [flags, message] of cases) {
       const res = await cli(['copy', srcRef(), `oci://${dst.host}/scoping/x:v1`, ...flags]);

@@ -39,11 +39,11 @@ export function providerServes(provider: CloudProvider, registry: string): boole
   return SERVED[provider].pattern.test(hostName(registry));
 }
 
-/** Throws the usage error when `provider`'s identity must not go to `registry`. */
-export function assertProviderServes(provider: CloudProvider, registry: string, flag = '--provider'): void {
+/** Throws the usage error when `provider`'s identity must not go to `registry`; `hint` replaces the generic advice. */
+export function assertProviderServes(provider: CloudProvider, registry: string, flag = '--provider', hint?: string): void {
   if (providerServes(provider, registry)) return;
   throw new OciError('PROVIDER_REGISTRY_MISMATCH', `${flag} ${provider} serves only ${SERVED[provider].hosts}, not ${registry}`, {
     kind: 'usage',
-    hint: `use ${flag} ${provider} only with those registries; for ${registry} pass --creds or run 'oci-artifact login ${registry}'`,
+    hint: hint ?? `use ${flag} ${provider} only with those registries; for ${registry} pass --creds or run 'oci-artifact login ${registry}'`,
   });
 }
