@@ -28,6 +28,20 @@ export interface PackOptions {
   /** gzip level 0-9 (default 6, as Flux). */
   compressionLevel?: number;
   signal?: AbortSignal;
+  /**
+   * Called as the tar is written, with how much of it is done; the totals come from a first walk of the tree
+   * (names and sizes only), made only when this is given.
+   */
+  onProgress?: (progress: PackProgress) => void;
+}
+
+/** Files and tar bytes written so far, out of the totals for the whole tree. */
+export interface PackProgress {
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+  done?: boolean;
 }
 
 export interface PackSummary {
@@ -121,7 +135,8 @@ function packWith(path: string, options: PackOptions, exclude: ReadonlySet<strin
   const gzip = createGzipStream({ level: options.compressionLevel ?? 6 });
   // The reader of `stream` sees its errors; this listener only keeps one from being "unhandled" before it reads.
   gzip.on('error', () => undefined);
-  const summary = feed(gzip, tarChunks(path, walkOptions, counter, new Scratch()), options.signal).then(({ digest, size }) => {
+  const pieces = tarChunks(path, walkOptions, counter, new Scratch());
+  const summary = feed(gzip, options.onProgress ? withProgress(path, walkOptions, pieces, counter, options.onProgress) : pieces, options.signal).then(({ digest, size }) => {
     return { diffId: digest, uncompressedSize: size, files: counter.files };
   });
   // The caller may only read the stream; its error reaches them there, so this copy must not be "unhandled".
@@ -194,6 +209,39 @@ async function* tarChunks(path: string, options: WalkOptions, counter: { files: 
     counter.files++;
   }
   yield END_OF_ARCHIVE;
+}
+
+/** How much the tar of `path` will hold: regular files and bytes (headers, content, padding, end marker). */
+async function tarTotals(path: string, options: WalkOptions): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = END_OF_ARCHIVE.length;
+  for await (const entry of walkTree(path, options)) {
+    bytes += 512;
+    if (entry.type !== 'file') continue;
+    files++;
+    bytes += entry.size + (entry.size % 512 === 0 ? 0 : 512 - (entry.size % 512));
+  }
+  return { files, bytes };
+}
+
+/** Passes the tar pieces on, reporting the bytes done and the files whose record was written in full. */
+async function* withProgress(
+  path: string,
+  options: WalkOptions,
+  pieces: AsyncGenerator<Buffer>,
+  counter: { files: number },
+  onProgress: (progress: PackProgress) => void,
+): AsyncGenerator<Buffer> {
+  const totals = await tarTotals(path, options);
+  let bytes = 0;
+  const report = (done?: boolean) => onProgress({ files: counter.files, totalFiles: totals.files, bytes, totalBytes: totals.bytes, done });
+  report();
+  for await (const piece of pieces) {
+    bytes += piece.length;
+    report();
+    yield piece;
+  }
+  report(true);
 }
 
 /** Largest read, and largest file packed as one buffer with its header and padding. */

@@ -117,7 +117,8 @@ export async function createRuntime(flags: GlobalFlags, targets?: CredentialTarg
     signal: controller.signal,
     repositoryOptions,
     sides,
-    onProgress: (event) => reporter.progress(event),
+    // Only where bars are drawn: producing some events costs work (packing first walks the tree for its totals).
+    onProgress: reporter.showsProgress ? (event) => reporter.progress(event) : undefined,
     onStep: (message) => reporter.step(message),
     onNotice: (message) => reporter.notice(message),
   };

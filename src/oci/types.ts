@@ -41,12 +41,16 @@ export interface FetchedManifest {
 
 /** Progress of one blob transfer, reported as it happens; the CLI decides how (or whether) to show it. */
 export interface TransferProgress {
-  direction: 'upload' | 'download';
+  /** `pack`: content written into the artifact's tar (push, build), before or while it is uploaded. */
+  direction: 'upload' | 'download' | 'pack';
   /** Digest when known (unknown while a streamed upload is still being produced). */
   digest?: string;
   label: string;
   bytes: number;
   total?: number;
+  /** Files done and in all, where the transfer counts files (packing). */
+  files?: number;
+  totalFiles?: number;
   done?: boolean;
 }
 

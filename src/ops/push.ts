@@ -130,7 +130,12 @@ async function uploadContent(repo: Repository, options: PushOptions, absPath: st
   const blobs: Record<string, PushBlobResult> = {};
   const transfer = { signal: ctx.signal, onProgress: ctx.onProgress };
 
-  const packed = packArtifact(absPath, { ...options, signal: ctx.signal });
+  const onPack = ctx.onProgress;
+  const packed = packArtifact(absPath, {
+    ...options,
+    signal: ctx.signal,
+    onProgress: onPack && ((p) => onPack({ direction: 'pack', label: 'packing', bytes: p.bytes, total: p.totalBytes, files: p.files, totalFiles: p.totalFiles, done: p.done })),
+  });
   const diffId = packed.summary.then((s) => s.diffId);
   diffId.catch(() => undefined); // observed below; avoid an unhandled rejection while the stream fails first
   const { head, rest } = await readUpTo(packed.stream, limit);

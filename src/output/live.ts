@@ -13,7 +13,7 @@ const ESC = '\u001b';
  * stays the terminal's SIGINT.
  */
 export class LiveArea {
-  private lines: string[] = [];
+  private render: () => string[] = () => [];
   private drawnRows = 0;
   private frame = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -28,9 +28,9 @@ export class LiveArea {
     return this.timer !== undefined;
   }
 
-  /** Show these lines (the first gets the spinner) and keep animating until stop(). */
-  show(lines: string[]): void {
-    this.lines = lines;
+  /** Show the lines `render` gives (the first gets the spinner), asked again at every frame until stop(). */
+  show(render: () => string[]): void {
+    this.render = render;
     if (this.timer === undefined) {
       this.timer = setInterval(() => {
         this.frame = (this.frame + 1) % FRAMES.length;
@@ -59,7 +59,7 @@ export class LiveArea {
     const width = this.width();
     if (width === undefined) return;
     // One column is kept free: some terminals wrap as soon as the last column is written.
-    const rows = this.lines.map((line, i) => truncateToWidth(i === 0 ? `${FRAMES[this.frame]} ${line}` : line, width - 1));
+    const rows = this.render().map((line, i) => truncateToWidth(i === 0 ? `${FRAMES[this.frame]} ${line}` : line, width - 1));
     const painted = rows.map((row, i) => (i === 0 ? this.paintFrame(row.slice(0, 1)) + row.slice(1) : row));
     this.stream.write(this.erase() + painted.join('\n'));
     this.drawnRows = rows.length;

@@ -19,6 +19,15 @@ export interface ReporterOptions {
 /** Transfers at least this large get a progress bar on a terminal. */
 const PROGRESS_THRESHOLD = 1024 * 1024;
 const BAR_WIDTH = 24;
+/** A rate is the bytes moved over this much of the recent past, and is shown only once this much time has passed. */
+const RATE_WINDOW_MS = 5000;
+const RATE_MIN_SPAN_MS = 1000;
+
+/** One transfer on the screen: its latest event and recent (time, bytes) samples for the rate. */
+export interface Transfer {
+  progress: TransferProgress;
+  samples: Array<{ at: number; bytes: number }>;
+}
 
 /**
  * Everything the CLI tells a person on stderr: steps, notices, progress, request logs and the final line.
@@ -27,7 +36,7 @@ const BAR_WIDTH = 24;
  */
 export class Reporter {
   private live: LiveArea | undefined;
-  private readonly transfers = new Map<string, { started: number; progress: TransferProgress }>();
+  private readonly transfers = new Map<string, Transfer>();
   private chalk: typeof import('chalk').default | undefined;
   private currentStep = '';
 
@@ -82,20 +91,34 @@ export class Reporter {
     this.live?.stop();
   }
 
+  /** Whether progress events are shown at all: an operation may skip the work of producing them otherwise. */
+  get showsProgress(): boolean {
+    return this.live !== undefined;
+  }
+
   /** Transfer progress: a bar under the spinner on a terminal for transfers over 1 MiB; silent otherwise. */
-  progress(event: TransferProgress): void {
+  progress(event: TransferProgress, now = Date.now()): void {
     if (!this.live || this.options.quiet) return;
     const key = `${event.direction}:${event.digest ?? event.label}`;
-    const entry = this.transfers.get(key) ?? { started: Date.now(), progress: event };
-    entry.progress = event;
-    this.transfers.set(key, entry);
-    if (event.done) this.transfers.delete(key);
+    if (event.done) {
+      this.transfers.delete(key);
+      return;
+    }
+    const transfer = this.transfers.get(key) ?? { progress: event, samples: [] };
+    transfer.progress = event;
+    transfer.samples.push({ at: now, bytes: event.bytes });
+    // Keep one sample older than the window, so the rate always spans the whole window once it can.
+    while (transfer.samples.length > 2 && (transfer.samples[1]?.at ?? now) < now - RATE_WINDOW_MS) transfer.samples.shift();
+    this.transfers.set(key, transfer);
     if (this.live.active) this.redraw();
   }
 
   private redraw(): void {
-    const active = [...this.transfers.values()].filter((t) => (t.progress.total ?? t.progress.bytes) >= PROGRESS_THRESHOLD);
-    this.live?.show([this.currentStep, ...active.map((t) => renderBar(t.progress, t.started))]);
+    this.live?.show(() => {
+      const now = Date.now();
+      const shown = [...this.transfers.values()].filter((t) => (t.progress.total ?? t.progress.bytes) >= PROGRESS_THRESHOLD);
+      return [this.currentStep, ...shown.map((t) => renderBar(t.progress, rateOf(t, now)))];
+    });
   }
 
   request(log: RequestLog): void {
@@ -109,20 +132,33 @@ export class Reporter {
   }
 }
 
-/** `label [=====>     ] 45% 12 MiB/40 MiB 5.2 MiB/s ETA 5s` */
-function renderBar(progress: TransferProgress, started: number, now = Date.now()): string {
-  const elapsed = Math.max((now - started) / 1000, 0.001);
-  const rate = progress.bytes / elapsed;
-  const size = progress.total !== undefined ? `${formatBytes(progress.bytes)}/${formatBytes(progress.total)}` : formatBytes(progress.bytes);
-  let bar = '';
-  let tail = '';
-  if (progress.total !== undefined && progress.total > 0) {
-    const ratio = Math.min(progress.bytes / progress.total, 1);
+/**
+ * Bytes per second over the recent past, measured from the first sample seen (a first event that reports a burst,
+ * such as a buffer handed over at once, is the baseline, never a rate), to now, so a stall shows as a falling
+ * rate; undefined until time has passed and bytes have moved since that first sample.
+ */
+export function rateOf(transfer: Transfer, now: number): number | undefined {
+  const first = transfer.samples[0];
+  if (first === undefined || now - first.at < RATE_MIN_SPAN_MS || transfer.progress.bytes === first.bytes) return undefined;
+  return ((transfer.progress.bytes - first.bytes) * 1000) / (now - first.at);
+}
+
+/** `label [=====>     ] 45% 3/12 files 12 MiB/40 MiB 5.2 MiB/s ETA 5s`: each part only when known. */
+function renderBar(progress: TransferProgress, rate: number | undefined): string {
+  const parts = [safeLine(shortLabel(progress.label))];
+  const { total } = progress;
+  if (total !== undefined && total > 0) {
+    const ratio = Math.min(progress.bytes / total, 1);
     const filled = Math.round(ratio * BAR_WIDTH);
-    bar = `[${'='.repeat(Math.max(filled - 1, 0))}${filled > 0 ? '>' : ''}${' '.repeat(BAR_WIDTH - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% `;
-    tail = ` ETA ${formatSeconds((progress.total - progress.bytes) / Math.max(rate, 1))}`;
+    parts.push(`[${'='.repeat(Math.max(filled - 1, 0))}${filled > 0 ? '>' : ''}${' '.repeat(BAR_WIDTH - filled)}]`, `${String(Math.floor(ratio * 100)).padStart(3)}%`);
   }
-  return `  ${safeLine(shortLabel(progress.label))} ${bar}${size} ${formatBytes(rate)}/s${tail}`;
+  if (progress.totalFiles !== undefined) parts.push(`${progress.files ?? 0}/${progress.totalFiles} files`);
+  parts.push(total !== undefined ? `${formatBytes(progress.bytes)}/${formatBytes(total)}` : formatBytes(progress.bytes));
+  if (rate !== undefined) {
+    parts.push(`${formatBytes(Math.round(rate))}/s`);
+    if (total !== undefined && rate > 0) parts.push(`ETA ${formatSeconds((total - progress.bytes) / rate)}`);
+  }
+  return `  ${parts.join(' ')}`;
 }
 
 /** Media types make poor labels; name the blobs people know by their role. */

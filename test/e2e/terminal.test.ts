@@ -85,9 +85,23 @@ const push = (store: string) =>
 describe('terminal output', () => {
   it('draws a progress bar with bytes and rate on a terminal, in colour', async () => {
     const { screen } = await inTerminal(push(join(work.path, 'store-tty')));
-    expect(screen).toMatch(/content .*MiB.* [\d.]+ (KiB|MiB|GiB)\/s/);
+    expect(screen).toMatch(/(content|packing) .*MiB.* [\d.]+ (KiB|MiB)\/s/);
     expect(screen).toMatch(SGR);
     expect(screen.replace(new RegExp(SGR.source, 'g'), '')).toContain('✔ pushed');
+  });
+
+  it('shows packing out of the total (files and bytes), then the upload with an honest rate', async () => {
+    const { screen } = await inTerminal(
+      `node ${BIN} push oci://${registry.host}/tty/progress:v1 -f ${join(work.path, 'big')} --source https://example.invalid/r --revision main@sha1:1`,
+    );
+    const plain = screen.replace(new RegExp(SGR.source, 'g'), '');
+    // The walk knows the total before a byte is packed: a bar, a percentage, files and bytes out of 40 MiB.
+    expect(plain).toMatch(/packing \[[=> ]{24}\]\s+\d+% [01]\/1 files [\d.]+ (B|KiB|MiB)\/40 MiB/);
+    expect(plain).toMatch(/content [\d.]+ MiB/);
+    // Rates are measured over real time: the 16 MiB handed to the uploader at once is no 16 GiB/s.
+    expect(plain).not.toMatch(/GiB\/s/);
+    for (const [, rate] of plain.matchAll(/ ([\d.]+) MiB\/s/g)) expect(Number(rate)).toBeLessThan(2000);
+    expect(plain).toContain('✔ pushed');
   });
 
   it('uses no colour with NO_COLOR on a terminal', async () => {

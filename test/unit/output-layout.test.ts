@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { displayWidth, truncateToWidth } from '../../src/output/format.js';
 import { LiveArea } from '../../src/output/live.js';
 import { renderTable } from '../../src/output/printer.js';
+import { rateOf, type Transfer } from '../../src/output/reporter.js';
 import { detectTerminal, usableWidth } from '../../src/output/terminal.js';
 
 const ESC = '\u001b';
@@ -41,7 +42,7 @@ describe('LiveArea', () => {
   it('writes nothing while the width is unknown', () => {
     const out = sink();
     const area = new LiveArea(out.stream, () => undefined);
-    area.show(['packing', '  content [====] 50%']);
+    area.show(() => ['packing', '  content [====] 50%']);
     area.writeAbove('a line\n');
     area.stop();
     expect(out.text()).toBe('a line\n');
@@ -50,7 +51,7 @@ describe('LiveArea', () => {
   it('cuts each line to the width less one, so it erases exactly the rows it drew', () => {
     const out = sink();
     const area = new LiveArea(out.stream, () => 20);
-    area.show(['x'.repeat(50), 'y'.repeat(50)]);
+    area.show(() => ['x'.repeat(50), 'y'.repeat(50)]);
     area.stop();
     const [drawn, erase] = [out.text().slice(0, out.text().lastIndexOf(`${ESC}[1A`)), out.text().slice(out.text().lastIndexOf(`${ESC}[1A`))];
     for (const row of drawn.split('\n')) expect(displayWidth(row)).toBeLessThanOrEqual(19);
@@ -73,5 +74,25 @@ describe('renderTable fitting a terminal', () => {
   it('leaves the table whole at unknown width', () => {
     expect(renderTable(headers, rows, { width: undefined, shrink: 1 })).toBe(renderTable(headers, rows));
     expect(renderTable(headers, rows)).toContain('a'.repeat(60));
+  });
+});
+
+describe('transfer rate', () => {
+  const transfer = (samples: Array<[number, number]>): Transfer => ({
+    progress: { direction: 'upload', label: 'content', bytes: samples.at(-1)![1] },
+    samples: samples.map(([at, bytes]) => ({ at, bytes })),
+  });
+
+  it('takes a first burst as the baseline, never as a rate', () => {
+    // 16 MiB handed over at once, then nothing more for 10 ms: no rate yet, and never 16 MiB / 10 ms.
+    expect(rateOf(transfer([[0, 16 * 1024 * 1024]]), 10)).toBeUndefined();
+    expect(rateOf(transfer([[0, 16 * 1024 * 1024]]), 2000)).toBeUndefined();
+  });
+
+  it('is the bytes moved since the first sample over the real time elapsed until now', () => {
+    const mib = 1024 * 1024;
+    expect(rateOf(transfer([[0, 16 * mib], [1000, 20 * mib], [2000, 24 * mib]]), 2000)).toBe(4 * mib);
+    // A stall shows: the same bytes over a longer time.
+    expect(rateOf(transfer([[0, 16 * mib], [2000, 24 * mib]]), 4000)).toBe(2 * mib);
   });
 });
