@@ -131,6 +131,16 @@ Examples:
   # Compare two releases; only the changed paths, for scripts
   oci-artifact diff oci://ghcr.io/org/app:v1.0.0 oci://ghcr.io/org/app:v1.1.0 --brief
 `,
+  'generate-key-pair': `
+Examples:
+  # cosign.key and cosign.pub in the current directory; the password is asked twice
+  oci-artifact generate-key-pair
+
+  # in CI, with the password from the environment, then sign and verify with the pair
+  COSIGN_PASSWORD="$KEY_PASSWORD" oci-artifact generate-key-pair --output-key-prefix release
+  COSIGN_PASSWORD="$KEY_PASSWORD" oci-artifact sign oci://ghcr.io/org/app:v1 --key release.key
+  oci-artifact verify oci://ghcr.io/org/app:v1 --key release.pub
+`,
   build: `
 Examples:
   # Build the artifact tarball locally, as flux build artifact does

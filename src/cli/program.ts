@@ -203,6 +203,13 @@ export function buildProgram(): Command {
     .addHelpText('after', EXAMPLES.inspect)
     .action(lazy(() => import('./commands/inspect.js')));
 
+  program.command('generate-key-pair')
+    .description('write a cosign-compatible key pair: an encrypted private key (COSIGN_PASSWORD) and its public key')
+    .option('--output-key-prefix <prefix>', 'path and name of the two files, <prefix>.key and <prefix>.pub', 'cosign')
+    .option('--force', 'replace existing key files')
+    .addHelpText('after', EXAMPLES['generate-key-pair'])
+    .action(lazy(() => import('./commands/generate-key-pair.js')));
+
   program.command('login')
     .description('check credentials at a registry and store them as Docker does (credential helper or config.json)')
     .argument('<registry>', 'registry host, e.g. ghcr.io or localhost:5000')

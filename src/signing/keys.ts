@@ -2,11 +2,11 @@
  * Public and private keys for cosign keyed signatures: PEM loading (plain PKCS#8 / SEC1 / PKCS#1, or cosign's
  * encrypted format), and sign/verify with the hash rules cosign applies.
  */
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { OciError, usageError } from '../errors.js';
-import { COSIGN_KEY_PEM_TYPES, decryptCosignKey } from './cosign-key.js';
+import { COSIGN_KEY_PEM_TYPES, decryptCosignKey, encryptCosignKey } from './cosign-key.js';
 
 export interface PublicKeyEntry {
   path: string;
@@ -54,20 +54,34 @@ function publicKeyEntry(key: KeyObject, path: string): PublicKeyEntry {
 
 export function loadPublicKeyFile(path: string): PublicKeyEntry {
   const text = readText(path, 'public key');
+  const block = pemBlock(text);
+  if (!block) throw usageError('KEY_INVALID', `${path} is not a key (no PEM block in it)`, 'pass a PEM public key such as cosign.pub');
+  // node would derive the public half of a private key silently: say what the file is instead.
+  if (block.type.endsWith('PRIVATE KEY')) {
+    throw usageError('KEY_IS_PRIVATE', `${path} is a private key (${block.type}), not a public key`, 'pass the public key written beside it, such as cosign.pub');
+  }
   let key: KeyObject;
   try {
     key = createPublicKey(text);
   } catch (err) {
-    throw new OciError('KEY_INVALID', `${path} is not a PEM public key`, { kind: 'usage', cause: err, hint: 'pass the .pub file, not the private key' });
+    throw new OciError('KEY_INVALID', `${path} is not a PEM public key (it holds ${block.type})`, { kind: 'usage', cause: err, hint: 'pass a PEM public key such as cosign.pub' });
   }
   checkKeyType(key, path);
   return publicKeyEntry(key, path);
 }
 
-function pemBlock(text: string): { type: string; body: Buffer } | undefined {
+function pemBlock(text: string): { type: string; body: Buffer; encryptedHeader: boolean } | undefined {
   const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(text);
   if (!m) return undefined;
-  return { type: m[1]!, body: Buffer.from(m[2]!.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64') };
+  // OpenSSL's traditional encrypted PEM (`openssl ec -aes256`): headers before the base64 body.
+  const encryptedHeader = /^Proc-Type: 4,ENCRYPTED\s*$/m.test(m[2]!);
+  return { type: m[1]!, body: Buffer.from(m[2]!.replace(/^[\w-]+:.*$/gm, '').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64'), encryptedHeader };
+}
+
+/** Whether a private key file needs a password: cosign's encrypted PEM, encrypted PKCS#8, or OpenSSL's traditional form. */
+export function isEncryptedPrivateKeyPem(text: string): boolean {
+  const block = pemBlock(text);
+  return block !== undefined && ((COSIGN_KEY_PEM_TYPES as readonly string[]).includes(block.type) || block.type === 'ENCRYPTED PRIVATE KEY' || block.encryptedHeader);
 }
 
 /**
@@ -85,9 +99,24 @@ export function loadPrivateKeyFile(path: string, password?: string): KeyObject {
     }
     const der = decryptCosignKey(block.body, password, path);
     key = parsePrivateDer(der, path);
-  } else {
+  } else if (isEncryptedPrivateKeyPem(text)) {
+    if (password === undefined) {
+      throw usageError('KEY_PASSWORD', `${path} is encrypted and no password was given`, 'set COSIGN_PASSWORD or enter the password when asked');
+    }
     try {
-      key = createPrivateKey(password === undefined ? text : { key: text, passphrase: password });
+      key = createPrivateKey({ key: text, passphrase: password });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_OSSL_BAD_DECRYPT') {
+        throw new OciError('KEY_PASSWORD', `cannot decrypt ${path}: wrong password`, { kind: 'usage', cause: err, hint: 'set COSIGN_PASSWORD to the password the key was encrypted with' });
+      }
+      throw new OciError('KEY_INVALID', `${path} is an encrypted private key that cannot be read (${(err as Error).message})`, { kind: 'usage', cause: err });
+    }
+  } else {
+    if (block.type.endsWith('PUBLIC KEY')) {
+      throw usageError('KEY_IS_PUBLIC', `${path} is a public key, not a private key`, 'sign with the private key (e.g. cosign.key); the public key is for verify');
+    }
+    try {
+      key = createPrivateKey(text);
     } catch (err) {
       throw new OciError('KEY_INVALID', `${path} is not a usable PEM private key (${block.type})`, { kind: 'usage', cause: err });
     }
@@ -130,4 +159,16 @@ export function verifyWithKey(key: KeyObject, data: Buffer, signature: Buffer): 
   if (tryVerify('sha256')) return true;
   const curveHash = CURVE_HASH[key.asymmetricKeyDetails?.namedCurve ?? ''];
   return curveHash !== undefined && curveHash !== 'sha256' && tryVerify(curveHash);
+}
+
+/**
+ * A new key pair as `cosign generate-key-pair` makes it: ECDSA P-256, the private key PKCS#8 encrypted in cosign's
+ * format (scrypt + secretbox, `ENCRYPTED SIGSTORE PRIVATE KEY`), the public key as a PEM SubjectPublicKeyInfo.
+ */
+export function generateCosignKeyPair(password: string): { privateKeyPem: string; publicKeyPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return {
+    privateKeyPem: encryptCosignKey(privateKey.export({ type: 'pkcs8', format: 'der' }), password),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+  };
 }
