@@ -1,12 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey, publicKeyPem } from '../../fixtures/signing/generate.js';
 import { decryptCosignKey } from '../../src/signing/cosign-key.js';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { KUSTOMIZE_FIXTURE, PROVENANCE, useWorkDir } from '../helpers/fixtures.js';
 
 /** Keys a user makes (generate-key-pair, openssl) and uses with sign and verify, through the built CLI. */
@@ -86,6 +86,37 @@ describe('generate-key-pair', () => {
     const none = await dir('none');
     expectRefused(await runCli(['generate-key-pair'], { cwd: none, env: { COSIGN_PASSWORD: undefined } }), /no terminal to ask; set COSIGN_PASSWORD/);
     expect(await readdir(none)).toEqual([]);
+  });
+});
+
+describe('generate-key-pair at a terminal', () => {
+  const socket = `oci-artifact-keys-${process.pid}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args]);
+  afterAll(() => {
+    spawnSync('tmux', ['-L', socket, 'kill-server']);
+  });
+
+  it('asks for the password twice without echo (tmux), and the key opens with it', async () => {
+    const cwd = await dir('tty');
+    const log = join(cwd, '..', 'tty.log');
+    const done = join(cwd, '..', 'tty.done');
+    tmux('new-session', '-d', '-s', 'keys', '-x', '120', '-y', '30', '-c', cwd, 'bash', '--norc', '--noprofile');
+    tmux('pipe-pane', '-t', 'keys', '-o', `cat >> ${log}`);
+    tmux('send-keys', '-t', 'keys', `unset COSIGN_PASSWORD CI; node ${BIN} generate-key-pair; echo EXIT=$? > ${done}`, 'Enter');
+    const screen = async () => (existsSync(log) ? readFile(log, 'utf8') : '');
+    const waitFor = async (check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 30_000;
+      while (!(await check()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    };
+    for (const prompt of ['Enter password for private key: ', 'Enter password for private key again: ']) {
+      await waitFor(async () => (await screen()).includes(prompt));
+      tmux('send-keys', '-t', 'keys', 't0p-secret', 'Enter');
+    }
+    await waitFor(async () => existsSync(done));
+    expect((await readFile(done, 'utf8')).trim()).toBe('EXIT=0');
+    expect(await screen()).not.toContain('t0p-secret');
+    const signed = await runCli(['sign', artifact, '--key', 'cosign.key'], { cwd, env: { COSIGN_PASSWORD: 't0p-secret' } });
+    expect(signed.code).toBe(0);
   });
 });
 
