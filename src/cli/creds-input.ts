@@ -57,8 +57,10 @@ async function completeCreds({ flag, value }: CredsFlag, fromStdin: string | und
   const user = colon < 0 ? value : value.slice(0, colon);
   if (!waitsForPassword(value, fromStdin !== undefined)) return value;
   if (user === '') throw usageError('FLAG_INVALID', `${flag} needs a user name before the colon`);
-  const password = fromStdin ?? await promptSecret(`Password for ${user} (${flag}): `, `pass ${flag} ${user}:<password>, or pipe it with --password-stdin`);
-  if (password === '') throw usageError('SECRET_REQUIRED', `no password was given for ${user} (${flag})`);
+  // Per-side flags name their side, so two prompts are told apart.
+  const whose = flag === '--creds' ? user : `${user} (${flag})`;
+  const password = fromStdin ?? await promptSecret(`Password for ${whose}: `, `pass ${flag} ${user}:<password>, or pipe it with --password-stdin`);
+  if (password === '') throw usageError('SECRET_REQUIRED', `no password was given for ${whose}`);
   return `${user}:${password}`;
 }
 
