@@ -95,6 +95,12 @@ export interface Repository {
   hasBlob(digest: string, options?: { signal?: AbortSignal }): Promise<boolean>;
 
   /**
+   * Reach the repository for writing before any content is ready: one request that also completes the credential
+   * handshake, so a wrong host or password fails at once instead of after a long pack. Nothing to check on disk.
+   */
+  checkWritable?(options?: { signal?: AbortSignal }): Promise<void>;
+
+  /**
    * Stream a blob. The stream errors (OciError code DIGEST_MISMATCH / SIZE_MISMATCH) instead of ending cleanly when
    * the bytes do not match the descriptor, so nothing may be committed before 'end'.
    */

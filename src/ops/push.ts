@@ -87,7 +87,14 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
   const repo = await openRepository(options.ref, { ...ctx.repositoryOptions, create: true, signal: ctx.signal });
   try {
     ctx.onStep?.(`packing ${fromStdin ? 'stdin' : options.path}`);
-    const { layer, blobs, config } = await uploadContent(repo, options, staged?.path ?? (absPath as string), ctx);
+    const packing = new AbortController();
+    const early = checkWhilePacking(repo, ctx.signal, packing);
+    const packCtx = { ...ctx, signal: ctx.signal === undefined ? packing.signal : AbortSignal.any([ctx.signal, packing.signal]) };
+    const { layer, blobs, config } = await uploadContent(repo, options, staged?.path ?? (absPath as string), packCtx, early)
+      .catch(async (err: unknown) => {
+        await early.settle(); // a failed check is the cause of an aborted pack: report it instead
+        throw err;
+      });
     const manifest = buildFluxManifest({ config, layer, annotations });
     ctx.onStep?.(`writing manifest ${tag}`);
     const digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
@@ -115,6 +122,38 @@ async function dirOf(path: string): Promise<string> {
   return info.isDirectory() ? path : dirname(path);
 }
 
+/** A pack that runs longer than this contacts the registry meanwhile. */
+const EARLY_CHECK_AFTER_MS = 500;
+
+interface EarlyCheck {
+  /** Stop waiting to start the check; resolve once a started one passed, or throw its error. */
+  settle(): Promise<void>;
+}
+
+/**
+ * A wrong host or password should fail within a second, not after the whole tree is packed. A pack that outlasts
+ * EARLY_CHECK_AFTER_MS therefore checks the repository meanwhile (the credential handshake it completes is reused by
+ * the upload), and a failed check aborts the pack. A short pack starts no extra request: its first upload request
+ * comes as soon, and the request budget of a push stays as it is.
+ */
+function checkWhilePacking(repo: Repository, signal: AbortSignal | undefined, packing: AbortController): EarlyCheck {
+  if (repo.checkWritable === undefined) return { settle: async () => undefined };
+  let check: Promise<void> | undefined;
+  const timer = setTimeout(() => {
+    check = repo.checkWritable!({ signal }).catch((err: unknown) => {
+      packing.abort(err);
+      throw err;
+    });
+    check.catch(() => undefined); // settled by settle(); never an unhandled rejection meanwhile
+  }, EARLY_CHECK_AFTER_MS);
+  return {
+    async settle() {
+      clearTimeout(timer);
+      await check;
+    },
+  };
+}
+
 /** The Flux config blob for a content layer and its descriptor (a pure function of the uncompressed tar). */
 function fluxConfig(diffId: string): { bytes: Buffer; config: Descriptor } {
   const bytes = buildFluxConfig(diffId);
@@ -125,7 +164,7 @@ function fluxConfig(diffId: string): { bytes: Buffer; config: Descriptor } {
  * Pack and upload the content layer and the config. Small content is packed into memory first so its digest is
  * known and an unchanged re-push costs only HEAD requests; content past the limit streams in one pass.
  */
-async function uploadContent(repo: Repository, options: PushOptions, absPath: string, ctx: OpContext) {
+async function uploadContent(repo: Repository, options: PushOptions, absPath: string, ctx: OpContext, early: EarlyCheck) {
   const limit = options.inMemoryLimit ?? DEFAULT_IN_MEMORY_LIMIT;
   const blobs: Record<string, PushBlobResult> = {};
   const transfer = { signal: ctx.signal, onProgress: ctx.onProgress };
@@ -139,6 +178,7 @@ async function uploadContent(repo: Repository, options: PushOptions, absPath: st
   const diffId = packed.summary.then((s) => s.diffId);
   diffId.catch(() => undefined); // observed below; avoid an unhandled rejection while the stream fails first
   const { head, rest } = await readUpTo(packed.stream, limit);
+  await early.settle(); // packed (or streaming starts): the upload's own requests reach the registry from here
 
   let layer: Descriptor;
   if (rest === undefined) {

@@ -197,6 +197,14 @@ export class RegistryRepository implements Repository {
     res.body.resume();
   }
 
+  /** `GET /v2/` (distribution spec, end-1) with the push scope: the token or Basic handshake is done and cached. */
+  async checkWritable(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const what = 'the registry API (/v2/)';
+    const res = await this.send({ method: 'GET', url: '/v2/', what, signal: this.signal(options.signal) }, this.push);
+    if (res.status !== 200) throw await responseError(res, this.host, what);
+    res.body.resume();
+  }
+
   async hasBlob(digest: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     return this.blobExists(digest, this.pull, this.signal(options.signal));
   }
