@@ -44,14 +44,18 @@ function registryRepo(name: string): Repository {
   return openRegistryRepository(parseRegistryReference(`oci://${registry.host}/${name}`));
 }
 
+/** Upload `content` as a blob of `mediaType`; its descriptor. */
+async function putBlob(repo: Repository, mediaType: string, content: string): Promise<Descriptor> {
+  const bytes = Buffer.from(content);
+  const descriptor: Descriptor = { mediaType, digest: digestOf(bytes), size: bytes.length };
+  await repo.pushBlob(descriptor, bytes);
+  return descriptor;
+}
+
 /** One image manifest (shared config, one layer of `content`), stored by digest. */
 async function putLeaf(repo: Repository, content: string): Promise<Descriptor> {
-  const config = Buffer.from('{}');
-  const layer = Buffer.from(content);
-  const configDesc: Descriptor = { mediaType: MediaType.OciEmpty, digest: digestOf(config), size: config.length };
-  const layerDesc: Descriptor = { mediaType: 'text/plain', digest: digestOf(layer), size: layer.length };
-  await repo.pushBlob(configDesc, config);
-  await repo.pushBlob(layerDesc, layer);
+  const configDesc = await putBlob(repo, MediaType.OciEmpty, '{}');
+  const layerDesc = await putBlob(repo, 'text/plain', content);
   const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: [layerDesc] }));
   const digest = await repo.putManifest(digestOf(bytes), bytes, MediaType.OciManifest);
   return { mediaType: MediaType.OciManifest, digest, size: bytes.length };
@@ -140,12 +144,8 @@ describe('verify of hostile signature graphs', () => {
     const repo = registryRepo('sig/many-layers');
     const subject = await putLeaf(repo, 'signed content');
     await repo.putManifest('v1', (await repo.getManifest(subject.digest)).bytes, MediaType.OciManifest);
-    const payload = Buffer.from('{"critical":{}}');
-    const payloadDesc: Descriptor = { mediaType: MediaType.CosignSimpleSigning, digest: digestOf(payload), size: payload.length };
-    const config = Buffer.from('{}');
-    const configDesc: Descriptor = { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length };
-    await repo.pushBlob(payloadDesc, payload);
-    await repo.pushBlob(configDesc, config);
+    const payloadDesc = await putBlob(repo, MediaType.CosignSimpleSigning, '{"critical":{}}');
+    const configDesc = await putBlob(repo, MediaType.OciConfig, '{}');
     const layer = { ...payloadDesc, annotations: { [Annotation.CosignSignature]: Buffer.from('not a signature').toString('base64') } };
     const sig = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: Array(3000).fill(layer) }));
     await repo.putManifest(cosignTag(subject.digest, '.sig'), sig, MediaType.OciManifest);
@@ -161,12 +161,8 @@ describe('verify of hostile signature graphs', () => {
     const repo = registryRepo('sig/many-referrers');
     const subject = await putLeaf(repo, 'signed content');
     await repo.putManifest('v1', (await repo.getManifest(subject.digest)).bytes, MediaType.OciManifest);
-    const bundle = Buffer.from('{}');
-    const bundleDesc: Descriptor = { mediaType: MediaType.SigstoreBundle, digest: digestOf(bundle), size: bundle.length };
-    const empty = Buffer.from('{}');
-    const emptyDesc: Descriptor = { mediaType: MediaType.OciEmpty, digest: digestOf(empty), size: empty.length };
-    await repo.pushBlob(bundleDesc, bundle);
-    await repo.pushBlob(emptyDesc, empty);
+    const bundleDesc = await putBlob(repo, MediaType.SigstoreBundle, '{}');
+    const emptyDesc = await putBlob(repo, MediaType.OciEmpty, '{}');
     const push = createLimiter(8);
     const referrers = await Promise.all(Array.from({ length: MAX_SIGNATURE_REFERRERS + 1 }, (_, i) => push(async (): Promise<Descriptor> => {
       const bytes = Buffer.from(JSON.stringify({
