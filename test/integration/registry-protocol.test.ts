@@ -369,11 +369,12 @@ describe('bearer tokens', () => {
     expect(form.get('service')).toBe('fake');
   });
 
-  it('sends a bare --creds token as the bearer token, without a token service', async () => {
+  it('sends a bare --creds token as the bearer token in answer to the challenge, without a token service', async () => {
     const f = await tokenRegistry({ token: 'pat-123' });
     await repo(f.host, 'app', { creds: 'pat-123' }).getManifest('v1');
-    expect(f.seen.length).toBe(1);
-    expect(f.seen[0]!.headers.authorization).toBe('Bearer pat-123');
+    // Nothing goes out before the host asks; then the token itself, not a token-service exchange.
+    expect(f.seen.map((r) => r.headers.authorization)).toEqual([undefined, 'Bearer pat-123']);
+    expect(f.seen.some((r) => r.url?.startsWith('/token'))).toBe(false);
   });
 });
 
