@@ -45,6 +45,16 @@ function pathOf(req: ProxyRequest): string {
   return req.path.split('?')[0] ?? req.path;
 }
 
+/** A body mutation that flips the byte at `position` of the stream, keeping the length (a corrupted download). */
+export function flipByteAt(position: number): (chunk: Buffer, offset: number) => Buffer {
+  return (chunk, offset) => {
+    if (position < offset || position >= offset + chunk.length) return chunk;
+    const copy = Buffer.from(chunk);
+    copy[position - offset]! ^= 0xff;
+    return copy;
+  };
+}
+
 export function isBlobGet(req: ProxyRequest): boolean {
   return req.method === 'GET' && BLOB_GET.test(pathOf(req));
 }
@@ -222,12 +232,7 @@ export const FAULTS: readonly FaultScenario[] = [
       const middle = Math.floor(Number(headers['content-length'] ?? 0) / 2);
       return {
         kind: 'forward',
-        mutateBody: (chunk, offset) => {
-          if (middle < offset || middle >= offset + chunk.length) return chunk;
-          const copy = Buffer.from(chunk);
-          copy[middle - offset]! ^= 0xff;
-          return copy;
-        },
+        mutateBody: flipByteAt(middle),
       };
     }),
   },

@@ -5,7 +5,7 @@ import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository, type RegistryRepository } from '../../src/registry/client.js';
 import { closeAllConnections } from '../../src/registry/http.js';
 import { failure } from '../helpers/expect-error.js';
-import { fetchUpstream } from '../helpers/faults.js';
+import { fetchUpstream, flipByteAt } from '../helpers/faults.js';
 import { useRegistry } from '../helpers/fixtures.js';
 import { startProxy, type LoopbackProxy, type ProxyAction, type ProxyRequest } from '../helpers/proxy.js';
 
@@ -107,12 +107,7 @@ describe('a blob download cut mid-body', () => {
   it('still refuses bytes that fail the digest, without resuming', async () => {
     hook = (req) => (isBlobGet(req) ? {
       kind: 'forward',
-      mutateBody: (chunk, offset) => {
-        if (HALF < offset || HALF >= offset + chunk.length) return chunk;
-        const copy = Buffer.from(chunk);
-        copy[HALF - offset]! ^= 0xff;
-        return copy;
-      },
+      mutateBody: flipByteAt(HALF),
     } : undefined);
     const err = await failure(open().fetchBlob(descriptor, { maxBytes: blob.length }));
     expect(err.code).toBe('DIGEST_MISMATCH');
