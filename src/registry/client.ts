@@ -9,11 +9,12 @@ import { digestOf, isDigest, VerifyingStream, verifyBytes } from '../ref/digest.
 import type { RegistryReference } from '../ref/reference.js';
 import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
 import {
-  discardBody, handedOutUrl, HttpClient, readAtMost, responseError, retryPolicy, streamError,
-  type HttpRequest, type HttpResponse, type RequestLogger, type RetryOptions,
+  discardBody, handedOutUrl, HttpClient, readAtMost, responseError, streamError,
+  type HttpRequest, type HttpResponse, type RequestLogger,
 } from './http.js';
 import { assertProviderServes } from './providers/hosts.js';
 import type { ProviderName } from './providers/types.js';
+import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.js';
 import { UPLOAD_RESUME_FAILED, uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
 
 export interface RegistryClientOptions {
@@ -60,7 +61,7 @@ export class RegistryRepository implements Repository {
   private readonly http: HttpClient;
   private readonly auth: Authenticator;
   private readonly chunkSize: number;
-  private readonly retry: Required<RetryOptions>;
+  private readonly retry: RetryPolicy;
   /** undefined until probed; then whether GET /referrers answers with an image index. */
   private referrersApi: boolean | undefined;
 

@@ -4,11 +4,15 @@ import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { rootCertificates } from 'node:tls';
 import type { Agent, buildConnector, Dispatcher, ProxyAgent } from 'undici';
 import { OciError } from '../errors.js';
+import { abortError, untilAborted } from './abort.js';
 import { proxyFor } from './proxy-env.js';
+import {
+  isRetryableStatus, isTransientFailure, pauseBeforeRetry, repeatableByDefault, retryPolicy, TRANSIENT_ERROR,
+  type RetryOptions, type RetryPolicy,
+} from './retry-policy.js';
 
 /**
  * The only module that talks to undici: scheme choice (HTTPS first, plain HTTP for loopback/--insecure),
@@ -29,16 +33,6 @@ export interface RequestLog {
 }
 
 export type RequestLogger = (entry: RequestLog) => void;
-
-export interface RetryOptions {
-  /** Retries after the first attempt (default 4). */
-  retries?: number;
-  /** First backoff delay (default 250 ms), doubled per attempt, with jitter. */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /** Longest `Retry-After` honoured; longer values are cut to this (default 30 s). */
-  maxRetryAfterMs?: number;
-}
 
 export interface TlsOptions {
   /** Allow plain HTTP and unverified TLS certificates. */
@@ -84,9 +78,6 @@ export interface HttpResponse {
   url: string;
 }
 
-const DEFAULT_RETRY: Required<RetryOptions> = { retries: 4, baseDelayMs: 250, maxDelayMs: 8_000, maxRetryAfterMs: 30_000 };
-/** Answers worth another attempt: the request retried whole here, an upload chunk resumed in upload.ts. */
-export const RETRY_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const MAX_ERROR_BODY = 64 * 1024;
@@ -99,8 +90,6 @@ const TRANSIENT_CODES = new Set([
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 /** What OpenSSL says when the peer answered a TLS hello with plain HTTP. */
 const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
-/** OciError codes the retry loop (and the resumable upload) treat as temporary. */
-export const TRANSIENT_ERROR = 'NETWORK_ERROR';
 
 type RequestFn = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 /** undici's connector as it is at run time: it returns the socket it starts (its typings say void). */
@@ -209,17 +198,6 @@ function abandonConnects(endpoint: Endpoint): void {
   }
 }
 
-/** `work`, or the abort error as soon as `signal` aborts (undici may settle `work` much later). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => Error): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const abort = (): void => reject(onAbort());
-    if (signal.aborted) abort();
-    signal.addEventListener('abort', abort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
-  });
-}
-
 /**
  * Loaded only when a proxy is configured. The tunnel uses Dispatcher#connect, which undici's index attaches, so
  * here the index is needed (its extra start-up cost is paid only behind a proxy).
@@ -245,7 +223,7 @@ export async function closeAllConnections(): Promise<void> {
 
 /** HTTP client for one registry endpoint (`host[:port]`). */
 export class HttpClient {
-  private readonly retry: Required<RetryOptions>;
+  private readonly retry: RetryPolicy;
   private readonly schemeKey: string;
 
   constructor(
@@ -305,18 +283,17 @@ export class HttpClient {
   }
 
   private async sendWithRetries(req: HttpRequest & { url: string; headers: Record<string, string> }): Promise<HttpResponse> {
-    const retryable = req.idempotent ?? (req.method !== 'PATCH' && req.method !== 'POST');
+    const retryable = req.idempotent ?? repeatableByDefault(req.method);
     for (let attempt = 0; ; attempt++) {
       let res: HttpResponse;
       try {
         res = await this.attempt(req);
       } catch (err) {
-        const oci = err as OciError;
-        if (!retryable || oci.code !== TRANSIENT_ERROR || attempt >= this.retry.retries) throw err;
+        if (!retryable || !isTransientFailure(err) || attempt >= this.retry.retries) throw err;
         await pauseBeforeRetry(this.retry, attempt, undefined, req.signal, `${req.what} at ${this.host}`);
         continue;
       }
-      if (!retryable || !RETRY_STATUS.has(res.status) || attempt >= this.retry.retries) return res;
+      if (!retryable || !isRetryableStatus(res.status) || attempt >= this.retry.retries) return res;
       res.body.resume();
       await pauseBeforeRetry(this.retry, attempt, res.headers['retry-after'], req.signal, `${req.what} at ${this.host}`);
     }
@@ -422,31 +399,6 @@ export class HttpClient {
   }
 }
 
-/** The retry policy: the defaults, with what the caller set. One policy for requests and upload chunks. */
-export function retryPolicy(options: RetryOptions = {}): Required<RetryOptions> {
-  return { ...DEFAULT_RETRY, ...stripUndefined(options) };
-}
-
-/**
- * Wait before attempt `attempt + 1`: exponential backoff with jitter, or the server's `Retry-After` (capped);
- * the command's signal (deadline, Ctrl-C) ends the wait at once.
- */
-export async function pauseBeforeRetry(policy: Required<RetryOptions>, attempt: number, retryAfter: string | undefined, signal: AbortSignal | undefined, what: string): Promise<void> {
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  let delay = exp / 2 + (Math.random() * exp) / 2;
-  const asked = parseRetryAfter(retryAfter);
-  if (asked !== undefined) delay = Math.min(Math.max(asked, 0), policy.maxRetryAfterMs);
-  try {
-    await sleep(delay, undefined, signal ? { signal } : undefined);
-  } catch {
-    throw abortError(signal!, what);
-  }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 function errorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
   if (typeof e?.code === 'string') return e.code;
@@ -460,14 +412,6 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
     if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
-}
-
-/** Seconds or an HTTP date -> milliseconds from now. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /**
@@ -490,23 +434,6 @@ export function handedOutUrl(value: string, res: Pick<HttpResponse, 'url'>, host
     });
   }
   return next.href;
-}
-
-/**
- * The error for an aborted operation: an OciError reason passes through; a timeout signal becomes TIMEOUT;
- * anything else (SIGINT, SIGTERM) becomes INTERRUPTED.
- */
-export function abortError(signal: AbortSignal, what: string): OciError {
-  const reason: unknown = signal.reason;
-  // The command's deadline: say what was being waited for, and where.
-  if (reason instanceof OciError && reason.code === 'TIMEOUT') {
-    return new OciError('TIMEOUT', `${reason.message} during ${what}`, { kind: reason.kind, hint: reason.hint, cause: reason });
-  }
-  if (reason instanceof OciError) return reason;
-  if ((reason as Error | undefined)?.name === 'TimeoutError') {
-    return new OciError('TIMEOUT', `timed out during ${what}`, { hint: 'raise --timeout or check the network', cause: reason });
-  }
-  return new OciError('INTERRUPTED', `interrupted during ${what}`, { kind: 'interrupted', cause: reason });
 }
 
 /** Map a failure seen while streaming a response body to an OciError. */

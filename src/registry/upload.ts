@@ -2,10 +2,9 @@ import type { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
 import type { ProgressListener } from '../oci/types.js';
 import { HashingStream } from '../ref/digest.js';
-import {
-  abortError, handedOutUrl, pauseBeforeRetry, responseError, RETRY_STATUS, TRANSIENT_ERROR,
-  type HttpRequest, type HttpResponse, type RetryOptions,
-} from './http.js';
+import { abortError } from './abort.js';
+import { handedOutUrl, responseError, type HttpRequest, type HttpResponse } from './http.js';
+import { isRetryableStatus, isTransientFailure, pauseBeforeRetry, type RetryPolicy } from './retry-policy.js';
 
 /**
  * Blob uploads (OCI distribution spec, "pushing blobs"): POST opens a session, then either one PUT with the whole
@@ -20,7 +19,7 @@ export interface UploadContext {
   repository: string;
   chunkSize: number;
   /** The client's retry policy: `retries` is how many times one chunk is resumed after a broken connection or 5xx. */
-  retry: Required<RetryOptions>;
+  retry: RetryPolicy;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -189,11 +188,11 @@ class ChunkWriter {
           }
           return;
         }
-        if (!RETRY_STATUS.has(res.status)) throw await responseError(res, this.ctx.host, what);
+        if (!isRetryableStatus(res.status)) throw await responseError(res, this.ctx.host, what);
         retryAfter = res.headers['retry-after'];
         failure = await responseError(res, this.ctx.host, what);
       } catch (err) {
-        if (!(err instanceof OciError) || err.code !== TRANSIENT_ERROR) throw err;
+        if (!isTransientFailure(err)) throw err;
         failure = err;
       }
       if (resume >= this.ctx.retry.retries) throw failure;

@@ -1,17 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abortError, isLoopback, parseRetryAfter, redactHeaders, redactUrl } from '../../src/registry/http.js';
-import { OciError } from '../../src/errors.js';
-
-describe('parseRetryAfter', () => {
-  it('reads seconds and HTTP dates', () => {
-    expect(parseRetryAfter('3')).toBe(3000);
-    const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
-    expect(parseRetryAfter('Wed, 21 Oct 2026 07:28:05 GMT', now)).toBe(5000);
-    expect(parseRetryAfter('Wed, 21 Oct 2026 07:27:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(parseRetryAfter(undefined)).toBeUndefined();
-  });
-});
+import { isLoopback, redactHeaders, redactUrl } from '../../src/registry/http.js';
 
 describe('redaction', () => {
   it('hides signed-URL secrets and userinfo but keeps the rest', () => {
@@ -37,20 +25,5 @@ describe('isLoopback', () => {
     for (const h of ['ghcr.io', '10.0.0.1:5000', 'localhost.example.com', '[::2]:5000']) {
       expect(isLoopback(h), h).toBe(false);
     }
-  });
-});
-
-describe('abortError', () => {
-  it('tells a timeout from an interrupt, and passes an OciError reason through', () => {
-    const timeout = new AbortController();
-    timeout.abort(new DOMException('t', 'TimeoutError'));
-    expect(abortError(timeout.signal, 'x')).toMatchObject({ code: 'TIMEOUT', kind: 'registry' });
-    const sigint = new AbortController();
-    sigint.abort();
-    expect(abortError(sigint.signal, 'x')).toMatchObject({ code: 'INTERRUPTED', kind: 'interrupted' });
-    const custom = new AbortController();
-    const reason = new OciError('INTERRUPTED', 'SIGTERM', { kind: 'interrupted' });
-    custom.abort(reason);
-    expect(abortError(custom.signal, 'x')).toBe(reason);
   });
 });

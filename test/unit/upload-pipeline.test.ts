@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { OciError } from '../../src/errors.js';
-import { retryPolicy, type HttpRequest, type HttpResponse } from '../../src/registry/http.js';
+import type { HttpRequest, HttpResponse } from '../../src/registry/http.js';
+import { retryPolicy } from '../../src/registry/retry-policy.js';
 import { uploadChunked, type UploadContext } from '../../src/registry/upload.js';
 
 /**
