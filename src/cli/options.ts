@@ -1,6 +1,6 @@
 import { EXIT_CODES, OciError, usageError } from '../errors.js';
-import type { RepositoryOptions } from '../oci/open.js';
-import type { OpContext } from '../ops/context.js';
+import type { RepositoryOptions } from '../ops/support/open-repository.js';
+import type { OpContext } from '../ops/support/context.js';
 import { detectTerminal } from '../output/terminal.js';
 import { Reporter } from '../output/reporter.js';
 import { isProviderName } from '../registry/providers/types.js';

@@ -2,8 +2,8 @@ import { readlink, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { writeArchiveFile, type PackOptions } from '../artifact/pack.js';
-import type { OpContext } from './context.js';
-import { stageStdin } from './stdin.js';
+import type { OpContext } from './support/context.js';
+import { stageStdin } from './support/stdin.js';
 
 export interface BuildOptions extends Omit<PackOptions, 'signal'> {
   path: string;

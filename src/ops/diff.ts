@@ -2,11 +2,11 @@ import { usageError } from '../errors.js';
 import { compareFiles, summarise, type ChangeSummary, type FileChange } from '../diff/compare.js';
 import { diffObjects, isYamlPath, parseYamlObjects, type ObjectChange, type YamlObject } from '../diff/semantic.js';
 import { MAX_TEXT_DIFF_BYTES, renderFilePatch } from '../diff/text.js';
-import { openRepository } from '../oci/open.js';
+import { openRepository } from './support/open-repository.js';
 import type { Repository } from '../oci/types.js';
 import { formatReference, type ArtifactReference } from '../ref/reference.js';
-import type { OpContext } from './context.js';
-import { artifactInfo, loadArtifactSide, loadLocalSide, resolveArtifactSide, type DiffSide } from './diff-sides.js';
+import type { OpContext } from './support/context.js';
+import { artifactInfo, loadArtifactSide, loadLocalSide, resolveArtifactSide, type DiffSide } from './support/diff-sides.js';
 
 export interface DiffOptions {
   /** The artifact: the "old" side. */

@@ -2,12 +2,12 @@ import { OciError } from '../errors.js';
 import { artifactMetadata, isImageIndex, parseManifest, selectContentLayer } from '../artifact/manifest.js';
 import { readArchiveEntries } from '../artifact/unpack.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
-import { openRepository } from '../oci/open.js';
+import { openRepository } from './support/open-repository.js';
 import { COSIGN_TAG_SUFFIXES, cosignTag, type CosignTagSuffix } from '../oci/referrers.js';
 import type { Descriptor, ImageIndex, ImageManifest, Repository } from '../oci/types.js';
 import { formatReference, manifestReference, withVersion, type ArtifactReference } from '../ref/reference.js';
-import type { OpContext } from './context.js';
-import { explainNotFound } from './not-found.js';
+import type { OpContext } from './support/context.js';
+import { explainNotFound } from './support/not-found.js';
 
 export interface InspectOptions {
   ref: ArtifactReference;

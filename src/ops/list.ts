@@ -1,13 +1,13 @@
 import { OciError, usageError } from '../errors.js';
 import { artifactMetadata, parseManifest } from '../artifact/manifest.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
-import { openRepository } from '../oci/open.js';
+import { openRepository } from './support/open-repository.js';
 import type { Repository } from '../oci/types.js';
 import { formatReference, repositoryName, withVersion, type ArtifactReference } from '../ref/reference.js';
-import type { OpContext } from './context.js';
-import { createLimiter } from './limit.js';
-import { explainNotFound } from './not-found.js';
-import { selectTags, type TagFilterOptions } from './tag-filter.js';
+import type { OpContext } from './support/context.js';
+import { createLimiter } from './support/limit.js';
+import { explainNotFound } from './support/not-found.js';
+import { selectTags, type TagFilterOptions } from './support/tag-filter.js';
 
 export interface ListOptions extends TagFilterOptions {
   /** The repository; a tag or digest in it is refused. */

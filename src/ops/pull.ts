@@ -5,11 +5,11 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { isGzipTarLayer, selectContentLayer } from '../artifact/manifest.js';
 import { checkOutputDirectory, extractArchive } from '../artifact/unpack.js';
-import { openRepository } from '../oci/open.js';
+import { openRepository } from './support/open-repository.js';
 import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
-import type { OpContext } from './context.js';
-import { fetchArtifact } from './fetch-artifact.js';
+import type { OpContext } from './support/context.js';
+import { fetchArtifact } from './support/fetch-artifact.js';
 
 export interface PullOptions {
   ref: ArtifactReference;

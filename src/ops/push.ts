@@ -3,14 +3,14 @@ import { dirname, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { buildAnnotations, buildFluxConfig, buildFluxManifest } from '../artifact/manifest.js';
 import { packArtifact, type PackOptions } from '../artifact/pack.js';
-import { openRepository } from '../oci/open.js';
+import { openRepository } from './support/open-repository.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, PushBlobResult, Repository } from '../oci/types.js';
 import { digestOf } from '../ref/digest.js';
 import { repositoryName, tagOf, withVersion, formatReference, type ArtifactReference } from '../ref/reference.js';
-import type { OpContext } from './context.js';
-import { resolveProvenance } from './provenance.js';
-import { stageStdin } from './stdin.js';
+import type { OpContext } from './support/context.js';
+import { resolveProvenance } from './support/provenance.js';
+import { stageStdin } from './support/stdin.js';
 
 export interface PushOptions extends Omit<PackOptions, 'signal'> {
   ref: ArtifactReference;

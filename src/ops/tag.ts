@@ -1,13 +1,13 @@
 import { OciError, usageError } from '../errors.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
-import { openRepository } from '../oci/open.js';
+import { openRepository } from './support/open-repository.js';
 import type { FetchedManifest, Repository } from '../oci/types.js';
 import {
   checkTag, formatReference, manifestReference, repositoryName, withVersion, type ArtifactReference,
 } from '../ref/reference.js';
-import type { OpContext } from './context.js';
-import { GraphCopier, mountSource, type BlobCounts } from './copy-graph.js';
-import { explainNotFound } from './not-found.js';
+import type { OpContext } from './support/context.js';
+import { GraphCopier, mountSource, type BlobCounts } from './support/copy-graph.js';
+import { explainNotFound } from './support/not-found.js';
 
 export interface TagOptions {
   /** The artifact to tag, by tag or digest. */

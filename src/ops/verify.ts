@@ -1,10 +1,10 @@
 import { OciError } from '../errors.js';
-import { openRepository } from '../oci/open.js';
+import { openRepository } from './support/open-repository.js';
 import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { VerifyPolicy, VerifyReport } from '../signing/index.js';
-import type { OpContext } from './context.js';
-import { fetchManifest } from './fetch-artifact.js';
+import type { OpContext } from './support/context.js';
+import { fetchManifest } from './support/fetch-artifact.js';
 
 export interface VerifyResult extends VerifyReport {
   reference: string;

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { TransferProgress } from '../oci/types.js';
-import type { RequestLog } from '../oci/open.js';
+import type { RequestLog } from '../ops/support/open-repository.js';
 import { formatBytes } from '../bytes.js';
 import { formatSeconds } from './format.js';
 import { safeLine } from './escape.js';

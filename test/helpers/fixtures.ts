@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { openRepository } from '../../src/oci/open.js';
+import { openRepository } from '../../src/ops/support/open-repository.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { ROOT, tempDir } from './cli.js';
 import { startRegistry, type StartRegistryOptions, type TestRegistry } from './registry.js';

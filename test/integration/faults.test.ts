@@ -3,7 +3,7 @@ import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/artifact/manifest.js';
-import { openRepository } from '../../src/oci/open.js';
+import { openRepository } from '../../src/ops/support/open-repository.js';
 import type { ImageManifest } from '../../src/oci/types.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { closeAllConnections } from '../../src/registry/http.js';

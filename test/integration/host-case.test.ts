@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestLog } from '../../src/oci/open.js';
+import type { RequestLog } from '../../src/ops/support/open-repository.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
 import { startConnectProxy, type ConnectProxy } from '../helpers/connect-proxy.js';

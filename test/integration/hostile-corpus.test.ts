@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/oci/mediatypes.js';
-import { openRepository } from '../../src/oci/open.js';
+import { openRepository } from '../../src/ops/support/open-repository.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseReference } from '../../src/ref/reference.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestLog } from '../../src/oci/open.js';
+import type { RequestLog } from '../../src/ops/support/open-repository.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { useRegistry } from '../helpers/fixtures.js';

@@ -4,7 +4,7 @@ import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/oci/mediatypes.js';
-import { openRepository } from '../../src/oci/open.js';
+import { openRepository } from '../../src/ops/support/open-repository.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { runCli } from '../helpers/cli.js';
 import { useRegistry, useWorkDir } from '../helpers/fixtures.js';

@@ -1,7 +1,7 @@
 import { chmod, cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRepository } from '../../src/oci/open.js';
+import { openRepository } from '../../src/ops/support/open-repository.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { SOURCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/cli/duration.js';
 import { parseSize, splitList } from '../../src/cli/options.js';
-import { provenanceFromCI, stripCredentials } from '../../src/ops/provenance.js';
+import { provenanceFromCI, stripCredentials } from '../../src/ops/support/provenance.js';
 import { detectTerminal } from '../../src/output/terminal.js';
 import { renderFields, renderTable } from '../../src/output/printer.js';
 

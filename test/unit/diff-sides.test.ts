@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadLocalSide } from '../../src/ops/diff-sides.js';
+import { loadLocalSide } from '../../src/ops/support/diff-sides.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

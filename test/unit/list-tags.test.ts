@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isOciError } from '../../src/errors.js';
-import { isToolTag, selectTags, tagVersion } from '../../src/ops/tag-filter.js';
+import { isToolTag, selectTags, tagVersion } from '../../src/ops/support/tag-filter.js';
 
 const HEX = 'ab'.repeat(32);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLimiter } from '../../src/ops/limit.js';
+import { createLimiter } from '../../src/ops/support/limit.js';
 
 describe('createLimiter', () => {
   it('never runs more than the bound at once, and runs every task', async () => {

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { listLocalFiles } from '../artifact/pack.js';
-import { selectContentLayer } from '../artifact/manifest.js';
-import { readArchiveEntries } from '../artifact/unpack.js';
-import { statInput, type WalkOptions } from '../artifact/walk.js';
-import type { FileEntry } from '../diff/compare.js';
-import type { Descriptor, Repository } from '../oci/types.js';
-import { formatReference, type ArtifactReference } from '../ref/reference.js';
+import { listLocalFiles } from '../../artifact/pack.js';
+import { selectContentLayer } from '../../artifact/manifest.js';
+import { readArchiveEntries } from '../../artifact/unpack.js';
+import { statInput, type WalkOptions } from '../../artifact/walk.js';
+import type { FileEntry } from '../../diff/compare.js';
+import type { Descriptor, Repository } from '../../oci/types.js';
+import { formatReference, type ArtifactReference } from '../../ref/reference.js';
 import { fetchArtifact } from './fetch-artifact.js';
 
 /** One side of a diff: its files and a way to read a file's bytes when a text or semantic diff needs them. */

@@ -1,5 +1,5 @@
-import { OciError } from '../errors.js';
-import { formatReference, repositoryName, type ArtifactReference } from '../ref/reference.js';
+import { OciError } from '../../errors.js';
+import { formatReference, repositoryName, type ArtifactReference } from '../../ref/reference.js';
 
 /**
  * A registry's 404 says "MANIFEST_UNKNOWN for manifest app:v9"; the user typed a reference. Restate it in their

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { OciError } from '../errors.js';
-import { isImageIndex, parseManifest } from '../artifact/manifest.js';
-import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
-import type { Descriptor, FetchedManifest, ProgressListener, Repository } from '../oci/types.js';
-import type { ArtifactReference } from '../ref/reference.js';
+import { OciError } from '../../errors.js';
+import { isImageIndex, parseManifest } from '../../artifact/manifest.js';
+import { MANIFEST_MEDIA_TYPES } from '../../oci/mediatypes.js';
+import type { Descriptor, FetchedManifest, ProgressListener, Repository } from '../../oci/types.js';
+import type { ArtifactReference } from '../../ref/reference.js';
 import { createLimiter, type Limiter } from './limit.js';
 
 /**

@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { usageError } from '../errors.js';
+import { usageError } from '../../errors.js';
 
 /** Name given to manifests read from stdin; fixed so the same input always yields the same digest. */
 const STDIN_FILE_NAME = 'stdin.yaml';

@@ -1,8 +1,8 @@
-import { OciError } from '../errors.js';
-import { artifactMetadata, parseManifest } from '../artifact/manifest.js';
-import { MANIFEST_MEDIA_TYPES, MediaType } from '../oci/mediatypes.js';
-import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
-import { manifestReference, formatReference, type ArtifactReference } from '../ref/reference.js';
+import { OciError } from '../../errors.js';
+import { artifactMetadata, parseManifest } from '../../artifact/manifest.js';
+import { MANIFEST_MEDIA_TYPES, MediaType } from '../../oci/mediatypes.js';
+import type { Descriptor, ImageManifest, Repository } from '../../oci/types.js';
+import { manifestReference, formatReference, type ArtifactReference } from '../../ref/reference.js';
 import { explainNotFound } from './not-found.js';
 
 /** A manifest as stored and the descriptor that names it. */

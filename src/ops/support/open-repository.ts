@@ -1,9 +1,9 @@
-import type { ArtifactReference } from '../ref/reference.js';
+import type { ArtifactReference } from '../../ref/reference.js';
 // Type-only: erased at build time, so the registry client and its HTTP stack still load lazily (below).
-import type { RegistryClientOptions } from '../registry/client.js';
-import type { Repository } from './types.js';
+import type { RegistryClientOptions } from '../../registry/client.js';
+import type { Repository } from '../../oci/types.js';
 
-export type { RequestLog } from '../registry/http.js';
+export type { RequestLog } from '../../registry/http.js';
 
 /** Options for reaching a repository (documented on the registry client); the layout ignores the network ones. */
 export interface RepositoryOptions
@@ -18,9 +18,9 @@ export interface RepositoryOptions
  */
 export async function openRepository(ref: ArtifactReference, options: RepositoryOptions = {}): Promise<Repository> {
   if (ref.kind === 'layout') {
-    const { openLayoutRepository } = await import('../layout/repository.js');
+    const { openLayoutRepository } = await import('../../layout/repository.js');
     return openLayoutRepository(ref, { create: options.create ?? false });
   }
-  const { openRegistryRepository } = await import('../registry/client.js');
+  const { openRegistryRepository } = await import('../../registry/client.js');
   return openRegistryRepository(ref, options);
 }

@@ -1,6 +1,6 @@
 import semver from 'semver';
-import { usageError } from '../errors.js';
-import { COSIGN_TAG_SUFFIXES } from '../oci/referrers.js';
+import { usageError } from '../../errors.js';
+import { COSIGN_TAG_SUFFIXES } from '../../oci/referrers.js';
 
 /**
  * Which tags `list` shows and in what order, as `flux list artifacts` decides it: cosign tags hidden, then the

@@ -1,5 +1,5 @@
-import type { RepositoryOptions } from '../oci/open.js';
-import type { ProgressListener } from '../oci/types.js';
+import type { RepositoryOptions } from './open-repository.js';
+import type { ProgressListener } from '../../oci/types.js';
 
 /**
  * What every operation receives besides its own options. Operations never print: they report steps, notices and
