@@ -41,19 +41,41 @@ export async function getTagIfPresent(
   }
 }
 
-/** The entries of the fallback index at `tag`; empty when the tag does not exist. */
-async function readFallbackEntries(repo: Repository, tag: string, signal?: AbortSignal): Promise<Descriptor[]> {
-  const fetched = await getTagIfPresent(repo, tag, { signal, accept: [MediaType.OciIndex] });
-  if (fetched === undefined) return [];
-  const { bytes } = fetched;
-  let parsed: unknown;
+/**
+ * The manifest at the fallback tag of `subject`, or undefined when there is no fallback index. A registry that
+ * reads `sha256-<hex>` as the digest `sha256:<hex>` (GitLab's does, oras-go#1396) answers with the subject itself:
+ * that is no referrers index, and an image index subject's own children must not pass for its referrers.
+ */
+async function getFallbackIndex(repo: Repository, subject: string, signal?: AbortSignal): Promise<FetchedManifest | undefined> {
+  const fetched = await getTagIfPresent(repo, fallbackTag(subject), { signal, accept: [MediaType.OciIndex] });
+  return fetched === undefined || fetched.digest === subject ? undefined : fetched;
+}
+
+/** The `manifests` of a fallback index's bytes; throws when the bytes are not JSON. */
+function fallbackManifests(repo: Repository, subject: string, bytes: Buffer): unknown {
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    return (JSON.parse(bytes.toString('utf8')) as { manifests?: unknown } | null)?.manifests;
   } catch (err) {
-    throw new OciError('MANIFEST_INVALID', `referrers index ${repo.displayName}:${tag} is not JSON`, { cause: err });
+    throw new OciError('MANIFEST_INVALID', `referrers index ${repo.displayName}:${fallbackTag(subject)} is not JSON`, { cause: err });
   }
-  const manifests = (parsed as { manifests?: unknown } | null)?.manifests;
+}
+
+/**
+ * The referrers of `subject` listed by its fallback index (referrers tag schema), for a registry without the
+ * referrers API; empty when there is none. Anything at the tag that is not an index lists nothing.
+ */
+export async function fallbackReferrers(repo: Repository, subject: string, signal?: AbortSignal): Promise<Descriptor[]> {
+  const fetched = await getFallbackIndex(repo, subject, signal);
+  return fetched === undefined ? [] : descriptorsIn(fallbackManifests(repo, subject, fetched.bytes));
+}
+
+/** The entries of the fallback index of `subject`, to add to; empty when there is none, refused when the tag holds something else. */
+async function readFallbackEntries(repo: Repository, subject: string, signal?: AbortSignal): Promise<Descriptor[]> {
+  const fetched = await getFallbackIndex(repo, subject, signal);
+  if (fetched === undefined) return [];
+  const manifests = fallbackManifests(repo, subject, fetched.bytes);
   if (!Array.isArray(manifests)) {
+    const tag = fallbackTag(subject);
     throw new OciError('MANIFEST_INVALID', `referrers index ${repo.displayName}:${tag} is not an image index`,
       { hint: `delete the tag ${tag} so it can be rewritten` });
   }
@@ -101,7 +123,7 @@ export async function addToFallbackIndex(
   signal?: AbortSignal,
 ): Promise<string[]> {
   const tag = fallbackTag(subject);
-  const entries = await readFallbackEntries(repo, tag, signal);
+  const entries = await readFallbackEntries(repo, subject, signal);
   const known = new Set(entries.map((e) => e.digest));
   const added: string[] = [];
   for (const referrer of referrers) {

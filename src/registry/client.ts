@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
 import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType } from '../oci/mediatypes.js';
-import { descriptorsIn, fallbackTag } from '../oci/referrers.js';
+import { descriptorsIn, fallbackReferrers } from '../oci/referrers.js';
 import type {
   BlobBody, Descriptor, FetchedManifest, ImageIndex, PushBlobResult, Repository, TransferOptions,
 } from '../oci/types.js';
@@ -43,6 +43,9 @@ const MAX_TAG_PAGES = 10_000;
 /** Far beyond any real repository; bounds the memory a registry paging on and on can make us hold. */
 const MAX_TAGS = 1_000_000;
 const MAX_LIST_BODY = 16 * 1024 * 1024;
+/** Referrers pages followed, and referrers held in all: far beyond any real artifact's signatures and attestations. */
+const MAX_REFERRER_PAGES = 1000;
+const MAX_REFERRERS = 100_000;
 const PROGRESS_STEP = 256 * 1024;
 /** A broken blob download is resumed while it makes progress, up to this many times in all. */
 const MAX_BLOB_RESUMES = 32;
@@ -427,10 +430,8 @@ export class RegistryRepository implements Repository {
     const signal = this.signal(options.signal);
     const what = `tags of ${this.name}`;
     const tags: string[] = [];
-    const pagesRead = new Set<string>();
-    let url = `/v2/${this.name}/tags/list?n=${options.pageSize ?? DEFAULT_TAG_PAGE}`;
-    for (let page = 0; page < MAX_TAG_PAGES; page++) {
-      const res = await this.send({ method: 'GET', url, what, signal }, this.pull);
+    const first = `/v2/${this.name}/tags/list?n=${options.pageSize ?? DEFAULT_TAG_PAGE}`;
+    for await (const { res } of this.pages(first, what, signal, MAX_TAG_PAGES)) {
       if (res.status !== 200) throw await responseError(res, this.host, what);
       const body = await this.readJson<{ tags?: unknown } | null>(res, what, signal);
       const pageTags = body?.tags ?? [];
@@ -440,15 +441,34 @@ export class RegistryRepository implements Repository {
       // One at a time: push(...page) overflows the call stack for pages of more than ~120k tags.
       for (const tag of pageTags as string[]) tags.push(tag);
       if (tags.length > MAX_TAGS) throw new OciError('TOO_MANY_TAGS', `registry ${this.host} listed more than ${MAX_TAGS} ${what}; refused`);
+    }
+    return tags;
+  }
+
+  /**
+   * The responses of a paged listing: `first`, then each page its `Link: <…>; rel="next"` header names (tag list and
+   * referrers, distribution spec). The caller reads each body before asking for the next page; a registry paging
+   * back to a page already read or past `maxPages` is refused.
+   */
+  private async *pages(first: string, what: string, signal: AbortSignal | undefined, maxPages: number): AsyncGenerator<{ res: HttpResponse; page: number }> {
+    const pagesRead = new Set<string>();
+    let url = first;
+    for (let page = 0; page < maxPages; page++) {
+      const res = await this.send({ method: 'GET', url, what, signal }, this.pull);
+      yield { res, page };
       pagesRead.add(res.url);
       const next = nextLink(res.headers.link);
-      if (next === undefined) return tags;
+      if (next === undefined) return;
       url = handedOutUrl(next, res, this.host, `the next page of ${what}`);
       if (pagesRead.has(url)) throw new OciError('REGISTRY_RESPONSE_INVALID', `registry ${this.host} paged ${what} back to a page already read (${url})`);
     }
-    throw new OciError('TOO_MANY_PAGES', `registry ${this.host} kept paging ${what} past ${MAX_TAG_PAGES} pages`);
+    throw new OciError('TOO_MANY_PAGES', `registry ${this.host} kept paging ${what} past ${maxPages} pages`);
   }
 
+  /**
+   * The referrers API, every page of it (a registry may split the listing with `Link` headers, as for tags); where
+   * the registry has no API, the fallback index (see `fallbackReferrers` for what is and is not one).
+   */
   async referrers(digest: string, options: { signal?: AbortSignal; artifactType?: string } = {}): Promise<Descriptor[]> {
     const signal = this.signal(options.signal);
     const keep = (list: Descriptor[]): Descriptor[] =>
@@ -456,28 +476,29 @@ export class RegistryRepository implements Repository {
     if (this.referrersApi !== false) {
       const what = `referrers of ${this.name}@${digest}`;
       const query = options.artifactType !== undefined ? `?${new URLSearchParams({ artifactType: options.artifactType })}` : '';
-      const res = await this.send({
-        method: 'GET', url: `/v2/${this.name}/referrers/${digest}${query}`, headers: { accept: MediaType.OciIndex }, what, signal,
-      }, this.pull);
-      if (res.status === 200 && mediaTypeOf(res.headers['content-type']) === MediaType.OciIndex) {
-        this.referrersApi = true;
-        return keep(descriptorsIn((await this.readJson<Partial<ImageIndex> | null>(res, what, signal))?.manifests));
+      const listed: Descriptor[] = [];
+      for await (const { res, page } of this.pages(`/v2/${this.name}/referrers/${digest}${query}`, what, signal, MAX_REFERRER_PAGES)) {
+        if (res.status === 200 && mediaTypeOf(res.headers['content-type']) === MediaType.OciIndex) {
+          this.referrersApi = true;
+          for (const entry of descriptorsIn((await this.readJson<Partial<ImageIndex> | null>(res, what, signal))?.manifests)) listed.push(entry);
+          if (listed.length > MAX_REFERRERS) throw new OciError('TOO_MANY_REFERRERS', `registry ${this.host} listed more than ${MAX_REFERRERS} ${what}; refused`);
+          continue;
+        }
+        // Only the first answer may say "no API here"; a later page that is not a listing is an error of the listing.
+        if (page > 0 && res.status === 200) {
+          discardBody(res.body);
+          throw new OciError('REGISTRY_RESPONSE_INVALID', `registry ${this.host} answered page ${page + 1} of ${what} with ${mediaTypeOf(res.headers['content-type']) ?? 'content'} that is not an image index`);
+        }
+        if (page > 0 || (res.status !== 200 && res.status !== 404 && res.status !== 400 && res.status !== 405)) {
+          throw await responseError(res, this.host, what);
+        }
+        res.body.resume();
+        this.referrersApi = false;
+        break;
       }
-      if (res.status !== 200 && res.status !== 404 && res.status !== 400 && res.status !== 405) {
-        throw await responseError(res, this.host, what);
-      }
-      res.body.resume();
-      this.referrersApi = false;
+      if (this.referrersApi) return keep(listed);
     }
-    // Referrers tag schema: an index tagged `sha256-<hex>` lists the referrers.
-    let index: FetchedManifest;
-    try {
-      index = await this.getManifest(fallbackTag(digest), { signal, accept: [MediaType.OciIndex] });
-    } catch (err) {
-      if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN') return [];
-      throw err;
-    }
-    return keep(descriptorsIn((JSON.parse(index.bytes.toString('utf8')) as Partial<ImageIndex>).manifests));
+    return keep(await fallbackReferrers(this, digest, signal));
   }
 
   private async readJson<T>(res: HttpResponse, what: string, signal: AbortSignal | undefined): Promise<T> {

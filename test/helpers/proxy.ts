@@ -47,6 +47,8 @@ export type ProxyAction =
       truncateResponseAt?: number;
       /** Rewrite the registry's response headers in place (a `Link` or `Location` pointing elsewhere). */
       rewriteHeaders?: (headers: IncomingHttpHeaders) => void;
+      /** Ask the registry for this path and query instead (a registry that resolves a name differently). */
+      path?: string;
     }
   /** Answer without asking the registry (e.g. 500, or 429 with Retry-After). */
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string | Buffer }
@@ -255,7 +257,7 @@ export async function startProxy(options: StartProxyOptions): Promise<LoopbackPr
     const truncateAt = action.truncateResponseAt;
     const headers: IncomingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
-    const upstream = upstreamRequest({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers, agent }, (answer) => {
+    const upstream = upstreamRequest({ host: targetHost, port: targetPort, method: req.method, path: action.path ?? req.url, headers, agent }, (answer) => {
       const out: IncomingHttpHeaders = {};
       for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
       action.rewriteHeaders?.(out);
