@@ -1,8 +1,8 @@
-import { openRepository } from '../oci/open.js';
+import { openRepository } from './support/open-repository.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { NotationSignOptions } from '../signing/notation/sign.js';
-import type { OpContext } from './context.js';
-import { fetchManifest } from './fetch-artifact.js';
+import type { OpContext } from './support/context.js';
+import { fetchManifest } from './support/fetch-artifact.js';
 import type { SignResult } from './sign.js';
 
 /** `sign --format notation`: resolve the reference to its digest, then store a notation envelope as its referrer. */
