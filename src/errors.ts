@@ -26,12 +26,15 @@ export interface OciErrorOptions {
   cause?: unknown;
   /** One short sentence telling the user what to do next. */
   hint?: string;
+  /** Structured facts behind the message, printed by --debug (e.g. every entry of a registry's error answer). */
+  details?: Readonly<Record<string, unknown>>;
 }
 
 export class OciError extends Error {
   readonly code: string;
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 
   constructor(code: string, message: string, options: OciErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -39,6 +42,7 @@ export class OciError extends Error {
     this.code = code;
     this.kind = options.kind ?? 'registry';
     this.hint = options.hint;
+    this.details = options.details;
   }
 }
 

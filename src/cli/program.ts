@@ -273,6 +273,16 @@ function printError(message: string): void {
   process.stderr.write(underGithubActions() ? githubErrorLine(escapeControl(line)) : `✗ ${safeLine(line)}\n`);
 }
 
+/** --debug: the structured facts behind the error and its causes (every entry of a registry's error answer). */
+function printDetails(err: unknown): void {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (!(e instanceof OciError) || e.details === undefined) continue;
+    // Strings are redacted before JSON escapes them, so a secret in an escaped form cannot slip through.
+    const json = JSON.stringify(e.details, (_key, value: unknown) => (typeof value === 'string' ? redactSecrets(value) : value));
+    process.stderr.write(`${safeLine(redactSecrets(`details of ${e.code}: ${json}`))}\n`);
+  }
+}
+
 function reportError(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
@@ -283,6 +293,7 @@ function reportError(err: unknown, debug: boolean): number {
   const line = isOciError(err) ? `${err.message}${err.hint ? `; ${tidyHint(err.hint)}` : ''}` : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
   printError(line);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${redactSecrets(err.stack)}\n`); // the stack repeats the message
+  if (debug) printDetails(err);
   if (err instanceof OciError) return EXIT_CODES[err.kind];
   return EXIT_CODES.internal;
 }

@@ -7,7 +7,9 @@ import {
 } from './credential-store.js';
 import type { ProviderHttpOptions, ProviderName } from './providers/types.js';
 import { parseWWWAuthenticate, type Challenge } from './challenge.js';
-import { readAtMost, responseError, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
+import type { HttpClient, HttpRequest, HttpResponse } from './http.js';
+import { responseError } from './registry-errors.js';
+import { readAtMost } from './response-body.js';
 
 /**
  * Credentials and the registry auth handshake. The first real request takes the challenge (no `/v2/` ping);

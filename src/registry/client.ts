@@ -8,10 +8,9 @@ import type {
 import { digestOf, isDigest, VerifyingStream, verifyBytes } from '../ref/digest.js';
 import type { RegistryReference } from '../ref/reference.js';
 import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
-import {
-  discardBody, handedOutUrl, HttpClient, readAtMost, responseError, streamError,
-  type HttpRequest, type HttpResponse, type RequestLogger,
-} from './http.js';
+import { handedOutUrl, HttpClient, streamError, type HttpRequest, type HttpResponse, type RequestLogger } from './http.js';
+import { responseError } from './registry-errors.js';
+import { discardBody, readAtMost } from './response-body.js';
 import { assertProviderServes } from './providers/hosts.js';
 import type { ProviderName } from './providers/types.js';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.js';
@@ -522,7 +521,7 @@ export class RegistryRepository implements Repository {
 
 function asManifestUnknown(err: OciError): OciError {
   if (err.code === 'MANIFEST_UNKNOWN') return err;
-  return new OciError('MANIFEST_UNKNOWN', err.message, { kind: err.kind, hint: err.hint, cause: err });
+  return new OciError('MANIFEST_UNKNOWN', err.message, { kind: err.kind, hint: err.hint, cause: err, details: err.details });
 }
 
 function tooLarge(what: string, host: string): OciError {

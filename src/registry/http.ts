@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
@@ -9,6 +8,7 @@ import type { Agent, buildConnector, Dispatcher, ProxyAgent } from 'undici';
 import { OciError } from '../errors.js';
 import { abortError, untilAborted } from './abort.js';
 import { proxyFor } from './proxy-env.js';
+import { discardBody } from './response-body.js';
 import {
   isRetryableStatus, isTransientFailure, pauseBeforeRetry, repeatableByDefault, retryPolicy, TRANSIENT_ERROR,
   type RetryOptions, type RetryPolicy,
@@ -80,7 +80,6 @@ export interface HttpResponse {
 
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
-const MAX_ERROR_BODY = 64 * 1024;
 
 /** Connection failures worth another attempt; refused connections and DNS failures are not (fail fast). */
 const TRANSIENT_CODES = new Set([
@@ -475,60 +474,4 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
     else out[k] = v;
   }
   return out;
-}
-
-/**
- * Stop reading a response body we will not use. undici's body emits an 'error' (RequestAbortedError) when destroyed
- * before its end; with no listener that would crash the process instead of letting the caller's error through.
- */
-export function discardBody(body: Readable): void {
-  body.on('error', () => undefined);
-  body.destroy();
-}
-
-/** Read at most `max` bytes; `truncated` tells whether more were there (the rest is discarded). */
-export async function readAtMost(body: Readable, max: number): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    if (size + buf.length > max) {
-      parts.push(buf.subarray(0, max - size));
-      discardBody(body);
-      return { bytes: Buffer.concat(parts), truncated: true };
-    }
-    parts.push(buf);
-    size += buf.length;
-  }
-  return { bytes: Buffer.concat(parts), truncated: false };
-}
-
-const STATUS_CODE_NAMES: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 429: 'TOOMANYREQUESTS' };
-
-/**
- * The OciError for an unexpected response: the registry's own error code and message when it sent the OCI error
- * JSON, else the status line. One line: `registry HOST answered 404 MANIFEST_UNKNOWN for manifest app:v1: ...`.
- */
-export async function responseError(res: HttpResponse, host: string, what: string): Promise<OciError> {
-  let registryCode: string | undefined;
-  let registryMessage: string | undefined;
-  try {
-    const { bytes } = await readAtMost(res.body, MAX_ERROR_BODY);
-    if ((res.headers['content-type'] ?? '').includes('json')) {
-      const parsed = JSON.parse(bytes.toString('utf8')) as { errors?: { code?: unknown; message?: unknown }[] };
-      const first = parsed.errors?.[0];
-      if (typeof first?.code === 'string') registryCode = first.code;
-      if (typeof first?.message === 'string') registryMessage = first.message.split('\n')[0];
-    }
-  } catch {
-    // An unreadable or non-JSON error body: the status line says enough.
-  }
-  const code = registryCode ?? STATUS_CODE_NAMES[res.status] ?? `HTTP_${res.status}`;
-  const statusText = registryCode ?? STATUS_CODES[res.status] ?? '';
-  const message = `registry ${host} answered ${res.status} ${statusText} for ${what}${registryMessage ? `: ${registryMessage}` : ''}`;
-  const auth = res.status === 401 || res.status === 403;
-  return new OciError(code, message, {
-    kind: auth ? 'auth' : 'registry',
-    hint: auth ? `check --creds, or run 'docker login ${host}'` : undefined,
-  });
 }

@@ -5,7 +5,8 @@ import { helperErase, helperProgram, helperStore } from './credential-helper.js'
 import {
   dockerConfigPath, findAuthKey, helperFor, readConfigFile, serverUrlFor, writeConfigFile, type DockerConfig,
 } from './credential-store.js';
-import { HttpClient, responseError, type HttpClientOptions } from './http.js';
+import { HttpClient, type HttpClientOptions } from './http.js';
+import { responseError } from './registry-errors.js';
 
 /**
  * `login` and `logout` without Docker: check credentials against the registry, then keep them where Docker

@@ -3,7 +3,8 @@ import { OciError } from '../errors.js';
 import type { ProgressListener } from '../oci/types.js';
 import { HashingStream } from '../ref/digest.js';
 import { abortError } from './abort.js';
-import { handedOutUrl, responseError, type HttpRequest, type HttpResponse } from './http.js';
+import { handedOutUrl, type HttpRequest, type HttpResponse } from './http.js';
+import { responseError } from './registry-errors.js';
 import { isRetryableStatus, isTransientFailure, pauseBeforeRetry, type RetryPolicy } from './retry-policy.js';
 
 /**

@@ -103,6 +103,12 @@ describe('registry failures', () => {
     expectCleanFailure(r, 3, /unknown|not found/i);
   });
 
+  it('lists the registry\'s error entries with --debug', async () => {
+    const r = await runCli(['--debug', 'pull', `oci://${plain.host}/nothing/here:v9`, '-o', join(work.path, 'nothing-debug')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^details of MANIFEST_UNKNOWN: \{"status":404,"errors":\[\{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"/m);
+  });
+
   it('fails at once on wrong credentials and never prints the password', async () => {
     const wrong = await runCli(['push', `oci://${secured.host}/auth:v1`, '-f', KUSTOMIZE_FIXTURE, ...PROVENANCE, '--creds', `alice:${CANARY}x`]);
     expectCleanFailure(wrong, 4, /auth|unauthori[sz]ed|credentials/i);

@@ -99,6 +99,20 @@ describe('registry client against CNCF Distribution', () => {
     expect(none.code).toBe('MANIFEST_UNKNOWN');
   });
 
+  it('keeps every error the registry lists: one per missing blob of a manifest', async () => {
+    const r = repo(plain.host, 'manifests/missing-blobs');
+    const config = blob('{}', MediaType.FluxConfig);
+    await r.pushBlob(config.desc, config.bytes);
+    const absent = [blob('never pushed 1').desc, blob('never pushed 2').desc];
+    const err = await failure(r.putManifest('v1', manifestBytes(config.desc, absent), MediaType.OciManifest));
+    expect(err.code).toBe('MANIFEST_BLOB_UNKNOWN');
+    expect(err.message).toMatch(/answered 400 MANIFEST_BLOB_UNKNOWN for manifest manifests\/missing-blobs:v1: .* \(and 1 more error, listed with --debug\)$/);
+    const listed = (err.details as { errors: Array<{ code?: string; detail?: unknown }> }).errors;
+    expect(listed.map((e) => e.code)).toEqual(['MANIFEST_BLOB_UNKNOWN', 'MANIFEST_BLOB_UNKNOWN']);
+    expect(JSON.stringify(listed)).toContain(absent[0]!.digest);
+    expect(JSON.stringify(listed)).toContain(absent[1]!.digest);
+  });
+
   it('deletes a manifest by digest', async () => {
     const r = repo(plain.host, 'manifests/deleted');
     const { digest } = await pushArtifact(r, 'gone', 'del');

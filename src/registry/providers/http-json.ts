@@ -1,5 +1,6 @@
 import { OciError } from '../../errors.js';
-import { HttpClient, readAtMost, type HttpMethod } from '../http.js';
+import { HttpClient, type HttpMethod } from '../http.js';
+import { readAtMost } from '../response-body.js';
 import type { ProviderContext } from './types.js';
 
 /**
