@@ -8,7 +8,8 @@ import { OciError } from '../errors.js';
 import { HashingStream } from '../ref/digest.js';
 import { createGzipStream } from './gzip.js';
 import { END_OF_ARCHIVE, encodeTarHeader, padding } from './tar-header.js';
-import { pathNotFound, readExactlySync, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
+import { walkInput, type PackInput } from './sources.js';
+import { pathNotFound, readExactlySync, type WalkEntry, type WalkOptions } from './walk.js';
 
 /**
  * Directory (or single file) -> deterministic tar -> gzip, streamed in constant memory.
@@ -68,8 +69,8 @@ export interface LocalFile {
   sha256: string;
 }
 
-export function packArtifact(path: string, options: PackOptions = {}): PackedStream {
-  return packWith(path, options, undefined);
+export function packArtifact(input: PackInput, options: PackOptions = {}): PackedStream {
+  return packWith(input, options, undefined);
 }
 
 /**
@@ -77,13 +78,13 @@ export function packArtifact(path: string, options: PackOptions = {}): PackedStr
  * archive. When `outFile` (or its temp file) lies inside the packed tree, it is left out of the archive.
  */
 export async function writeArchiveFile(
-  path: string,
+  input: PackInput,
   options: PackOptions,
   outFile: string,
 ): Promise<PackSummary & { digest: string; size: number }> {
   const target = resolve(outFile);
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const packed = packWith(path, options, new Set([target, temp]));
+  const packed = packWith(input, options, new Set([target, temp]));
   const hashing = new HashingStream();
   try {
     await pipeline(packed.stream, hashing, createWriteStream(temp, { flags: 'wx', mode: 0o644 }), { signal: options.signal });
@@ -96,21 +97,24 @@ export async function writeArchiveFile(
   }
 }
 
-/** The files a push of `path` would contain, with their content digests, in archive order (for diff). */
+/** The files a push of `input` would contain, with their content digests, in archive order (for diff). */
 export async function listLocalFiles(
-  path: string,
+  input: PackInput,
   options: Pick<PackOptions, 'ignorePaths' | 'addIgnorePaths' | 'resolveSymlinks'> = {},
+  /** Filled with where each file's content is on disk, by its path in the artifact. */
+  onDisk?: Map<string, string>,
 ): Promise<LocalFile[]> {
   const files: LocalFile[] = [];
   const scratch = new Scratch();
   const walkOptions: WalkOptions = { ignorePaths: options.ignorePaths, addIgnorePaths: options.addIgnorePaths, resolveSymlinks: options.resolveSymlinks };
-  for await (const entry of walkTree(path, walkOptions)) {
+  for await (const entry of walkInput(input, walkOptions)) {
     if (entry.type !== 'file') continue;
     const fd = openForRead(entry);
     try {
       const hash = createHash('sha256');
       for (const chunk of fileChunks(fd, entry, scratch)) hash.update(chunk);
       files.push({ path: entry.rel, mode: entry.mode, size: entry.size, sha256: `sha256:${hash.digest('hex')}` });
+      onDisk?.set(entry.rel, entry.source);
     } finally {
       closeSync(fd);
     }
@@ -118,12 +122,14 @@ export async function listLocalFiles(
   return files;
 }
 
-function packWith(path: string, options: PackOptions, exclude: ReadonlySet<string> | undefined): PackedStream {
+function packWith(input: PackInput, options: PackOptions, exclude: ReadonlySet<string> | undefined): PackedStream {
   // Fail now, not on first read, for the commonest mistake.
-  try {
-    statSync(path);
-  } catch {
-    throw pathNotFound(path);
+  for (const path of typeof input === 'string' ? [input] : input.map((s) => s.path)) {
+    try {
+      statSync(path);
+    } catch {
+      throw pathNotFound(path);
+    }
   }
   const counter = { files: 0 };
   const walkOptions: WalkOptions = {
@@ -135,8 +141,8 @@ function packWith(path: string, options: PackOptions, exclude: ReadonlySet<strin
   const gzip = createGzipStream({ level: options.compressionLevel ?? 6 });
   // The reader of `stream` sees its errors; this listener only keeps one from being "unhandled" before it reads.
   gzip.on('error', () => undefined);
-  const pieces = tarChunks(path, walkOptions, counter, new Scratch());
-  const summary = feed(gzip, options.onProgress ? withProgress(path, walkOptions, pieces, counter, options.onProgress) : pieces, options.signal).then(({ digest, size }) => {
+  const pieces = tarChunks(input, walkOptions, counter, new Scratch());
+  const summary = feed(gzip, options.onProgress ? withProgress(input, walkOptions, pieces, counter, options.onProgress) : pieces, options.signal).then(({ digest, size }) => {
     return { diffId: digest, uncompressedSize: size, files: counter.files };
   });
   // The caller may only read the stream; its error reaches them there, so this copy must not be "unhandled".
@@ -198,8 +204,8 @@ class Scratch {
   }
 }
 
-async function* tarChunks(path: string, options: WalkOptions, counter: { files: number }, scratch: Scratch): AsyncGenerator<Buffer> {
-  for await (const entry of walkTree(path, options)) {
+async function* tarChunks(input: PackInput, options: WalkOptions, counter: { files: number }, scratch: Scratch): AsyncGenerator<Buffer> {
+  for await (const entry of walkInput(input, options)) {
     const name = entry.rel === '' ? '.' : entry.rel;
     if (entry.type === 'directory') {
       yield encodeTarHeader({ name, type: 'directory', mode: entry.mode, size: 0 });
@@ -211,11 +217,11 @@ async function* tarChunks(path: string, options: WalkOptions, counter: { files: 
   yield END_OF_ARCHIVE;
 }
 
-/** How much the tar of `path` will hold: regular files and bytes (headers, content, padding, end marker). */
-async function tarTotals(path: string, options: WalkOptions): Promise<{ files: number; bytes: number }> {
+/** How much the tar of `input` will hold: regular files and bytes (headers, content, padding, end marker). */
+async function tarTotals(input: PackInput, options: WalkOptions): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = END_OF_ARCHIVE.length;
-  for await (const entry of walkTree(path, options)) {
+  for await (const entry of walkInput(input, options)) {
     bytes += 512;
     if (entry.type !== 'file') continue;
     files++;
@@ -226,13 +232,13 @@ async function tarTotals(path: string, options: WalkOptions): Promise<{ files: n
 
 /** Passes the tar pieces on, reporting the bytes done and the files whose record was written in full. */
 async function* withProgress(
-  path: string,
+  input: PackInput,
   options: WalkOptions,
   pieces: AsyncGenerator<Buffer>,
   counter: { files: number },
   onProgress: (progress: PackProgress) => void,
 ): AsyncGenerator<Buffer> {
-  const totals = await tarTotals(path, options);
+  const totals = await tarTotals(input, options);
   let bytes = 0;
   const report = (done?: boolean) => onProgress({ files: counter.files, totalFiles: totals.files, bytes, totalBytes: totals.bytes, done });
   report();

@@ -2,11 +2,13 @@ import { readlink, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { writeArchiveFile, type PackOptions } from '../artifact/pack.js';
+import { absoluteInput, describeInput, type PackInput } from '../artifact/sources.js';
 import type { OpContext } from './support/context.js';
 import { stageStdin } from './support/stdin.js';
 
 export interface BuildOptions extends Omit<PackOptions, 'signal'> {
-  path: string;
+  /** Directory, file, '-' for stdin, or several sources (artifact/sources.ts). */
+  path: PackInput;
   output: string;
   stdin?: NodeJS.ReadableStream;
 }
@@ -45,18 +47,13 @@ export async function build(options: BuildOptions, ctx: OpContext): Promise<Buil
   const cwd = ctx.cwd ?? process.cwd();
   const staged = options.path === '-' ? await stageStdin(options.stdin ?? process.stdin) : undefined;
   try {
-    const input = staged?.path ?? resolve(cwd, options.path);
-    if (!staged) {
-      await stat(input).catch(() => {
-        throw usageError('PATH_NOT_FOUND', `path '${options.path}' does not exist`, 'give --path a directory or file to build');
-      });
-    }
+    const input = staged?.path ?? await absoluteInput(options.path, cwd);
     const output = await followLinks(resolve(cwd, options.output), options.output);
     const outInfo = await stat(output).catch(() => undefined);
     if (outInfo?.isDirectory()) {
       throw usageError('OUTPUT_IS_DIRECTORY', `output '${options.output}' is a directory`, 'give --output a file name such as artifact.tgz');
     }
-    ctx.onStep?.(`packing ${options.path}`);
+    ctx.onStep?.(`packing ${describeInput(options.path)}`);
     const result = await writeArchiveFile(input, { ...options, signal: ctx.signal }, output);
     return { output, ...result };
   } finally {

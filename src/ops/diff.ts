@@ -1,4 +1,5 @@
 import { usageError } from '../errors.js';
+import { describeInput, type PackInput } from '../artifact/sources.js';
 import { compareFiles, summarise, type ChangeSummary, type FileChange } from '../diff/compare.js';
 import { diffObjects, isYamlPath, parseYamlObjects, type ObjectChange, type YamlObject } from '../diff/semantic.js';
 import { MAX_TEXT_DIFF_BYTES, renderFilePatch } from '../diff/text.js';
@@ -12,7 +13,7 @@ export interface DiffOptions {
   /** The artifact: the "old" side. */
   ref: ArtifactReference;
   /** The "new" side: a local directory or file (what a push would pack), or a second artifact. */
-  against: { path: string } | { ref: ArtifactReference };
+  against: { path: PackInput } | { ref: ArtifactReference };
   ignorePaths?: string[];
   addIgnorePaths?: string[];
   resolveSymlinks?: boolean;
@@ -66,7 +67,7 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
     let newSide: DiffSide;
     if ('path' in against) {
       // Local first: a wrong --path fails before any request.
-      ctx.onStep?.(`reading ${against.path}`);
+      ctx.onStep?.(`reading ${describeInput(against.path)}`);
       newSide = await loadLocalSide(against.path, {
         cwd: ctx.cwd,
         ignorePaths: options.ignorePaths,

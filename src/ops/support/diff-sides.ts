@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { listLocalFiles } from '../../artifact/pack.js';
 import { selectContentLayer } from '../../artifact/manifest.js';
 import { readArchiveEntries } from '../../artifact/unpack.js';
-import { statInput, type WalkOptions } from '../../artifact/walk.js';
+import { absoluteInput, describeInput, type PackInput } from '../../artifact/sources.js';
+import type { WalkOptions } from '../../artifact/walk.js';
 import type { FileEntry } from '../../diff/compare.js';
 import type { Descriptor, Repository } from '../../oci/types.js';
 import { formatReference, type ArtifactReference } from '../../ref/reference.js';
@@ -64,21 +64,19 @@ export async function loadArtifactSide(
  * `keepContent` wants, the same rule the artifact side keeps bytes by.
  */
 export async function loadLocalSide(
-  path: string,
+  path: PackInput,
   options: WalkOptions & { cwd?: string; keepContent: (path: string, size: number) => boolean },
 ): Promise<DiffSide> {
-  // Relative paths stay relative so errors name the path as the user wrote it.
-  const root = options.cwd === undefined ? path : resolve(options.cwd, path);
-  const single = (await statInput(root)).isFile();
-  const files = await listLocalFiles(root, options);
+  const onDisk = new Map<string, string>();
+  const files = await listLocalFiles(await absoluteInput(path, options.cwd ?? process.cwd()), options, onDisk);
   const sizes = new Map(files.map((f) => [f.path, f.size]));
   return {
-    info: { path },
+    info: { path: describeInput(path) },
     files,
     read: async (rel) => {
       const size = sizes.get(rel);
       if (size === undefined || !options.keepContent(rel, size)) return undefined;
-      return readFile(single ? root : join(root, rel));
+      return readFile(onDisk.get(rel) as string);
     },
   };
 }
