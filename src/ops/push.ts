@@ -1,21 +1,27 @@
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { usageError } from '../errors.js';
 import { buildAnnotations, buildFluxConfig, buildFluxManifest } from '../artifact/manifest.js';
 import { packArtifact, type PackOptions } from '../artifact/pack.js';
+import { absoluteInput, describeInput, type PackInput } from '../artifact/sources.js';
 import { openRepository } from './support/open-repository.js';
-import { MediaType } from '../oci/mediatypes.js';
+import { Annotation, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, PushBlobResult, Repository } from '../oci/types.js';
 import { digestOf } from '../ref/digest.js';
 import { repositoryName, tagOf, withVersion, formatReference, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './support/context.js';
+import { contentBehindTag, type ContentBehindTag } from './support/content-behind-tag.js';
 import { resolveProvenance } from './support/provenance.js';
 import { stageStdin } from './support/stdin.js';
 
 export interface PushOptions extends Omit<PackOptions, 'signal'> {
   ref: ArtifactReference;
-  /** Directory, file, or '-' for manifests on stdin (packed as the single file `stdin.yaml`, as Flux stages it). */
-  path: string;
+  /**
+   * Directory, file, or '-' for manifests on stdin (packed as the single file `stdin.yaml`, as Flux stages it); or
+   * several sources, each placed under its destination (artifact/sources.ts).
+   */
+  path: PackInput;
   source?: string;
   revision?: string;
   annotations?: Record<string, string>;
@@ -23,10 +29,17 @@ export interface PushOptions extends Omit<PackOptions, 'signal'> {
   /** Content layers up to this size are held in memory and HEAD-checked before upload; larger ones stream. */
   inMemoryLimit?: number;
   stdin?: NodeJS.ReadableStream;
+  /**
+   * Push only when the content layer differs from the one behind the tag (or the tag does not exist). Only the
+   * content counts: the created time and the source/revision annotations differ on every push by design, and a
+   * new commit that leaves the content as it was must not give Flux a new digest to reconcile.
+   */
+  ifChanged?: boolean;
 }
 
-
 export interface PushResult {
+  /** False when `ifChanged` found the same content behind the tag: nothing was written, `digest` is the tag's. */
+  pushed: boolean;
   /** `oci://host/repo@sha256:…` (Flux's `url`). */
   url: string;
   repository: string;
@@ -55,12 +68,8 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
   }
   const fromStdin = options.path === '-';
   const cwd = ctx.cwd ?? process.cwd();
-  const absPath = fromStdin ? undefined : resolve(cwd, options.path);
-  if (absPath !== undefined) {
-    await stat(absPath).catch(() => {
-      throw usageError('PATH_NOT_FOUND', `path '${options.path}' does not exist`, 'give --path a directory or file to push');
-    });
-  }
+  const input = fromStdin ? undefined : await absoluteInput(options.path, cwd);
+  const absPath = input === undefined ? undefined : typeof input === 'string' ? input : input[0]!.path;
 
   const provenance = await resolveProvenance(
     { source: options.source, revision: options.revision },
@@ -86,20 +95,41 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
   const staged = fromStdin ? await stageStdin(options.stdin ?? process.stdin) : undefined;
   const repo = await openRepository(options.ref, { ...ctx.repositoryOptions, create: true, signal: ctx.signal });
   try {
-    ctx.onStep?.(`packing ${fromStdin ? 'stdin' : options.path}`);
+    ctx.onStep?.(`packing ${fromStdin ? 'stdin' : describeInput(options.path)}`);
+    // The tag's manifest is fetched while packing, so a skipped push costs that one request.
+    const behind = options.ifChanged ? contentBehindTag(repo, tag, ctx.signal) : undefined;
     const packing = new AbortController();
-    const early = checkWhilePacking(repo, ctx.signal, packing);
+    // With ifChanged the manifest GET, sent at once, is the early check: it reaches the host with the credential.
+    const early = behind !== undefined ? failPackingOn(behind, packing) : checkWhilePacking(repo, ctx.signal, packing);
     const packCtx = { ...ctx, signal: ctx.signal === undefined ? packing.signal : AbortSignal.any([ctx.signal, packing.signal]) };
-    const { layer, blobs, config } = await uploadContent(repo, options, staged?.path ?? (absPath as string), packCtx, early)
+    const uploaded = await uploadContent(repo, options, staged?.path ?? (input as PackInput), packCtx, early, behind)
       .catch(async (err: unknown) => {
         await early.settle(); // a failed check is the cause of an aborted pack: report it instead
         throw err;
       });
+    if ('unchanged' in uploaded) {
+      const existing = uploaded.unchanged;
+      return {
+        pushed: false,
+        url: formatReference(withVersion(options.ref, { digest: existing.digest })),
+        repository: repositoryName(options.ref),
+        tag,
+        digest: existing.digest,
+        reference: formatReference(withVersion(options.ref, { tag, digest: existing.digest })),
+        source: existing.annotations[Annotation.Source],
+        revision: existing.annotations[Annotation.Revision],
+        layer: existing.layer,
+        config: existing.config,
+        blobs: {},
+      };
+    }
+    const { layer, blobs, config } = uploaded;
     const manifest = buildFluxManifest({ config, layer, annotations });
     ctx.onStep?.(`writing manifest ${tag}`);
     const digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
     const pinned = withVersion(options.ref, { digest });
     return {
+      pushed: true,
       url: formatReference(pinned),
       repository: repositoryName(options.ref),
       tag,
@@ -154,6 +184,16 @@ function checkWhilePacking(repo: Repository, signal: AbortSignal | undefined, pa
   };
 }
 
+/** The pack stops as soon as `request` fails; settle() throws that failure. */
+function failPackingOn(request: Promise<unknown>, packing: AbortController): EarlyCheck {
+  request.catch((err: unknown) => packing.abort(err));
+  return {
+    async settle() {
+      await request;
+    },
+  };
+}
+
 /** The Flux config blob for a content layer and its descriptor (a pure function of the uncompressed tar). */
 function fluxConfig(diffId: string): { bytes: Buffer; config: Descriptor } {
   const bytes = buildFluxConfig(diffId);
@@ -164,26 +204,47 @@ function fluxConfig(diffId: string): { bytes: Buffer; config: Descriptor } {
  * Pack and upload the content layer and the config. Small content is packed into memory first so its digest is
  * known and an unchanged re-push costs only HEAD requests; content past the limit streams in one pass.
  */
-async function uploadContent(repo: Repository, options: PushOptions, absPath: string, ctx: OpContext, early: EarlyCheck) {
+async function uploadContent(
+  repo: Repository,
+  options: PushOptions,
+  input: PackInput,
+  ctx: OpContext,
+  early: EarlyCheck,
+  behind: Promise<ContentBehindTag | undefined> | undefined,
+): Promise<{ layer: Descriptor; blobs: Record<string, PushBlobResult>; config: Descriptor } | { unchanged: ContentBehindTag }> {
   const limit = options.inMemoryLimit ?? DEFAULT_IN_MEMORY_LIMIT;
   const blobs: Record<string, PushBlobResult> = {};
   const transfer = { signal: ctx.signal, onProgress: ctx.onProgress };
 
   const onPack = ctx.onProgress;
-  const packed = packArtifact(absPath, {
+  const pack = () => packArtifact(input, {
     ...options,
     signal: ctx.signal,
     onProgress: onPack && ((p) => onPack({ direction: 'pack', label: 'packing', bytes: p.bytes, total: p.totalBytes, files: p.files, totalFiles: p.totalFiles, done: p.done })),
   });
-  const diffId = packed.summary.then((s) => s.diffId);
+  let packed = pack();
+  let diffId = packed.summary.then((s) => s.diffId);
   diffId.catch(() => undefined); // observed below; avoid an unhandled rejection while the stream fails first
-  const { head, rest } = await readUpTo(packed.stream, limit);
+  let { head, rest } = await readUpTo(packed.stream, limit);
   await early.settle(); // packed (or streaming starts): the upload's own requests reach the registry from here
+
+  if (behind !== undefined && rest !== undefined) {
+    // Too large to hold: hash the rest without uploading; only changed content is packed again to stream it.
+    const digest = await digestOfRest(head, rest);
+    const existing = await behind;
+    if (existing?.layer.digest === digest) return { unchanged: existing };
+    packed = pack();
+    diffId = packed.summary.then((s) => s.diffId);
+    diffId.catch(() => undefined);
+    ({ head, rest } = await readUpTo(packed.stream, limit));
+  }
 
   let layer: Descriptor;
   if (rest === undefined) {
     const bytes = Buffer.concat(head);
     layer = { mediaType: MediaType.FluxContent, digest: digestOf(bytes), size: bytes.length };
+    const existing = await behind;
+    if (existing?.layer.digest === layer.digest) return { unchanged: existing };
     const { bytes: configBytes, config } = fluxConfig(await diffId);
     ctx.onStep?.('uploading');
     const [layerResult, configResult] = await Promise.all([
@@ -208,6 +269,14 @@ async function uploadContent(repo: Repository, options: PushOptions, absPath: st
   const { bytes: configBytes, config } = fluxConfig(await diffId);
   blobs[config.digest] = await repo.pushBlob(config, configBytes, { signal: ctx.signal });
   return { layer, blobs, config };
+}
+
+/** The digest of the whole stream: the buffered head, then the rest read to its end. */
+async function digestOfRest(head: Buffer[], rest: AsyncIterator<Buffer>): Promise<string> {
+  const hash = createHash('sha256');
+  for (const piece of head) hash.update(piece);
+  for (let next = await rest.next(); !next.done; next = await rest.next()) hash.update(next.value);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Read a stream until it ends or `limit` bytes arrived; `rest` continues it when the limit was passed. */
