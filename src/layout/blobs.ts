@@ -4,8 +4,9 @@ import { dirname } from 'node:path';
 import { addAbortSignal, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { OciError } from '../errors.js';
+import { labelOf } from '../oci/progress-label.js';
 import type { Descriptor, ProgressListener, TransferOptions, TransferProgress } from '../oci/types.js';
-import { HashingStream, VerifyingStream, parseDigest, verifyBytes } from '../ref/digest.js';
+import { HashingStream, VerifyingStream, verifyBytes } from '../ref/digest.js';
 import { writeFileAtomic } from './atomic.js';
 import { blobDir, blobPath, tempPath } from './paths.js';
 
@@ -135,14 +136,8 @@ async function commit(root: string, digest: string, write: (temp: string) => Pro
   }
 }
 
-function label(descriptor: Descriptor): string {
-  const title = descriptor.annotations?.['org.opencontainers.image.title'];
-  if (title !== undefined) return title;
-  return parseDigest(descriptor.digest).hex.slice(0, 12); // as the registry client labels it
-}
-
 function known(direction: 'upload' | 'download', descriptor: Descriptor): ProgressBase {
-  return { direction, digest: descriptor.digest, label: label(descriptor), total: descriptor.size };
+  return { direction, digest: descriptor.digest, label: labelOf(descriptor), total: descriptor.size };
 }
 
 type ProgressBase = Omit<TransferProgress, 'bytes' | 'done'>;

@@ -29,7 +29,9 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [
   MediaType.DockerManifestList,
 ];
 
+/** Annotation keys (image-spec annotations.md, cosign). */
 export const Annotation = {
+  Title: 'org.opencontainers.image.title',
   Source: 'org.opencontainers.image.source',
   Revision: 'org.opencontainers.image.revision',
   Created: 'org.opencontainers.image.created',

@@ -5,10 +5,11 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { isGzipTarLayer, selectContentLayer } from '../artifact/manifest.js';
 import { checkOutputDirectory, extractArchive } from '../artifact/unpack.js';
-import { openRepository } from './support/open-repository.js';
+import { Annotation } from '../oci/mediatypes.js';
 import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './support/context.js';
+import { openRepository } from './support/open-repository.js';
 import { fetchArtifact } from './support/fetch-artifact.js';
 
 export interface PullOptions {
@@ -75,7 +76,7 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
 
 /** Write a non-archive layer as one file in the output directory: temp name, then rename once verified. */
 async function writeLayerFile(blob: NodeJS.ReadableStream, output: string, layer: Descriptor, outputExisted: boolean, signal: AbortSignal): Promise<string> {
-  const name = usableTitle(layer.annotations?.['org.opencontainers.image.title']) ?? layer.digest.replace(':', '-');
+  const name = usableTitle(layer.annotations?.[Annotation.Title]) ?? layer.digest.replace(':', '-');
   const target = join(output, name);
   const temp = join(dirname(target), `.${name}.${randomBytes(6).toString('hex')}.tmp`);
   try {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
 import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType } from '../oci/mediatypes.js';
+import { labelOf } from '../oci/progress-label.js';
 import { descriptorsIn, fallbackReferrers } from '../oci/referrers.js';
 import type {
   BlobBody, Descriptor, FetchedManifest, ImageIndex, PushBlobResult, Repository, TransferOptions,
@@ -563,9 +564,6 @@ function nextLink(header: string | undefined): string | undefined {
   return undefined;
 }
 
-function labelOf(descriptor: Descriptor): string {
-  return descriptor.annotations?.['org.opencontainers.image.title'] ?? descriptor.digest.slice(7, 19);
-}
 
 async function readAll(stream: Readable, size: number): Promise<Buffer> {
   const { bytes, truncated } = await readAtMost(stream, size);

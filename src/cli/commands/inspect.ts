@@ -1,5 +1,6 @@
 import { inspect, type InspectResult } from '../../ops/inspect.js';
 import { formatBytes } from '../../bytes.js';
+import { Annotation } from '../../oci/mediatypes.js';
 import { parseOutputFormat, printDocument, printText, renderFields, renderTable } from '../../output/printer.js';
 import { parseReference } from '../../ref/reference.js';
 import { createRuntime, parseSize, type GlobalFlags } from '../options.js';
@@ -54,7 +55,7 @@ function renderInspect(r: InspectResult): string {
     const rows = r.manifests.map((m) => [m.mediaType, m.digest, formatBytes(m.size), platformOf(m.platform)]);
     out.push(`Manifests\n${indented(renderTable(['MEDIA TYPE', 'DIGEST', 'SIZE', 'PLATFORM'], rows))}`);
   } else {
-    const rows = r.layers.map((l) => [l.mediaType, l.digest, formatBytes(l.size), l.annotations?.['org.opencontainers.image.title'] ?? '']);
+    const rows = r.layers.map((l) => [l.mediaType, l.digest, formatBytes(l.size), l.annotations?.[Annotation.Title] ?? '']);
     out.push(`Layers\n${indented(renderTable(['MEDIA TYPE', 'DIGEST', 'SIZE', 'TITLE'], rows))}`);
   }
   if (r.files !== undefined) {
