@@ -49,9 +49,12 @@ export interface VerifyOptions {
 }
 
 export interface SignOptions {
-  keyPath: string;
+  /** A private key file (cosign keyed signing); unused with `keyless`. */
+  keyPath?: string;
   /** For encrypted keys; the caller reads COSIGN_PASSWORD or prompts. */
   password?: string;
+  /** Sign with a short-lived Fulcio certificate for an OIDC identity, logged in Rekor, instead of a key file. */
+  keyless?: KeylessOptions;
   /** 'legacy': `sha256-<hex>.sig` tag (default); 'bundle': Sigstore bundle v0.3 as an OCI referrer. */
   format?: 'legacy' | 'bundle';
   /** Legacy: the payload's `optional` map. Bundle: annotations of the referrer manifest. */
@@ -60,8 +63,28 @@ export interface SignOptions {
   dockerReference?: string;
 }
 
+export interface KeylessOptions {
+  /**
+   * The OIDC ID token (audience `sigstore`) given explicitly; without it the CI environment is asked: GitLab's
+   * SIGSTORE_ID_TOKEN, or GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN.
+   */
+  identityToken?: string;
+  /** Defaults to the public-good instances (fulcio.sigstore.dev, rekor.sigstore.dev). */
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  /** When set, the identity token must have been issued by this issuer. */
+  oidcIssuer?: string;
+  /**
+   * trusted_root.json for the Fulcio and Rekor used; default: the public-good root through TUF. The signature is
+   * checked against it before anything is written, and the legacy chain annotation comes from it.
+   */
+  trustedRootPath?: string;
+}
+
 export interface SignResult {
   kind: 'cosign-legacy' | 'cosign-bundle';
   /** The `.sig` tag, or the referrer manifest digest. */
   location: string;
+  /** Keyless: the certificate identity (SAN) and its OIDC issuer. */
+  signer?: { identity: string; issuer: string };
 }
