@@ -4,13 +4,11 @@
  * OCI referrer (listed in the `sha256-<hex>` fallback index too, for registries without the referrers API).
  */
 import { Annotation, MediaType } from '../oci/mediatypes.js';
-import { addToFallbackIndex } from '../oci/referrers.js';
 import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
 import { digestOf, parseDigest } from '../ref/digest.js';
 import { COSIGN_SIGN_PREDICATE, SIMPLE_SIGNING_TYPE } from './cosign-verify.js';
 import { legacySignatureTag, MAX_LEGACY_SIGNATURE_LAYERS, readLegacySignatureManifest, tooManyLegacyLayers } from './discovery.js';
-
-const EMPTY_CONFIG = Buffer.from('{}');
+import { createdAnnotation, pushReferrer } from './referrer.js';
 
 function descriptorOf(mediaType: string, bytes: Buffer, extra: Partial<Descriptor> = {}): Descriptor {
   return { mediaType, digest: digestOf(bytes), size: bytes.length, ...extra };
@@ -85,27 +83,12 @@ export async function writeBundleReferrer(
   extraAnnotations: Record<string, string> | undefined,
   signal?: AbortSignal,
 ): Promise<string> {
-  const layer = descriptorOf(MediaType.SigstoreBundle, bundle);
-  const config = descriptorOf(MediaType.OciEmpty, EMPTY_CONFIG);
   const annotations = {
     ...extraAnnotations,
     'dev.sigstore.bundle.content': 'dsse-envelope',
     'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE,
-    [Annotation.Created]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    [Annotation.Created]: createdAnnotation(new Date()),
   };
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.OciManifest,
-    artifactType: MediaType.SigstoreBundle,
-    config,
-    layers: [layer],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    annotations,
-  };
-  const bytes = Buffer.from(JSON.stringify(manifest));
-  await repo.pushBlob(config, EMPTY_CONFIG, { signal });
-  await repo.pushBlob(layer, bundle, { signal });
-  const digest = await repo.putManifest(digestOf(bytes), bytes, MediaType.OciManifest, { signal });
-  await addToFallbackIndex(repo, subject.digest, [descriptorOf(MediaType.OciManifest, bytes, { artifactType: MediaType.SigstoreBundle, annotations })], signal);
-  return digest;
+  const layer = { mediaType: MediaType.SigstoreBundle, bytes: bundle };
+  return pushReferrer(repo, { artifactType: MediaType.SigstoreBundle, layer, subject, annotations }, signal);
 }
