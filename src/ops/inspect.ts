@@ -1,7 +1,7 @@
 import { OciError } from '../errors.js';
 import { artifactMetadata, isImageIndex, parseManifest, selectContentLayer } from '../artifact/manifest.js';
 import { readArchiveEntries } from '../artifact/unpack.js';
-import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
+import { MANIFEST_MEDIA_TYPES, MediaType } from '../oci/mediatypes.js';
 import { openRepository } from './support/open-repository.js';
 import { COSIGN_TAG_SUFFIXES, cosignTag, type CosignTagSuffix } from '../oci/referrers.js';
 import type { Descriptor, ImageIndex, ImageManifest, Repository } from '../oci/types.js';
@@ -26,15 +26,21 @@ export interface InspectedFile {
   linkTarget?: string;
 }
 
-/** Something attached to the artifact: a cosign tag or an OCI referrer. */
+/**
+ * Something attached to the artifact: a cosign tag, or an OCI referrer, told apart by its artifact type and
+ * annotations: a notation or cosign v3 signature, an attestation (a Sigstore bundle with another predicate
+ * type), or any other referrer.
+ */
 export interface AttachedManifest {
-  kind: 'cosign-signature' | 'cosign-attestation' | 'cosign-sbom' | 'referrer';
+  kind: 'cosign-signature' | 'cosign-attestation' | 'cosign-sbom' | 'signature' | 'attestation' | 'referrer';
   /** The cosign tag (`sha256-<hex>.sig`, ...); absent for referrers. */
   tag?: string;
   digest: string;
   mediaType: string;
   size: number;
   artifactType?: string;
+  /** Attestations: the in-toto predicate type their bundle is annotated with. */
+  predicateType?: string;
   annotations?: Record<string, string>;
 }
 
@@ -126,6 +132,19 @@ async function listFiles(repo: Repository, layer: Descriptor, maxSize: number | 
   });
 }
 
+const BUNDLE_PREDICATE_TYPE = 'dev.sigstore.bundle.predicateType';
+const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+
+/** From the listing alone (no fetch): cosign v3 annotates each bundle with the predicate type it holds. */
+function referrerKind(referrer: Descriptor): AttachedManifest['kind'] {
+  if (referrer.artifactType === MediaType.NotarySignature) return 'signature';
+  if (referrer.artifactType?.startsWith('application/vnd.dev.sigstore.bundle')) {
+    const predicateType = referrer.annotations?.[BUNDLE_PREDICATE_TYPE];
+    return predicateType === undefined || predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';
+  }
+  return 'referrer';
+}
+
 /** cosign tags present for `digest`, then its OCI referrers (API or fallback index). */
 async function attached(repo: Repository, digest: string, signal: AbortSignal): Promise<AttachedManifest[]> {
   const out: AttachedManifest[] = [];
@@ -135,8 +154,10 @@ async function attached(repo: Repository, digest: string, signal: AbortSignal): 
     if (found !== undefined) out.push({ kind: KIND_OF_SUFFIX[suffix], tag, digest: found.digest, mediaType: found.mediaType, size: found.size });
   }
   for (const referrer of await repo.referrers(digest, { signal })) {
-    const entry: AttachedManifest = { kind: 'referrer', digest: referrer.digest, mediaType: referrer.mediaType, size: referrer.size };
+    const entry: AttachedManifest = { kind: referrerKind(referrer), digest: referrer.digest, mediaType: referrer.mediaType, size: referrer.size };
     if (referrer.artifactType !== undefined) entry.artifactType = referrer.artifactType;
+    const predicateType = referrer.annotations?.[BUNDLE_PREDICATE_TYPE];
+    if (entry.kind === 'attestation' && predicateType !== undefined) entry.predicateType = predicateType;
     if (referrer.annotations !== undefined) entry.annotations = referrer.annotations;
     out.push(entry);
   }

@@ -19,7 +19,7 @@ function malformed(c: Extract<Candidate, { kind: 'malformed' }>): SignatureResul
   return { kind: c.family === 'cosign-bundle' ? 'cosign-bundle' : 'notation-jws', source: c.source, verified: false, reason: c.reason };
 }
 
-async function cosignContext(prepared: Extract<PreparedPolicy, { provider: 'cosign' }>, digest: string, options: VerifyOptions): Promise<CosignContext> {
+export async function cosignContext(prepared: Extract<PreparedPolicy, { provider: 'cosign' }>, digest: string, options: VerifyOptions): Promise<CosignContext> {
   if (prepared.mode === 'keyed') {
     return { subjectDigest: digest, keys: prepared.keys, trust: prepared.trust, keyedTlogs: prepared.keyedTlogs };
   }
