@@ -9,6 +9,9 @@ import type {
 import { digestOf, isDigest, VerifyingStream, verifyBytes } from '../ref/digest.js';
 import type { RegistryReference } from '../ref/reference.js';
 import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
+import {
+  apiRootUrl, blobMountUrl, blobUrl, manifestUrl, referrersUrl, tagListUrl,
+} from './distribution-urls.js';
 import { handedOutUrl, HttpClient, streamError, type HttpRequest, type HttpResponse, type RequestLogger } from './http.js';
 import { responseError } from './registry-errors.js';
 import { discardBody, readAtMost } from './response-body.js';
@@ -113,7 +116,7 @@ export class RegistryRepository implements Repository {
     const signal = this.signal(options.signal);
     const res = await this.send({
       method: 'GET',
-      url: `/v2/${this.name}/manifests/${reference}`,
+      url: manifestUrl(this.name, reference),
       headers: { accept: (options.accept ?? MANIFEST_MEDIA_TYPES).join(', ') },
       what,
       signal,
@@ -149,7 +152,7 @@ export class RegistryRepository implements Repository {
     const what = this.manifestWhat(reference);
     const res = await this.send({
       method: 'HEAD',
-      url: `/v2/${this.name}/manifests/${reference}`,
+      url: manifestUrl(this.name, reference),
       headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
       what,
       signal: this.signal(options.signal),
@@ -176,7 +179,7 @@ export class RegistryRepository implements Repository {
     }
     const res = await this.send({
       method: 'PUT',
-      url: `/v2/${this.name}/manifests/${reference}`,
+      url: manifestUrl(this.name, reference),
       headers: { 'content-type': mediaType },
       body: bytes,
       what,
@@ -194,7 +197,7 @@ export class RegistryRepository implements Repository {
   async deleteManifest(digest: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const what = this.manifestWhat(digest);
     const res = await this.send({
-      method: 'DELETE', url: `/v2/${this.name}/manifests/${digest}`, what, signal: this.signal(options.signal),
+      method: 'DELETE', url: manifestUrl(this.name, digest), what, signal: this.signal(options.signal),
     }, this.push);
     if (res.status === 404) throw asManifestUnknown(await responseError(res, this.host, what));
     if (res.status !== 202 && res.status !== 200 && res.status !== 204) throw await responseError(res, this.host, what);
@@ -204,7 +207,7 @@ export class RegistryRepository implements Repository {
   /** `GET /v2/` (distribution spec, end-1) with the push scope: the token or Basic handshake is done and cached. */
   async checkWritable(options: { signal?: AbortSignal } = {}): Promise<void> {
     const what = 'the registry API (/v2/)';
-    const res = await this.send({ method: 'GET', url: '/v2/', what, signal: this.signal(options.signal) }, this.push);
+    const res = await this.send({ method: 'GET', url: apiRootUrl(), what, signal: this.signal(options.signal) }, this.push);
     if (res.status !== 200) throw await responseError(res, this.host, what);
     res.body.resume();
   }
@@ -215,7 +218,7 @@ export class RegistryRepository implements Repository {
 
   private async blobExists(digest: string, scopes: string[], signal: AbortSignal | undefined, size?: number): Promise<boolean> {
     const what = `blob ${this.name}@${digest}`;
-    const res = await this.send({ method: 'HEAD', url: `/v2/${this.name}/blobs/${digest}`, what, signal }, scopes);
+    const res = await this.send({ method: 'HEAD', url: blobUrl(this.name, digest), what, signal }, scopes);
     res.body.resume();
     if (res.status === 200) {
       // A "yes" that describes another thing (a proxy's or captive portal's page) would make a push skip the upload.
@@ -268,7 +271,7 @@ export class RegistryRepository implements Repository {
   private async blobResponse(descriptor: Descriptor, offset: number, what: string, signal: AbortSignal | undefined): Promise<{ res: HttpResponse; skip: number }> {
     const res = await this.send({
       method: 'GET',
-      url: `/v2/${this.name}/blobs/${descriptor.digest}`,
+      url: blobUrl(this.name, descriptor.digest),
       headers: offset > 0 ? { range: `bytes=${offset}-` } : undefined,
       followRedirects: true,
       what,
@@ -398,12 +401,11 @@ export class RegistryRepository implements Repository {
   async mountBlob(descriptor: Descriptor, fromRepository: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const what = `mount of blob ${descriptor.digest} from ${fromRepository} into ${this.name}`;
     const signal = this.signal(options.signal);
-    const query = new URLSearchParams({ mount: descriptor.digest, from: fromRepository });
     const scopes = [...this.push, repositoryScope(fromRepository)];
     let res: HttpResponse;
     try {
       res = await this.send({
-        method: 'POST', url: `/v2/${this.name}/blobs/uploads/?${query}`, idempotent: true, what, signal,
+        method: 'POST', url: blobMountUrl(this.name, descriptor.digest, fromRepository), idempotent: true, what, signal,
       }, scopes);
     } catch (err) {
       // No read access to the source repository: a mount is only a shortcut, the caller uploads instead.
@@ -413,7 +415,7 @@ export class RegistryRepository implements Repository {
     res.body.resume();
     if (res.status === 201) return true;
     if (res.status === 202) {
-      // The registry opened an ordinary upload instead; cancel it so it does not linger.
+      // The registry opened an ordinary upload instead; cancel it (end-14, DELETE of the session) so it does not linger.
       const location = res.headers.location;
       if (location !== undefined) {
         const url = handedOutUrl(location, res, this.host, `the cancel of the ${what}`);
@@ -430,7 +432,7 @@ export class RegistryRepository implements Repository {
     const signal = this.signal(options.signal);
     const what = `tags of ${this.name}`;
     const tags: string[] = [];
-    const first = `/v2/${this.name}/tags/list?n=${options.pageSize ?? DEFAULT_TAG_PAGE}`;
+    const first = tagListUrl(this.name, options.pageSize ?? DEFAULT_TAG_PAGE);
     for await (const { res } of this.pages(first, what, signal, MAX_TAG_PAGES)) {
       if (res.status !== 200) throw await responseError(res, this.host, what);
       const body = await this.readJson<{ tags?: unknown } | null>(res, what, signal);
@@ -475,9 +477,8 @@ export class RegistryRepository implements Repository {
       options.artifactType === undefined ? list : list.filter((d) => d.artifactType === options.artifactType);
     if (this.referrersApi !== false) {
       const what = `referrers of ${this.name}@${digest}`;
-      const query = options.artifactType !== undefined ? `?${new URLSearchParams({ artifactType: options.artifactType })}` : '';
       const listed: Descriptor[] = [];
-      for await (const { res, page } of this.pages(`/v2/${this.name}/referrers/${digest}${query}`, what, signal, MAX_REFERRER_PAGES)) {
+      for await (const { res, page } of this.pages(referrersUrl(this.name, digest, options.artifactType), what, signal, MAX_REFERRER_PAGES)) {
         if (res.status === 200 && mediaTypeOf(res.headers['content-type']) === MediaType.OciIndex) {
           this.referrersApi = true;
           for (const entry of descriptorsIn((await this.readJson<Partial<ImageIndex> | null>(res, what, signal))?.manifests)) listed.push(entry);

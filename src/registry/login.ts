@@ -5,6 +5,7 @@ import { helperErase, helperProgram, helperStore } from './credential-helper.js'
 import {
   dockerConfigPath, findAuthKey, helperFor, readConfigFile, serverUrlFor, writeConfigFile, type DockerConfig,
 } from './credential-store.js';
+import { apiRootUrl } from './distribution-urls.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 import { responseError } from './registry-errors.js';
 
@@ -39,7 +40,7 @@ export async function verifyLogin(host: RegistryHost, credential: Credential, op
   const what = 'the login check (GET /v2/)';
   let res;
   try {
-    res = await auth.send({ method: 'GET', url: '/v2/', what, signal: options.signal }, []);
+    res = await auth.send({ method: 'GET', url: apiRootUrl(), what, signal: options.signal }, []);
   } catch (err) {
     throw loginRefused(host, err);
   }

@@ -3,6 +3,7 @@ import { OciError } from '../errors.js';
 import type { ProgressListener } from '../oci/types.js';
 import { HashingStream } from '../ref/digest.js';
 import { abortError } from './abort.js';
+import { uploadCompletionUrl, uploadSessionUrl } from './distribution-urls.js';
 import { handedOutUrl, type HttpRequest, type HttpResponse } from './http.js';
 import { responseError } from './registry-errors.js';
 import { isRetryableStatus, isTransientFailure, pauseBeforeRetry, type RetryPolicy } from './retry-policy.js';
@@ -137,7 +138,7 @@ class ChunkBuffers {
 async function openSession(ctx: UploadContext, what: string): Promise<string> {
   const req: HttpRequest = {
     method: 'POST',
-    url: `/v2/${ctx.repository}/blobs/uploads/`,
+    url: uploadSessionUrl(ctx.repository),
     idempotent: true,
     what: `upload of ${what} to ${ctx.repository}`,
     signal: ctx.signal,
@@ -207,19 +208,16 @@ class ChunkWriter {
   }
 
   private request(body: Buffer, at: number, finalDigest: string | undefined, what: string): HttpRequest {
-    const url = new URL(this.location);
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
-    if (finalDigest !== undefined) {
-      url.searchParams.set('digest', finalDigest);
-    } else {
-      headers['content-range'] = `${at}-${at + body.length - 1}`;
-    }
-    // Not retried blindly by the HTTP layer: a replayed body could be appended twice. write() resumes instead.
-    const method = finalDigest !== undefined ? 'PUT' : 'PATCH';
-    return { method, url: url.href, headers, body, what, signal: this.ctx.signal, idempotent: false };
+    if (finalDigest === undefined) headers['content-range'] = `${at}-${at + body.length - 1}`;
+    // end-6 PUT closes the session, end-5 PATCH adds a chunk at its location. Not retried blindly by the HTTP
+    // layer: a replayed body could be appended twice. write() resumes instead.
+    const request = { headers, body, what, signal: this.ctx.signal, idempotent: false };
+    if (finalDigest !== undefined) return { ...request, method: 'PUT', url: uploadCompletionUrl(this.location, finalDigest) };
+    return { ...request, method: 'PATCH', url: this.location };
   }
 
-  /** Ask the session how many bytes it holds (`Range: 0-<last>`), and take its fresh location. */
+  /** Ask the session how many bytes it holds (end-13, `Range: 0-<last>`), and take its fresh location. */
   private async committedBytes(what: string, failure: unknown): Promise<number> {
     const res = await this.ctx.send({ method: 'GET', url: this.location, what: `status of the ${what}`, signal: this.ctx.signal });
     if (res.status === 404) {
