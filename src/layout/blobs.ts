@@ -58,11 +58,20 @@ export async function openBlobStream(root: string, descriptor: Descriptor, optio
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw blobUnknown(root, descriptor.digest);
     throw err;
   }
-  const file = handle.createReadStream();
+  return verifiedBlobStream(handle.createReadStream(), descriptor, options);
+}
+
+/** The bytes of a stored blob, read from `file`, verified against `descriptor` and reported as a download. */
+export function verifiedBlobStream(file: Readable, descriptor: Descriptor, options: TransferOptions = {}): Readable {
   if (options.signal) addAbortSignal(options.signal, file);
   const progress = progressTap(options.onProgress, known('download', descriptor));
   // Errors reach the consumer: pipeline destroys the last stream with them.
   return pipeline(file, new VerifyingStream(descriptor.digest, descriptor.size), progress, () => undefined);
+}
+
+/** A pass-through that reports an upload of `descriptor` (digest known) as its bytes go by. */
+export function uploadProgress(listener: ProgressListener | undefined, descriptor: Descriptor): Transform {
+  return progressTap(listener, known('upload', descriptor));
 }
 
 /** Store bytes already in memory under `digest`, after checking them. */

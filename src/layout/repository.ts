@@ -1,4 +1,4 @@
-import { join, resolve as resolvePath } from 'node:path';
+import { resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
 import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
@@ -12,29 +12,11 @@ import type {
 } from '../oci/types.js';
 import { digestOf, parseDigest, verifyBytes } from '../ref/digest.js';
 import { checkTag, type LayoutReference } from '../ref/reference.js';
-import {
-  blobExists,
-  openBlobStream,
-  readBlobFile,
-  storeBlobBytes,
-  storeBlobHashing,
-  storeBlobStream,
-} from './blobs.js';
-import {
-  addUntagged,
-  findDigest,
-  findTagged,
-  readIndex,
-  refName,
-  removeDigest,
-  setTag,
-  tagsOf,
-  writeIndex,
-  type LayoutIndex,
-} from './index-file.js';
+import { isBundlePath, openBundleStorage } from './bundle-storage.js';
+import { addUntagged, findDigest, findTagged, refName, removeDigest, setTag, tagsOf, type LayoutIndex } from './index-file.js';
 import { prepareLayout } from './layout-dir.js';
-import { withLock, type LockOptions } from './lock.js';
-import { LOCK_FILE } from './paths.js';
+import type { LockOptions } from './lock.js';
+import { DirectoryStorage, type LayoutStorage } from './storage.js';
 import { descriptorsIn, fallbackTag } from '../oci/referrers.js';
 import { manifestFields, referrerDescriptor, sniffMediaType } from './referrers.js';
 
@@ -43,14 +25,23 @@ export interface LayoutOpenOptions {
   create?: boolean;
   /** Waiting for the index.json lock; see lock.ts for how stale locks are handled. */
   lock?: Pick<LockOptions, 'timeoutMs' | 'staleMs'>;
+  /** The command's signal: a bundle being written is discarded, not committed, once it fires. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_MAX_BLOB_BYTES = 4 * 1024 * 1024;
 
+/**
+ * A layout directory, or a bundle: one tar file (`.tar`, `.tar.gz`, `.tgz`) holding a layout, read in place and
+ * written as a whole at `commit()` (bundle-storage.ts).
+ */
 export async function openLayoutRepository(ref: LayoutReference, options: LayoutOpenOptions = {}): Promise<LayoutRepository> {
   const root = resolvePath(ref.path);
+  if (isBundlePath(ref.path)) {
+    return new LayoutRepository(ref.path, root, await openBundleStorage(root, { create: options.create ?? false, signal: options.signal }));
+  }
   await prepareLayout(root, options.create ?? false, options.lock ?? {});
-  return new LayoutRepository(ref.path, root, options.lock ?? {});
+  return new LayoutRepository(ref.path, root, new DirectoryStorage(root, options.lock ?? {}));
 }
 
 /**
@@ -64,18 +55,18 @@ export async function openLayoutRepository(ref: LayoutReference, options: Layout
 export class LayoutRepository implements Repository {
   readonly displayName: string;
 
-  /** `root` is the absolute path of the layout directory. */
+  /** `root` is the absolute path of the layout directory (or bundle file). */
   constructor(
     displayPath: string,
     readonly root: string,
-    private readonly lockOptions: Pick<LockOptions, 'timeoutMs' | 'staleMs'> = {},
+    private readonly storage: LayoutStorage,
   ) {
     this.displayName = displayPath;
   }
 
   async getManifest(reference: string, options: { signal?: AbortSignal; accept?: readonly string[] } = {}): Promise<FetchedManifest> {
     options.signal?.throwIfAborted();
-    const index = await readIndex(this.root);
+    const index = await this.storage.readIndex();
     const entry = lookup(index, reference);
     if (isDigestReference(reference)) {
       const bytes = await this.readManifest(reference, entry?.size, reference);
@@ -88,7 +79,7 @@ export class LayoutRepository implements Repository {
 
   async resolve(reference: string, options: { signal?: AbortSignal } = {}): Promise<Descriptor | undefined> {
     options.signal?.throwIfAborted();
-    const entry = lookup(await readIndex(this.root), reference);
+    const entry = lookup(await this.storage.readIndex(), reference);
     if (entry !== undefined) return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
     if (!isDigestReference(reference)) return undefined;
     // A manifest stored as a blob only (e.g. a child of an index): describe it from its bytes.
@@ -116,7 +107,7 @@ export class LayoutRepository implements Repository {
       digest = digestOf(bytes);
     }
     manifestFields(bytes, `manifest ${digest}`); // refuse what is not a JSON manifest, as a registry would
-    await storeBlobBytes(this.root, digest, bytes);
+    await this.storage.storeBlobBytes(digest, bytes);
     const target: Descriptor = { mediaType, digest, size: bytes.length };
 
     await this.updateIndex(async (index) => {
@@ -137,12 +128,12 @@ export class LayoutRepository implements Repository {
 
   async hasBlob(digest: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     options.signal?.throwIfAborted();
-    return blobExists(this.root, digest);
+    return this.storage.blobExists(digest);
   }
 
   async openBlob(descriptor: Descriptor, options: TransferOptions = {}): Promise<Readable> {
     options.signal?.throwIfAborted();
-    return openBlobStream(this.root, descriptor, options);
+    return this.storage.openBlob(descriptor, options);
   }
 
   async fetchBlob(descriptor: Descriptor, options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<Buffer> {
@@ -151,7 +142,7 @@ export class LayoutRepository implements Repository {
     if (descriptor.size > maxBytes) {
       throw new OciError('BLOB_TOO_LARGE', `blob ${descriptor.digest} is ${descriptor.size} bytes, more than the ${maxBytes} allowed here`);
     }
-    const bytes = await readBlobFile(this.root, descriptor.digest, maxBytes, 'BLOB_TOO_LARGE');
+    const bytes = await this.storage.readBlob(descriptor.digest, maxBytes, 'BLOB_TOO_LARGE');
     if (bytes === undefined) throw new OciError('BLOB_UNKNOWN', `blob ${descriptor.digest} is not in the OCI layout ${this.root}`);
     verifyBytes(bytes, descriptor.digest, descriptor.size, 'blob');
     return bytes;
@@ -159,16 +150,16 @@ export class LayoutRepository implements Repository {
 
   async pushBlob(descriptor: Descriptor, body: BlobBody, options: TransferOptions = {}): Promise<PushBlobResult> {
     options.signal?.throwIfAborted();
-    if (await blobExists(this.root, descriptor.digest)) return 'exists';
+    if (await this.storage.blobExists(descriptor.digest)) return 'exists';
     // One path for both bodies: verified while written, renamed into place at the end.
     const source = Buffer.isBuffer(body) ? Readable.from([body]) : body.open();
-    await storeBlobStream(this.root, descriptor, source, options);
+    await this.storage.storeBlobStream(descriptor, source, options);
     return 'uploaded';
   }
 
   async pushBlobStream(mediaType: string, source: Readable, options: TransferOptions = {}): Promise<Descriptor> {
     options.signal?.throwIfAborted();
-    return storeBlobHashing(this.root, mediaType, source, options);
+    return this.storage.storeBlobHashing(mediaType, source, options);
   }
 
   /** Within one layout every blob is already shared: "mounted" exactly when it is present. */
@@ -178,7 +169,7 @@ export class LayoutRepository implements Repository {
 
   async listTags(options: { signal?: AbortSignal } = {}): Promise<string[]> {
     options.signal?.throwIfAborted();
-    return tagsOf((await readIndex(this.root)).manifests);
+    return tagsOf((await this.storage.readIndex()).manifests);
   }
 
   /**
@@ -189,7 +180,7 @@ export class LayoutRepository implements Repository {
   async referrers(digest: string, options: { signal?: AbortSignal; artifactType?: string } = {}): Promise<Descriptor[]> {
     options.signal?.throwIfAborted();
     parseDigest(digest);
-    const index = await readIndex(this.root);
+    const index = await this.storage.readIndex();
     const found = new Map<string, Descriptor>();
     const seen = new Set<string>();
     for (const entry of index.manifests) {
@@ -210,31 +201,23 @@ export class LayoutRepository implements Repository {
     return options.artifactType === undefined ? all : all.filter((d) => d.artifactType === options.artifactType);
   }
 
-  async close(): Promise<void> {
-    // Nothing is held open between calls.
+  async commit(): Promise<void> {
+    await this.storage.commit?.();
   }
 
-  /** Read-modify-write of index.json under the lock; `edit` returns the new entry list, or undefined for no change. */
-  private async updateIndex(
-    edit: (index: LayoutIndex) => Promise<Descriptor[] | undefined>,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    await withLock(
-      join(this.root, LOCK_FILE),
-      async () => {
-        const index = await readIndex(this.root);
-        const manifests = await edit(index);
-        if (manifests !== undefined) await writeIndex(this.root, { ...index, manifests });
-      },
-      { ...this.lockOptions, signal },
-    );
+  async close(): Promise<void> {
+    await this.storage.close();
+  }
+
+  private updateIndex(edit: (index: LayoutIndex) => Promise<Descriptor[] | undefined>, signal: AbortSignal | undefined): Promise<void> {
+    return this.storage.updateIndex(edit, signal);
   }
 
   /** Digests among `entries` whose manifest has a subject (they must stay listed to be found as referrers). */
   private async withSubject(entries: readonly Descriptor[]): Promise<Set<string>> {
     const digests = new Set<string>();
     for (const entry of entries) {
-      const bytes = await readBlobFile(this.root, entry.digest, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE').catch(() => undefined);
+      const bytes = await this.storage.readBlob(entry.digest, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE').catch(() => undefined);
       if (bytes === undefined) continue;
       try {
         if (manifestFields(bytes, entry.digest).subjectDigest !== undefined) digests.add(entry.digest);
@@ -250,7 +233,7 @@ export class LayoutRepository implements Repository {
     if (size !== undefined && size > MAX_MANIFEST_BYTES) {
       throw new OciError('MANIFEST_TOO_LARGE', `manifest ${reference} in the OCI layout ${this.root} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`);
     }
-    const bytes = await readBlobFile(this.root, digest, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE');
+    const bytes = await this.storage.readBlob(digest, MAX_MANIFEST_BYTES, 'MANIFEST_TOO_LARGE');
     if (bytes === undefined) {
       throw new OciError('MANIFEST_UNKNOWN', `manifest ${reference} is not in the OCI layout ${this.root} (no blob ${digest})`);
     }

@@ -130,6 +130,13 @@ export interface Repository {
    */
   referrers(digest: string, options?: { signal?: AbortSignal; artifactType?: string }): Promise<Descriptor[]>;
 
+  /**
+   * Make what was written visible, where writes are held until the command succeeded: a bundle file is written
+   * whole here, and closing without it leaves the bundle as it was. Registries and layout directories write as
+   * they go and have none; a command that writes calls it (when present) once everything is in.
+   */
+  commit?(): Promise<void>;
+
   /** Close connections, flush anything pending. */
   close(): Promise<void>;
 }

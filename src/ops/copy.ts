@@ -61,6 +61,7 @@ export async function copy(options: CopyOptions, ctx: OpContext): Promise<CopyRe
       ctx.onStep?.(`copying ${root.digest} to ${dst.displayName}`);
       await copier.copyManifest(root, tag ?? root.digest);
       const signatures = options.includeSignatures === false ? 0 : await copyAttached(copier, src, dst, root.digest, ctx);
+      await dst.commit?.();
 
       const result: CopyResult = {
         source: formatReference(withVersion(source, { tag: source.tag, digest: root.digest })),

@@ -127,6 +127,7 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
     const manifest = buildFluxManifest({ config, layer, annotations });
     ctx.onStep?.(`writing manifest ${tag}`);
     const digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
+    await repo.commit?.();
     const pinned = withVersion(options.ref, { digest });
     return {
       pushed: true,

@@ -72,6 +72,7 @@ export async function tag(options: TagOptions, ctx: OpContext): Promise<TagResul
       ctx.onStep?.(`tagging ${name}`);
       await putUnchanged(destination, name, manifest, ctx.signal);
     }
+    await destination.commit?.();
     return {
       source: formatReference(options.source),
       digest: manifest.digest,

@@ -19,7 +19,7 @@ export interface RepositoryOptions
 export async function openRepository(ref: ArtifactReference, options: RepositoryOptions = {}): Promise<Repository> {
   if (ref.kind === 'layout') {
     const { openLayoutRepository } = await import('../../layout/repository.js');
-    return openLayoutRepository(ref, { create: options.create ?? false });
+    return openLayoutRepository(ref, { create: options.create ?? false, signal: options.signal });
   }
   const { openRegistryRepository } = await import('../../registry/client.js');
   return openRegistryRepository(ref, options);
