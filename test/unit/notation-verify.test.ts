@@ -17,7 +17,7 @@ const COSE_SUBJECT = { mediaType: MANIFEST, digest: 'sha256:19dbd2e48e921426ee8a
 
 let dir: string;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'signing-notation-'));
+  dir = mkdtempSync(join(tmpdir(), 'notation-verify-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -19,7 +19,7 @@ const NOW_OFFLINE = { offline: true } as const;
 
 let tmp: string;
 beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'signing-verify-'));
+  tmp = mkdtempSync(join(tmpdir(), 'verify-artifact-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -19,7 +19,7 @@ import { FUZZ } from '../helpers/fuzz.js';
 
 let scratch: string;
 beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'oa-entry-names-'));
+  scratch = await mkdtemp(join(tmpdir(), 'oa-entry-name-'));
 });
 afterAll(() => {
   // GNU rm walks relative to open directories; fs.rm walks full paths, which takes seconds per 2,000-level tree.
