@@ -50,6 +50,8 @@ export interface PushResult {
   revision?: string;
   layer: Descriptor;
   config: Descriptor;
+  /** The manifest written (absent when nothing was pushed): what `push --sign` signs without fetching it again. */
+  manifest?: Descriptor;
   /** What happened to each blob, by digest. */
   blobs: Record<string, PushBlobResult>;
 }
@@ -140,6 +142,7 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
       revision: provenance.revision,
       layer,
       config,
+      manifest: { mediaType: MediaType.OciManifest, digest, size: manifest.length },
       blobs,
     };
   } finally {

@@ -41,8 +41,7 @@ export async function pushReferrer(repo: Repository, spec: ReferrerSpec, signal?
     annotations: spec.annotations,
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
-  await repo.pushBlob(config, EMPTY_JSON, { signal });
-  await repo.pushBlob(layer, spec.layer.bytes, { signal });
+  await Promise.all([repo.pushBlob(config, EMPTY_JSON, { signal }), repo.pushBlob(layer, spec.layer.bytes, { signal })]);
   const digest = await repo.putManifest(digestOf(bytes), bytes, MediaType.OciManifest, { signal });
   const listed: Descriptor = { ...descriptorOf(MediaType.OciManifest, bytes), artifactType: spec.artifactType, annotations: spec.annotations };
   await ensureReferrersListed(repo, spec.subject.digest, [listed], signal);

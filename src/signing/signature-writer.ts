@@ -68,8 +68,7 @@ export async function writeLegacySignature(
     }),
   );
   const configDesc = descriptorOf(MediaType.OciConfig, config);
-  await repo.pushBlob(layer, payload, { signal });
-  await repo.pushBlob(configDesc, config, { signal });
+  await Promise.all([repo.pushBlob(layer, payload, { signal }), repo.pushBlob(configDesc, config, { signal })]);
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers };
   await repo.putManifest(tag, Buffer.from(JSON.stringify(manifest)), MediaType.OciManifest, { signal });
   return tag;
