@@ -152,6 +152,32 @@ function checkTrusted(bundle: Bundle, artifact: Buffer | undefined, trust: Trust
   return { identity: outcome.san ?? '', issuer: outcome.issuer ?? '' };
 }
 
+interface KeylessSession {
+  services: Services;
+  trust: TrustMaterial;
+  signer: FulcioSigner;
+  witness: (entryType?: 'dsse') => RekorWitness;
+}
+
+async function keylessSession(k: KeylessOptions): Promise<KeylessSession> {
+  const source = identitySource(k.identityToken);
+  const services: Services = { fulcioUrl: k.fulcioUrl ?? DEFAULT_FULCIO_URL, rekorUrl: k.rekorUrl ?? DEFAULT_REKOR_URL, source: source.kind };
+  const trust = k.trustedRootPath !== undefined ? loadTrustedRootFile(k.trustedRootPath) : await fetchPublicGoodTrustMaterial();
+  const signer = new FulcioSigner({ fulcioBaseURL: services.fulcioUrl, identityProvider: identityProvider(source, k.oidcIssuer), retry: RETRY, timeout: TIMEOUT_MS });
+  const witness = (entryType?: 'dsse') => new RekorWitness({ rekorBaseURL: services.rekorUrl, entryType, fetchOnConflict: false, retry: RETRY, timeout: TIMEOUT_MS });
+  return { services, trust, signer, witness };
+}
+
+/**
+ * A keyless DSSE bundle over an in-toto statement (`dsse` Rekor entry), checked against the trusted root; for
+ * cosign v3 signatures (predicate cosign/sign/v1) and attestations alike.
+ */
+export async function keylessStatementBundle(statement: Buffer, k: KeylessOptions): Promise<{ bundle: Buffer; signer: { identity: string; issuer: string } }> {
+  const { services, trust, signer, witness } = await keylessSession(k);
+  const bundle = await create(new DSSEBundleBuilder({ signer, witnesses: [witness('dsse')] }), { data: statement, type: IN_TOTO_PAYLOAD_TYPE }, services);
+  return { bundle: serializeBundle(bundle), signer: checkTrusted(bundle, undefined, trust) };
+}
+
 export async function signKeyless(
   repo: Repository,
   subject: Descriptor,
@@ -159,20 +185,13 @@ export async function signKeyless(
   signal?: AbortSignal,
 ): Promise<SignResult> {
   const k = options.keyless;
-  const source = identitySource(k.identityToken);
-  const services: Services = { fulcioUrl: k.fulcioUrl ?? DEFAULT_FULCIO_URL, rekorUrl: k.rekorUrl ?? DEFAULT_REKOR_URL, source: source.kind };
-  const trust = k.trustedRootPath !== undefined ? loadTrustedRootFile(k.trustedRootPath) : await fetchPublicGoodTrustMaterial();
-  const signer = new FulcioSigner({ fulcioBaseURL: services.fulcioUrl, identityProvider: identityProvider(source, k.oidcIssuer), retry: RETRY, timeout: TIMEOUT_MS });
-  const witness = (entryType?: 'dsse') => new RekorWitness({ rekorBaseURL: services.rekorUrl, entryType, fetchOnConflict: false, retry: RETRY, timeout: TIMEOUT_MS });
-
   if (options.format === 'bundle') {
-    const statement = signStatement(subject, options.dockerReference);
-    const bundle = await create(new DSSEBundleBuilder({ signer, witnesses: [witness('dsse')] }), { data: statement, type: IN_TOTO_PAYLOAD_TYPE }, services);
-    const who = checkTrusted(bundle, undefined, trust);
+    const { bundle, signer: who } = await keylessStatementBundle(signStatement(subject, options.dockerReference), k);
     signal?.throwIfAborted();
-    const location = await writeBundleReferrer(repo, subject, serializeBundle(bundle), options.annotations, signal);
+    const location = await writeBundleReferrer(repo, subject, bundle, options.annotations, signal);
     return { kind: 'cosign-bundle', location, signer: who };
   }
+  const { services, trust, signer, witness } = await keylessSession(k);
   const payload = simpleSigningPayload(subject.digest, options.dockerReference, options.annotations);
   const bundle = await create(new MessageSignatureBundleBuilder({ signer, witnesses: [witness()] }), { data: payload }, services);
   const who = checkTrusted(bundle, payload, trust);

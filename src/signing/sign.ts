@@ -20,7 +20,8 @@ function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
 }
 
-function keyedBundle(statement: Buffer, key: KeyObject): Buffer {
+/** A keyed DSSE bundle over an in-toto statement (signatures and attestations alike). */
+export function keyedBundle(statement: Buffer, key: KeyObject): Buffer {
   const sig = signWithKey(key, preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, statement));
   const hint = createHash('sha256').update(spkiDer(createPublicKey(key))).digest('base64');
   const bundle = {

@@ -74,18 +74,22 @@ export async function writeLegacySignature(
   return tag;
 }
 
-/** Store a serialized Sigstore bundle as a referrer of `subject`, as cosign v3 does; returns its manifest digest. */
+/**
+ * Store a serialized Sigstore bundle as a referrer of `subject`, as cosign v3 does (a signature: predicate
+ * cosign/sign/v1; an attestation: its own predicate type); returns its manifest digest.
+ */
 export async function writeBundleReferrer(
   repo: Repository,
   subject: Descriptor,
   bundle: Buffer,
   extraAnnotations: Record<string, string> | undefined,
   signal?: AbortSignal,
+  predicateType: string = COSIGN_SIGN_PREDICATE,
 ): Promise<string> {
   const annotations = {
     ...extraAnnotations,
     'dev.sigstore.bundle.content': 'dsse-envelope',
-    'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE,
+    'dev.sigstore.bundle.predicateType': predicateType,
     [Annotation.Created]: createdAnnotation(new Date()),
   };
   const layer = { mediaType: MediaType.SigstoreBundle, bytes: bundle };
