@@ -12,7 +12,9 @@ import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
 import {
   apiRootUrl, blobMountUrl, blobUrl, manifestUrl, referrersUrl, tagListUrl,
 } from './distribution-urls.js';
-import { handedOutUrl, HttpClient, streamError, type HttpRequest, type HttpResponse, type RequestLogger } from './http.js';
+import { streamError } from './connection-errors.js';
+import { handedOutUrl } from './handed-out-urls.js';
+import { HttpClient, type HttpRequest, type HttpResponse, type RequestLogger } from './http.js';
 import { responseError } from './registry-errors.js';
 import { discardBody, readAtMost } from './response-body.js';
 import { assertProviderServes } from './providers/hosts.js';

@@ -4,7 +4,8 @@ import type { ProgressListener } from '../oci/types.js';
 import { HashingStream } from '../ref/digest.js';
 import { abortError } from './abort.js';
 import { uploadCompletionUrl, uploadSessionUrl } from './distribution-urls.js';
-import { handedOutUrl, type HttpRequest, type HttpResponse } from './http.js';
+import { handedOutUrl } from './handed-out-urls.js';
+import type { HttpRequest, HttpResponse } from './http.js';
 import { responseError } from './registry-errors.js';
 import { isRetryableStatus, isTransientFailure, pauseBeforeRetry, type RetryPolicy } from './retry-policy.js';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository, type RegistryRepository } from '../../src/registry/client.js';
-import { closeAllConnections } from '../../src/registry/http.js';
+import { closeAllConnections } from '../../src/registry/connection-pool.js';
 import { failure } from '../helpers/expect-error.js';
 import { fetchUpstream, flipByteAt } from '../helpers/faults.js';
 import { useRegistry } from '../helpers/fixtures.js';

@@ -6,7 +6,7 @@ import { parseManifest } from '../../src/artifact/manifest.js';
 import { openRepository } from '../../src/ops/support/open-repository.js';
 import type { ImageManifest } from '../../src/oci/types.js';
 import { parseReference } from '../../src/ref/reference.js';
-import { closeAllConnections } from '../../src/registry/http.js';
+import { closeAllConnections } from '../../src/registry/connection-pool.js';
 import { ROOT, runCli, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
 import { FAULTS, type FaultScenario } from '../helpers/faults.js';
 import { resolveTag } from '../helpers/fixtures.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
-import { closeAllConnections } from '../../src/registry/http.js';
+import { closeAllConnections } from '../../src/registry/connection-pool.js';
 import { openRegistryRepository, type RegistryRepository } from '../../src/registry/client.js';
 import { tempDir } from '../helpers/cli.js';
 import { failure } from '../helpers/expect-error.js';

@@ -8,7 +8,7 @@ import { openRepository } from '../../src/ops/support/open-repository.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseReference } from '../../src/ref/reference.js';
-import { closeAllConnections } from '../../src/registry/http.js';
+import { closeAllConnections } from '../../src/registry/connection-pool.js';
 import { ROOT, runCli, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
 import { startProxy, type ProxyAction, type ProxyRequest } from '../helpers/proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';

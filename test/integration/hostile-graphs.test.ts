@@ -10,7 +10,7 @@ import { digestOf } from '../../src/ref/digest.js';
 import { MAX_LEGACY_SIGNATURE_LAYERS, MAX_SIGNATURE_REFERRERS } from '../../src/signing/discovery.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
-import { closeAllConnections } from '../../src/registry/http.js';
+import { closeAllConnections } from '../../src/registry/connection-pool.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAllConnections } from '../../src/registry/http.js';
+import { closeAllConnections } from '../../src/registry/connection-pool.js';
 import { BIN, ROOT, cleanEnv, runCli, snapshotTree, tempDir } from '../helpers/cli.js';
 import { resolveTag } from '../helpers/fixtures.js';
 import { startProxy, type LoopbackProxy, type ProxyRequest } from '../helpers/proxy.js';

@@ -4,7 +4,7 @@ import { ensureReferrersListed, fallbackTag } from '../../src/oci/referrers.js';
 import type { Descriptor, Repository } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
-import { closeAllConnections } from '../../src/registry/http.js';
+import { closeAllConnections } from '../../src/registry/connection-pool.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
 import { useRegistry } from '../helpers/fixtures.js';
