@@ -3,7 +3,7 @@ import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { addAbortSignal, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { OciError } from '../errors.js';
+import { OciError, type ContentErrorCode } from '../errors.js';
 import { labelOf } from '../oci/progress-label.js';
 import type { Descriptor, ProgressListener, TransferOptions, TransferProgress } from '../oci/types.js';
 import { HashingStream, VerifyingStream, verifyBytes } from '../ref/digest.js';
@@ -29,7 +29,7 @@ export async function readBlobFile(
   root: string,
   digest: string,
   maxBytes: number,
-  tooLargeCode: string,
+  tooLargeCode: ContentErrorCode,
 ): Promise<Buffer | undefined> {
   let handle;
   try {

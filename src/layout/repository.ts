@@ -1,6 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
-import { OciError } from '../errors.js';
+import { Code, isOciError, OciError } from '../errors.js';
 import { MAX_MANIFEST_BYTES } from '../oci/mediatypes.js';
 import type {
   BlobBody,
@@ -87,7 +87,7 @@ export class LayoutRepository implements Repository {
       const { bytes, digest, mediaType } = await this.getManifest(reference, options);
       return { mediaType, digest, size: bytes.length };
     } catch (err) {
-      if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN') return undefined;
+      if (isOciError(err, Code.ManifestUnknown)) return undefined;
       throw err;
     }
   }

@@ -1,4 +1,4 @@
-import { OciError } from '../errors.js';
+import { Code, isOciError, OciError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, MediaType } from './mediatypes.js';
 import type { Descriptor, FetchedManifest, ImageIndex, Repository } from './types.js';
 import { parseDigest } from '../ref/digest.js';
@@ -36,7 +36,7 @@ export async function getTagIfPresent(
     return await repo.getManifest(tag, options);
   } catch (err) {
     // NOT_FOUND: a bare 404 without a spec error code, as some registries answer.
-    if (err instanceof OciError && ['MANIFEST_UNKNOWN', 'NAME_UNKNOWN', 'NOT_FOUND'].includes(err.code)) return undefined;
+    if (isOciError(err, Code.ManifestUnknown, Code.NameUnknown, Code.NotFound)) return undefined;
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { OciError, usageError } from '../errors.js';
+import { Code, isOciError, usageError } from '../errors.js';
 import { artifactMetadata, parseManifest } from '../artifact/manifest.js';
 import { MANIFEST_MEDIA_TYPES } from '../oci/mediatypes.js';
 import { openRepository } from './support/open-repository.js';
@@ -88,7 +88,7 @@ async function describeTag(repo: Repository, ref: ArtifactReference, tag: string
     manifest = await repo.getManifest(tag, { signal, accept: MANIFEST_MEDIA_TYPES });
   } catch (err) {
     // Deleted between the tag list and this request: not an error of the listing.
-    if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN') {
+    if (isOciError(err, Code.ManifestUnknown)) {
       ctx.onNotice?.(`tag ${tag} disappeared while listing`);
       return undefined;
     }

@@ -1,4 +1,4 @@
-import { OciError } from '../errors.js';
+import { Code, isOciError, OciError } from '../errors.js';
 
 /**
  * How a cancelled registry operation ends: the command's signal (global --timeout, SIGINT, SIGTERM) becomes one
@@ -12,7 +12,7 @@ import { OciError } from '../errors.js';
 export function abortError(signal: AbortSignal, what: string): OciError {
   const reason: unknown = signal.reason;
   // The command's deadline: say what was being waited for, and where.
-  if (reason instanceof OciError && reason.code === 'TIMEOUT') {
+  if (isOciError(reason, Code.Timeout)) {
     return new OciError('TIMEOUT', `${reason.message} during ${what}`, { kind: reason.kind, hint: reason.hint, cause: reason });
   }
   if (reason instanceof OciError) return reason;

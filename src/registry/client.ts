@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { OciError } from '../errors.js';
+import { Code, isOciError, OciError } from '../errors.js';
 import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType } from '../oci/mediatypes.js';
 import { labelOf } from '../oci/progress-label.js';
 import { descriptorsIn, fallbackReferrers } from '../oci/referrers.js';
@@ -20,7 +20,7 @@ import { discardBody, readAtMost } from './response-body.js';
 import { assertProviderServes } from './providers/hosts.js';
 import type { ProviderName } from './providers/types.js';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry-policy.js';
-import { UPLOAD_RESUME_FAILED, uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
+import { uploadChunked, uploadMonolithic, type UploadContext } from './upload.js';
 
 export interface RegistryClientOptions {
   /** `user:password` (basic) or a bare token (bearer), as Flux's `--creds`. */
@@ -376,7 +376,7 @@ export class RegistryRepository implements Repository {
         }
         return 'uploaded';
       } catch (err) {
-        if (attempt > 0 || !(err instanceof OciError) || err.code !== UPLOAD_RESUME_FAILED) throw err;
+        if (attempt > 0 || !isOciError(err, Code.UploadResumeFailed)) throw err;
         if (await this.blobExists(descriptor.digest, this.push, signal, descriptor.size)) return 'uploaded';
       }
     }
@@ -411,7 +411,7 @@ export class RegistryRepository implements Repository {
       }, scopes);
     } catch (err) {
       // No read access to the source repository: a mount is only a shortcut, the caller uploads instead.
-      if (err instanceof OciError && err.code === 'DENIED') return false;
+      if (isOciError(err, Code.Denied)) return false;
       throw err;
     }
     res.body.resume();
@@ -524,7 +524,7 @@ export class RegistryRepository implements Repository {
 }
 
 function asManifestUnknown(err: OciError): OciError {
-  if (err.code === 'MANIFEST_UNKNOWN') return err;
+  if (err.code === Code.ManifestUnknown) return err;
   return new OciError('MANIFEST_UNKNOWN', err.message, { kind: err.kind, hint: err.hint, cause: err, details: err.details });
 }
 

@@ -1,4 +1,4 @@
-import { OciError, usageError } from '../errors.js';
+import { Code, isOciError, OciError, usageError } from '../errors.js';
 import { DOCKER_HUB } from '../ref/reference.js';
 import { Authenticator, type Credential } from './auth.js';
 import { helperErase, helperProgram, helperStore } from './credential-helper.js';
@@ -92,7 +92,7 @@ export async function removeLogin(host: RegistryHost, options: StoreOptions = {}
 }
 
 function loginRefused(host: RegistryHost, err: unknown): unknown {
-  if (err instanceof OciError && (err.code === 'UNAUTHORIZED' || err.code === 'DENIED')) {
+  if (isOciError(err, Code.Unauthorized, Code.Denied)) {
     return new OciError('LOGIN_FAILED', `login to ${host.registry} failed: the registry rejected the user name or password`, {
       kind: 'auth', cause: err, hint: 'check the user name and password (or token), then run login again',
     });

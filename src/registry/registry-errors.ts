@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { OciError } from '../errors.js';
+import { OciError, registryErrorCode, type ErrorCode } from '../errors.js';
 import type { HttpResponse } from './http.js';
 import { readAtMost } from './response-body.js';
 
@@ -26,8 +26,8 @@ export type RegistryErrorDetails = {
 /** Beyond any real error body; bounds what a hostile registry can make us read. */
 const MAX_ERROR_BODY = 64 * 1024;
 
-/** The code of an answer that has no error body, by status; other statuses read `HTTP_<status>`. */
-const STATUS_CODE_NAMES: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 429: 'TOOMANYREQUESTS' };
+/** The code of an answer whose body names no listed code, by status; other statuses read `HTTP_<status>`. */
+const STATUS_CODE_NAMES: Record<number, ErrorCode> = { 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 429: 'TOOMANYREQUESTS' };
 
 /**
  * The OciError for an unexpected response: the registry's own error code and message when it sent the OCI error
@@ -44,7 +44,7 @@ export async function responseError(res: HttpResponse, host: string, what: strin
   const first = entries[0];
   const registryCode = first?.code;
   const registryMessage = first?.message?.split('\n')[0];
-  const code = registryCode ?? STATUS_CODE_NAMES[res.status] ?? `HTTP_${res.status}`;
+  const code = registryErrorCode(registryCode) ?? STATUS_CODE_NAMES[res.status] ?? `HTTP_${res.status}` as const;
   const statusText = registryCode ?? STATUS_CODES[res.status] ?? '';
   const more = entries.length > 1 ? ` (and ${entries.length - 1} more error${entries.length > 2 ? 's' : ''}, listed with --debug)` : '';
   const message = `registry ${host} answered ${res.status} ${statusText} for ${what}${registryMessage ? `: ${registryMessage}` : ''}${more}`;

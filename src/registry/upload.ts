@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { OciError } from '../errors.js';
+import { Code, OciError } from '../errors.js';
 import type { ProgressListener } from '../oci/types.js';
 import { HashingStream } from '../ref/digest.js';
 import { abortError } from './abort.js';
@@ -26,9 +26,6 @@ export interface UploadContext {
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
-
-/** The session cannot be continued; a caller that can replay the content from the start may upload again. */
-export const UPLOAD_RESUME_FAILED = 'UPLOAD_RESUME_FAILED';
 
 /**
  * Buffer of the hashing stream between the source and the chunk buffers. Pinned because Node 22 raised the
@@ -224,7 +221,7 @@ class ChunkWriter {
     if (res.status === 404) {
       // Distribution refuses a session whose state no longer matches what it stored (a lost answer): start over.
       res.body.resume();
-      throw new OciError(UPLOAD_RESUME_FAILED, `registry ${this.ctx.host} cannot resume the ${what} after a failed chunk`, {
+      throw new OciError(Code.UploadResumeFailed, `registry ${this.ctx.host} cannot resume the ${what} after a failed chunk`, {
         cause: failure,
         hint: 'run the command again',
       });
