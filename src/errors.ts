@@ -49,7 +49,7 @@ export type ContentErrorCode =
   | 'TOO_MANY_MANIFESTS' | 'TOO_MANY_PAGES' | 'TOO_MANY_REFERRERS' | 'TOO_MANY_SIGNATURES' | 'TOO_MANY_TAGS';
 
 /** OCI image layouts on disk. */
-export type LayoutErrorCode = 'LAYOUT_INVALID' | 'LAYOUT_LOCKED' | 'LAYOUT_LOCK_FAILED' | 'LAYOUT_NOT_FOUND';
+export type LayoutErrorCode = 'LAYOUT_INVALID' | 'LAYOUT_LOCKED' | 'LAYOUT_LOCK_FAILED' | 'LAYOUT_NOT_FOUND' | 'LAYOUT_READ_ONLY';
 
 /**
  * The codes a registry sends in its error body, carried through as sent: the distribution spec's list
@@ -87,12 +87,14 @@ export type SigningErrorCode =
   | 'POLICY_CONFLICT' | 'POLICY_INCOMPLETE' | 'POLICY_INVALID'
   | 'TRUSTED_ROOT_INVALID' | 'TRUSTED_ROOT_REQUIRED' | 'TRUSTED_ROOT_UNAVAILABLE' | 'TRUST_POLICY_INVALID' | 'TRUST_STORE_EMPTY'
   | 'IDENTITY_TOKEN_INVALID' | 'IDENTITY_TOKEN_ISSUER' | 'IDENTITY_TOKEN_MISSING' | 'IDENTITY_TOKEN_UNAVAILABLE'
-  | 'FULCIO_REFUSED' | 'REKOR_REFUSED' | 'KEYLESS_FAILED' | 'KEYLESS_UNTRUSTED';
+  | 'FULCIO_REFUSED' | 'REKOR_REFUSED' | 'KEYLESS_FAILED' | 'KEYLESS_UNTRUSTED'
+  | 'PREDICATE_INVALID' | 'PROVENANCE_ENV';
 
 export type ErrorCode =
   | InputErrorCode | ReferenceErrorCode | FileErrorCode | ArtifactErrorCode | ContentErrorCode | LayoutErrorCode
   | RegistryErrorCode | AuthErrorCode | SigningErrorCode
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'INTERNAL'; // a state the code should never reach
 
 /** The codes callers branch on (`isOciError(err, Code.ManifestUnknown)`), named once. */
 export const Code = {

@@ -6,7 +6,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { END_OF_ARCHIVE, encodeTarHeader, padding } from '../artifact/tar-header.js';
-import { OciError } from '../errors.js';
+import { OciError, type ContentErrorCode } from '../errors.js';
 import type { Descriptor, TransferOptions } from '../oci/types.js';
 import { HashingStream, VerifyingStream, parseDigest, verifyBytes } from '../ref/digest.js';
 import { uploadProgress, verifiedBlobStream } from './blobs.js';
@@ -203,7 +203,7 @@ export class BundleStorage implements LayoutStorage {
     return this.find(digest) !== undefined;
   }
 
-  async readBlob(digest: string, maxBytes: number, tooLargeCode: string): Promise<Buffer | undefined> {
+  async readBlob(digest: string, maxBytes: number, tooLargeCode: ContentErrorCode): Promise<Buffer | undefined> {
     const found = this.find(digest);
     if (found === undefined) return undefined;
     if (found.entry.size > maxBytes) {

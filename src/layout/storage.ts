@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { ContentErrorCode } from '../errors.js';
 import type { Descriptor, TransferOptions } from '../oci/types.js';
 import { blobExists, openBlobStream, readBlobFile, storeBlobBytes, storeBlobHashing, storeBlobStream } from './blobs.js';
 import { readIndex, writeIndex, type LayoutIndex } from './index-file.js';
@@ -18,7 +19,7 @@ export interface LayoutStorage {
   updateIndex(edit: (index: LayoutIndex) => Promise<Descriptor[] | undefined>, signal?: AbortSignal): Promise<void>;
   blobExists(digest: string): Promise<boolean>;
   /** A whole blob, refused over `maxBytes` (OciError `tooLargeCode`); undefined when absent. Not verified. */
-  readBlob(digest: string, maxBytes: number, tooLargeCode: string): Promise<Buffer | undefined>;
+  readBlob(digest: string, maxBytes: number, tooLargeCode: ContentErrorCode): Promise<Buffer | undefined>;
   /** A stream verified against the descriptor (fails instead of ending when the bytes are wrong). */
   openBlob(descriptor: Descriptor, options?: TransferOptions): Promise<Readable>;
   storeBlobBytes(digest: string, bytes: Buffer): Promise<void>;
@@ -49,7 +50,7 @@ export class DirectoryStorage implements LayoutStorage {
     return blobExists(this.location, digest);
   }
 
-  readBlob(digest: string, maxBytes: number, tooLargeCode: string): Promise<Buffer | undefined> {
+  readBlob(digest: string, maxBytes: number, tooLargeCode: ContentErrorCode): Promise<Buffer | undefined> {
     return readBlobFile(this.location, digest, maxBytes, tooLargeCode);
   }
 
