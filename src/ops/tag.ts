@@ -8,6 +8,8 @@ import {
 import type { OpContext } from './support/context.js';
 import { GraphCopier, mountSource, type BlobCounts } from './support/copy-graph.js';
 import { explainNotFound } from './support/not-found.js';
+import { selectLatest } from './support/select-release.js';
+import type { TagFilterOptions } from './support/tag-filter.js';
 
 export interface TagOptions {
   /** The artifact to tag, by tag or digest. */
@@ -16,6 +18,8 @@ export interface TagOptions {
   tags: string[];
   /** Another repository to tag into (its tag, if any, is one more new tag); blobs are mounted or copied there. */
   to?: ArtifactReference;
+  /** `--latest`: the source is a repository and the tag to promote is the first `list` shows with these filters. */
+  latest?: TagFilterOptions;
 }
 
 /** One resulting reference; the JSON shape of `tag -o json` (one per tag). */
@@ -52,9 +56,10 @@ export async function tag(options: TagOptions, ctx: OpContext): Promise<TagResul
   const source = await openRepository(options.source, { ...ctx.repositoryOptions, signal: ctx.signal });
   const destination = sameRepository ? source : await openRepository(target, { ...ctx.repositoryOptions, create: true, signal: ctx.signal });
   try {
-    ctx.onStep?.(`fetching ${formatReference(options.source)}`);
-    const manifest = await source.getManifest(manifestReference(options.source), { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES })
-      .catch((err: unknown) => Promise.reject(explainNotFound(err, options.source)));
+    const picked = options.latest === undefined ? options.source : await selectLatest(source, options.source, options.latest, ctx.signal);
+    ctx.onStep?.(`fetching ${formatReference(picked)}`);
+    const manifest = await source.getManifest(manifestReference(picked), { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES })
+      .catch((err: unknown) => Promise.reject(explainNotFound(err, picked)));
     let blobs: BlobCounts | undefined;
     let remaining = tags;
     if (!sameRepository) {
@@ -74,7 +79,7 @@ export async function tag(options: TagOptions, ctx: OpContext): Promise<TagResul
     }
     await destination.commit?.();
     return {
-      source: formatReference(options.source),
+      source: formatReference(picked),
       digest: manifest.digest,
       mediaType: manifest.mediaType,
       tagged: tags.map((name) => ({
