@@ -26,7 +26,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'changes' | 'interna
 export type InputErrorCode =
   | 'FLAG_CONFLICT' | 'FLAG_INVALID' | 'DATE_INVALID' | 'DURATION_INVALID' | 'REGEX_INVALID' | 'SEMVER_RANGE_INVALID'
   | 'ANNOTATION_INVALID' | 'LAYER_CHOICE_CONFLICT' | 'OUTPUT_FORMAT_INVALID' | 'SHELL_UNSUPPORTED' | 'DIFF_TARGET'
-  | 'STDIN_EMPTY' | 'SECRET_REQUIRED' | 'FLAG_MISSING';
+  | 'STDIN_EMPTY' | 'SECRET_REQUIRED' | 'FLAG_MISSING' | 'NO_TAG_MATCHES';
 
 /** References: `oci://host/repo:tag@digest`, `oci-layout://path:tag`. */
 export type ReferenceErrorCode = 'REFERENCE_INVALID' | 'REGISTRY_INVALID' | 'TAG_INVALID' | 'TAG_MISSING' | 'DIGEST_INVALID';

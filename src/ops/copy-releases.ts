@@ -82,10 +82,10 @@ export async function copyReleases(options: CopyReleasesOptions, ctx: OpContext)
     }
   }
   if (options.allTags === true && (options.semver !== undefined || options.regex !== undefined)) {
-    throw usageError('FLAGS_CONFLICT', '--all-tags copies every tag; it cannot be combined with --filter-semver or --filter-regex', 'drop one of them');
+    throw usageError('FLAG_CONFLICT', '--all-tags copies every tag; it cannot be combined with --filter-semver or --filter-regex', 'drop one of them');
   }
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
-    throw usageError('LIMIT_INVALID', `--limit must be a whole number of at least 1, got ${options.limit}`);
+    throw usageError('FLAG_INVALID', `--limit must be a whole number of at least 1, got ${options.limit}`);
   }
   selectTags([], options); // the filters are checked before any request
   const requirement = options.verify === undefined ? undefined : await signatureCheck(options.verify);

@@ -22,7 +22,7 @@ export async function selectLatest(
   const [latest] = selectTags(all, filter);
   if (latest === undefined) {
     const what = [filter.semver && `in the semver range '${filter.semver}'`, filter.regex && `matching '${filter.regex}'`].filter(Boolean).join(' and ');
-    throw usageError('TAG_NOT_FOUND', `${repositoryName(ref)} has no tag${what ? ` ${what}` : ''} (of ${all.length})`, 'list the tags with `list` and the same filters');
+    throw usageError('NO_TAG_MATCHES', `${repositoryName(ref)} has no tag${what ? ` ${what}` : ''} (of ${all.length})`, 'list the tags with `list` and the same filters');
   }
   return withVersion(ref, { tag: latest });
 }
