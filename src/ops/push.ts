@@ -35,6 +35,8 @@ export interface PushOptions extends Omit<PackOptions, 'signal'> {
    * new commit that leaves the content as it was must not give Flux a new digest to reconcile.
    */
   ifChanged?: boolean;
+  /** More tags for the pushed manifest (checked tags); none are written when ifChanged skips the push. */
+  extraTags?: string[];
 }
 
 export interface PushResult {
@@ -122,6 +124,7 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
         revision: existing.annotations[Annotation.Revision],
         layer: existing.layer,
         config: existing.config,
+        manifest: existing.manifest,
         blobs: {},
       };
     }
@@ -129,6 +132,8 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
     const manifest = buildFluxManifest({ config, layer, annotations });
     ctx.onStep?.(`writing manifest ${tag}`);
     const digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
+    // The same bytes under each extra tag: the same digest, no GET back.
+    await Promise.all((options.extraTags ?? []).map((extra) => repo.putManifest(extra, manifest, MediaType.OciManifest, { signal: ctx.signal })));
     await repo.commit?.();
     const pinned = withVersion(options.ref, { digest });
     return {

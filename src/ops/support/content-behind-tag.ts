@@ -6,6 +6,8 @@ import { MediaType } from '../../oci/mediatypes.js';
 /** What a tag holds now, as `push --if-changed` compares it: the manifest's digest and its content layer. */
 export interface ContentBehindTag {
   digest: string;
+  /** The manifest's descriptor (what a signature names). */
+  manifest: Descriptor;
   layer: Descriptor;
   config: Descriptor;
   annotations: Record<string, string>;
@@ -36,5 +38,5 @@ export async function contentBehindTag(repo: Repository, tag: string, signal: Ab
   } catch {
     return undefined;
   }
-  return { digest: fetched.digest, layer, config: manifest.config, annotations: manifest.annotations ?? {} };
+  return { digest: fetched.digest, manifest: { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.bytes.length }, layer, config: manifest.config, annotations: manifest.annotations ?? {} };
 }

@@ -77,3 +77,21 @@ export async function resolveProvenance(flags: Provenance, cwd: string, env: Env
     origin: detected?.origin,
   };
 }
+
+/**
+ * `${GIT_SHA}` and `${GIT_TAG}` of oci-artifact.yaml: the variable when set, else the CI system's commit and tag,
+ * else git's (`rev-parse HEAD`, `describe --tags --exact-match`). Undefined when none knows (no tag on HEAD).
+ */
+export async function gitVariable(name: 'GIT_SHA' | 'GIT_TAG', cwd: string, env: Env = process.env): Promise<string | undefined> {
+  if (env[name]) return env[name];
+  if (name === 'GIT_SHA') {
+    const fromCi = env.GITHUB_ACTIONS === 'true' ? env.GITHUB_SHA : env.GITLAB_CI ? env.CI_COMMIT_SHA : env.BUILDKITE ? env.BUILDKITE_COMMIT : env.CIRCLECI ? env.CIRCLE_SHA1 : undefined;
+    return fromCi || (await git(cwd, ['rev-parse', 'HEAD']));
+  }
+  const fromCi = env.GITHUB_ACTIONS === 'true' ? (env.GITHUB_REF_TYPE === 'tag' ? env.GITHUB_REF_NAME : undefined)
+    : env.GITLAB_CI ? env.CI_COMMIT_TAG : env.BUILDKITE ? env.BUILDKITE_TAG : env.CIRCLECI ? env.CIRCLE_TAG : undefined;
+  if (fromCi) return fromCi;
+  // Under a CI system that names no tag, HEAD carries none for this build; git would only guess from old clones.
+  if (provenanceFromCI(env) !== undefined) return undefined;
+  return git(cwd, ['describe', '--tags', '--exact-match', 'HEAD']);
+}
