@@ -126,6 +126,7 @@ async function pushOne(
       const signed = await sign(withVersion(artifact.ref, { digest: result.digest }), {
         keyPath: artifact.sign.key,
         password: options.keyPasswords?.get(artifact.sign.key),
+        subject: result.manifest,
       }, ctx);
       outcome.signed = signed.kind;
     }

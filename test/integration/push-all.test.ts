@@ -52,10 +52,11 @@ describe('push --all (oci-artifact.yaml)', () => {
       'web-staging', 'web-production', 'api-staging', 'api-production', 'worker-staging', 'worker-production',
       'db-staging', 'db-production', 'cache-staging', 'cache-production',
     ]);
-    // The sha tag names the same digest as the environment tag.
+    // The environment's sha tag names the same digest as the environment tag.
     const web = cold.result.artifacts[1]!;
-    const shaRepo = await openRepository(parseReference(`oci://${proxy.host}/monorepo/web:${SHA}`));
-    expect((await shaRepo.resolve(SHA))?.digest).toBe(web.digest);
+    expect(web.tags).toEqual([`production-${SHA}`]);
+    const shaRepo = await openRepository(parseReference(`oci://${proxy.host}/monorepo/web:production`));
+    expect((await shaRepo.resolve(`production-${SHA}`))?.digest).toBe(web.digest);
 
     // Three sources in one artifact; web's .sourceignore leaves NOTES.md out.
     const manifest = JSON.parse((await shaRepo.getManifest(web.digest!)).bytes.toString()) as { layers: Array<{ digest: string; size: number; mediaType: string }> };
@@ -79,8 +80,8 @@ describe('push --all (oci-artifact.yaml)', () => {
     const pushed = result.artifacts.filter((a) => a.status === 'pushed').map((a) => a.name);
     expect(pushed).toEqual(['api-staging', 'api-production']);
     expect(log.filter((l) => l.startsWith('PUT ') && l.includes('/manifests/')).sort()).toEqual([
-      `PUT /v2/monorepo/api/manifests/${'c'.repeat(40)} 201`, `PUT /v2/monorepo/api/manifests/${'c'.repeat(40)} 201`,
-      'PUT /v2/monorepo/api/manifests/production 201', 'PUT /v2/monorepo/api/manifests/staging 201',
+      'PUT /v2/monorepo/api/manifests/production 201', `PUT /v2/monorepo/api/manifests/production-${'c'.repeat(40)} 201`,
+      'PUT /v2/monorepo/api/manifests/staging 201', `PUT /v2/monorepo/api/manifests/staging-${'c'.repeat(40)} 201`,
     ]);
   });
 

@@ -5,7 +5,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pai
 import { parseAnnotationFlags } from '../../artifact/manifest.js';
 import { parseSourceSpec, type SourceSpec } from '../../artifact/sources.js';
 import { isOciError, OciError, usageError } from '../../errors.js';
-import { checkTag, formatReference, parseReference, type ArtifactReference } from '../../ref/reference.js';
+import { checkTag, formatReference, parseReference, withVersion, type ArtifactReference } from '../../ref/reference.js';
 
 /**
  * `oci-artifact.yaml`: the artifacts of a repository, pushed together by `push --all`.
@@ -98,7 +98,13 @@ export function parseConfigFile(text: string, path: string, baseDir: string, loo
 
   const expand = (value: string, line: number, where: string): string => expandVariables(value, lookup, (message) => fail(line, `${where}: ${message}`));
   const seenNames = new Map<string, number>();
-  const seenRefs = new Map<string, string>();
+  // Each repository:tag is written by one artifact only: two would overwrite each other in no set order.
+  const claimed = new Map<string, string>();
+  const claim = (reference: string, line: number, what: string, name: string): void => {
+    const owner = claimed.get(reference);
+    if (owner !== undefined) fail(line, `${what} makes ${reference}, which '${owner}' makes too`);
+    claimed.set(reference, name);
+  };
   const artifacts = list.items.map((item, index): ConfiguredArtifact => {
     const at = `artifacts[${index}]`;
     if (!isMap(item)) return fail(lineOf(item as Node), `${at} must be a mapping with name, reference and sources`);
@@ -124,19 +130,18 @@ export function parseConfigFile(text: string, path: string, baseDir: string, loo
       return fail(lineOf(refNode.node), `${refNode.where}: ${(err as Error).message}`);
     }
     if (ref.tag === undefined || ref.digest !== undefined) fail(lineOf(refNode.node), `${refNode.where} '${refText}' must name a tag (e.g. oci://host/repo:prod), not a digest`);
-    const key = formatReference(ref);
-    const claimedBy = seenRefs.get(key);
-    if (claimedBy !== undefined) fail(lineOf(refNode.node), `${refNode.where} '${refText}' is also the reference of '${claimedBy}'`);
-    seenRefs.set(key, name);
+    claim(formatReference(ref), lineOf(refNode.node), `${refNode.where} '${refText}'`, name);
 
     const tagsField = field('tags');
     const tags = stringList(tagsField, checker).map((tag) => {
       const value = expand(tag.value, tag.line, tagsField.where);
       try {
-        return checkTag(value);
+        checkTag(value);
       } catch (err) {
         return fail(tag.line, `${tagsField.where}: ${(err as Error).message}`);
       }
+      claim(formatReference(withVersion(ref, { tag: value })), tag.line, `${tagsField.where}: '${value}'`, name);
+      return value;
     });
 
     const sourcesField = field('sources');
