@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { BenchContext, ROOT, type Settings } from './lib/context.js';
 import { versionOf } from './lib/proc.js';
 import { markdownTable, renderSection, targetStatus, targetsTable, type SectionResult, type Target } from './lib/report.js';
+import { bundle } from './sections/bundle.js';
 import { gzip } from './sections/gzip.js';
 import { kustomize } from './sections/kustomize.js';
 import { large } from './sections/large.js';
@@ -25,6 +26,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   large,
   list,
   gzip,
+  bundle,
 };
 
 function parseArgs(argv: string[]): { names: string[]; settings: Settings } {
