@@ -73,7 +73,7 @@ export class BenchContext {
 export function cliEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(CI|GITHUB_|GITLAB_|CI_|FORCE_COLOR|OCI_ARTIFACT_|DOCKER_CONFIG)/.test(key)) continue;
+    if (value === undefined || /^(CI|GITHUB_|GITLAB_|CI_|FORCE_COLOR|OCI_ARTIFACT_|DOCKER_CONFIG|ACTIONS_ID_TOKEN_|SIGSTORE_ID_TOKEN)/.test(key)) continue;
     env[key] = value;
   }
   env.NO_COLOR = '1';

@@ -22,11 +22,15 @@ export interface CliOptions {
   umask?: number;
 }
 
-/** Environment for child CLIs: no CI or colour hints from the outer shell unless a test sets them. */
+/**
+ * Environment for child CLIs: no CI, colour or OIDC identity hints from the outer shell (a CI job's
+ * ACTIONS_ID_TOKEN_REQUEST_* or SIGSTORE_ID_TOKEN would make keyless signing reach the real Sigstore) unless a
+ * test sets them.
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (/^(CI|GITHUB_|GITLAB_|CI_|BUILDKITE|CIRCLE|FORCE_COLOR|NO_COLOR|OCI_ARTIFACT_|DOCKER_CONFIG)/.test(key)) delete env[key];
+    if (/^(CI|GITHUB_|GITLAB_|CI_|BUILDKITE|CIRCLE|FORCE_COLOR|NO_COLOR|OCI_ARTIFACT_|DOCKER_CONFIG|ACTIONS_ID_TOKEN_|SIGSTORE_ID_TOKEN)/.test(key)) delete env[key];
   }
   Object.assign(env, extra);
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));

@@ -5,8 +5,8 @@ import { canonicalJson, listen, readJson, sendJson, stopServer } from './sigstor
 
 /**
  * A stand-in for Rekor's v1 API, on a loopback port, with a log key it makes itself. POST /api/v1/log/entries
- * takes `hashedrekord` 0.0.1 and `dsse` 0.0.1 proposed entries, checks them as Rekor does (a DSSE signature over
- * the PAE with each verifier; the hashedrekord key must parse), canonicalizes the body, appends it to an
+ * takes `hashedrekord` 0.0.1 and `dsse` 0.0.1 proposed entries, checks them as Rekor does (the hashedrekord
+ * signature over the digest with its key, P-256 only; a DSSE signature over the PAE with each verifier), canonicalizes the body, appends it to an
  * RFC 6962 Merkle tree and answers 201 with {uuid: {body, integratedTime, logID, logIndex, verification:
  * {signedEntryTimestamp, inclusionProof {logIndex, treeSize, rootHash, hashes, checkpoint}}}}; a second copy of an
  * entry is 409 with the Location of the first. GET /api/v1/log/entries/{uuid}, ?logIndex=N, /api/v1/log and
@@ -73,13 +73,65 @@ function verifierKey(b64: unknown): KeyObject {
 
 const sha256hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
+/**
+ * ECDSA P-256 verification of a signature over a digest given as is (hashedrekord carries the digest, never the
+ * data, and node:crypto only verifies data it hashes itself): SEC 1 §4.1.4 with affine point arithmetic.
+ */
+const P256 = {
+  p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
+  a: -3n,
+  n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  g: [0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n, 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n] as const,
+};
+type Point = readonly [bigint, bigint] | null;
+const mod = (x: bigint, m: bigint): bigint => ((x % m) + m) % m;
+function inverse(x: bigint, m: bigint): bigint {
+  let [a, b, u, v] = [mod(x, m), m, 1n, 0n];
+  while (b !== 0n) {
+    const q = a / b;
+    [a, b, u, v] = [b, a - q * b, v, u - q * v];
+  }
+  return mod(u, m);
+}
+function add(P: Point, Q: Point): Point {
+  if (P === null) return Q;
+  if (Q === null) return P;
+  const { p, a } = P256;
+  if (P[0] === Q[0] && mod(P[1] + Q[1], p) === 0n) return null;
+  const l = P[0] === Q[0] ? mod((3n * P[0] * P[0] + a) * inverse(2n * P[1], p), p) : mod((Q[1] - P[1]) * inverse(Q[0] - P[0], p), p);
+  const x = mod(l * l - P[0] - Q[0], p);
+  return [x, mod(l * (P[0] - x) - P[1], p)];
+}
+function multiply(k: bigint, P: Point): Point {
+  let result: Point = null;
+  for (let addend = P; k > 0n; k >>= 1n, addend = add(addend, addend)) if (k & 1n) result = add(result, addend);
+  return result;
+}
+function verifyP256Digest(key: KeyObject, digest: Buffer, signature: Buffer): boolean {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.crv !== 'P-256') return false;
+  const int = (b64: string): bigint => BigInt(`0x${Buffer.from(b64, 'base64url').toString('hex')}`);
+  // DER: SEQUENCE { INTEGER r, INTEGER s } (short lengths: a P-256 signature is at most 72 bytes).
+  if (signature[0] !== 0x30 || signature[2] !== 0x02) return false;
+  const rLen = signature[3]!;
+  const r = BigInt(`0x${signature.subarray(4, 4 + rLen).toString('hex')}`);
+  const s = BigInt(`0x${signature.subarray(6 + rLen, 6 + rLen + signature[5 + rLen]!).toString('hex')}`);
+  const { n, g } = P256;
+  if (r <= 0n || r >= n || s <= 0n || s >= n) return false;
+  const w = inverse(s, n);
+  const e = BigInt(`0x${digest.toString('hex')}`);
+  const R = add(multiply(mod(e * w, n), g), multiply(mod(r * w, n), [int(jwk.x!), int(jwk.y!)]));
+  return R !== null && mod(R[0], n) === r;
+}
+
 /** The canonical body Rekor stores for a proposed entry. */
 function canonicalize(entry: any): Record<string, unknown> {
   if (entry?.kind === 'hashedrekord' && entry.apiVersion === '0.0.1') {
     const hash = entry.spec?.data?.hash;
     if (hash?.algorithm !== 'sha256' || !/^[0-9a-f]{64}$/.test(String(hash.value))) throw new RekorError(400, 'invalid hash');
-    verifierKey(entry.spec?.signature?.publicKey?.content);
-    if (!entry.spec?.signature?.content) throw new RekorError(400, 'missing signature');
+    const key = verifierKey(entry.spec?.signature?.publicKey?.content);
+    const signature = Buffer.from(String(entry.spec?.signature?.content ?? ''), 'base64');
+    if (!verifyP256Digest(key, Buffer.from(hash.value, 'hex'), signature)) throw new RekorError(400, 'verifying signature: invalid signature when validating ASN.1 encoded signature');
     return {
       apiVersion: '0.0.1',
       kind: 'hashedrekord',

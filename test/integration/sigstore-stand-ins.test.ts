@@ -1,3 +1,4 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleFromJSON, bundleToJSON, type Bundle } from '@sigstore/bundle';
@@ -120,6 +121,32 @@ describe('Sigstore stand-ins', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(/signature supplied in the request could not be verified/);
+  });
+
+  it('Rekor checks a hashedrekord signature against the digest and key, and refuses a second copy of an entry', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const entry = (data: string, signed: string) => ({
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
+        signature: {
+          content: sign('sha256', Buffer.from(signed), privateKey).toString('base64'),
+          publicKey: { content: Buffer.from(publicKey.export({ format: 'pem', type: 'spki' })).toString('base64') },
+        },
+      },
+    });
+    const post = (body: unknown) => fetch(`${sigstore.rekor.url}/api/v1/log/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post(entry('signed bytes', 'other bytes'))).status).toBe(400);
+    const ok = entry('signed bytes', 'signed bytes');
+    const created = await post(ok);
+    expect(created.status).toBe(201);
+    const again = await post(ok);
+    expect(again.status).toBe(409);
+    expect(again.headers.get('location')).toBe(created.headers.get('location'));
+    const uuid = created.headers.get('location')!.split('/').pop()!;
+    const fetched = (await (await fetch(`${sigstore.rekor.url}/api/v1/log/entries/${uuid}`)).json()) as Record<string, { logIndex: number }>;
+    expect(Object.keys(fetched)).toEqual([uuid]);
   });
 
   it('the token endpoint refuses a request without the job request token', async () => {
