@@ -9,9 +9,14 @@ export interface VerifyAttestationResult extends AttestationReport {
   reference: string;
 }
 
-/** `verify --attestation`: resolve the tag to a digest, then check the attestations of that predicate type. */
-export async function verifyAttestation(ref: ArtifactReference, policy: VerifyPolicy, predicateType: string, ctx: OpContext): Promise<VerifyAttestationResult> {
+/**
+ * `verify --attestation TYPE` (a cosign `--type` name or a predicate type URI): resolve the tag to a digest, then
+ * check the attestations of that predicate type.
+ */
+export async function verifyAttestation(ref: ArtifactReference, policy: VerifyPolicy, type: string, ctx: OpContext): Promise<VerifyAttestationResult> {
   const { prepareAttestationPolicy, verifyAttestations } = await import('../signing/attest/verify.js');
+  const { predicateTypeOf } = await import('../signing/attest/predicate.js');
+  const predicateType = predicateTypeOf(type);
   prepareAttestationPolicy(policy); // bad flags fail before any request
   const repo = await openRepository(ref, { ...ctx.repositoryOptions, signal: ctx.signal });
   try {

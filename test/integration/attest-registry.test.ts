@@ -13,7 +13,6 @@ import { verifyAttestation } from '../../src/ops/verify-attestation.js';
 import { verify } from '../../src/ops/verify.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { writeAttestationBundle } from '../../src/signing/attest/attest.js';
-import { predicateTypeOf, readPredicateFile } from '../../src/signing/attest/predicate.js';
 import { KUSTOMIZE_FIXTURE, REVISION, SOURCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
@@ -46,29 +45,29 @@ describe('attest and verify --attestation against the CNCF Distribution registry
     const digest = await pushed('attest/roundtrip');
     const a = keypair('attest-a');
     const file = predicateFile('provenance.json', provenance);
-    const written = await attest(parseReference(oci('attest/roundtrip')), { predicateType: predicateTypeOf('slsaprovenance1'), predicate: readPredicateFile('slsaprovenance1', file), keyPath: a.key }, ctx());
+    const written = await attest(parseReference(oci('attest/roundtrip')), { predicate: { type: 'slsaprovenance1', path: file }, keyPath: a.key }, ctx());
     expect(written).toMatchObject({ digest, kind: 'attestation', predicateType: SLSA1 });
-    const other = await attest(parseReference(oci('attest/roundtrip')), { predicateType: predicateTypeOf('custom'), predicate: readPredicateFile('custom', file), keyPath: a.key }, ctx());
+    const other = await attest(parseReference(oci('attest/roundtrip')), { predicate: { type: 'custom', path: file }, keyPath: a.key }, ctx());
 
     const report = await verifyAttestation(parseReference(oci('attest/roundtrip')), { provider: 'cosign', keys: [a.pub] }, SLSA1, ctx());
     expect(report).toMatchObject({ digest, verified: true, reason: '1 of 1 attestation verified' });
     expect(report.attestations[0]).toMatchObject({ source: written.location, verified: true, predicateType: SLSA1, predicate: provenance });
 
-    const custom = await verifyAttestation(parseReference(oci('attest/roundtrip')), { provider: 'cosign', keys: [a.pub] }, predicateTypeOf('custom'), ctx());
+    const custom = await verifyAttestation(parseReference(oci('attest/roundtrip')), { provider: 'cosign', keys: [a.pub] }, 'custom', ctx());
     expect(custom.attestations.map((x) => x.source)).toEqual([other.location]);
     expect(custom.attestations[0]!.predicate).toMatchObject({ Data: JSON.stringify(provenance) });
 
     const wrongKey = await verifyAttestation(parseReference(oci('attest/roundtrip')), { provider: 'cosign', keys: [keypair('attest-b').pub] }, SLSA1, ctx());
     expect(wrongKey).toMatchObject({ verified: false, reason: '0 of 1 attestation verified' });
     expect(wrongKey.attestations[0]!.predicate).toBeUndefined();
-    const none = await verifyAttestation(parseReference(oci('attest/roundtrip')), { provider: 'cosign', keys: [a.pub] }, predicateTypeOf('cyclonedx'), ctx());
+    const none = await verifyAttestation(parseReference(oci('attest/roundtrip')), { provider: 'cosign', keys: [a.pub] }, 'cyclonedx', ctx());
     expect(none).toMatchObject({ verified: false, attestations: [], reason: 'no https://cyclonedx.org/bom attestations found' });
   });
 
   it('an attestation whose statement names another digest does not verify for this artifact', async () => {
     const first = await pushed('attest/moved');
     const a = keypair('attest-moved');
-    const { location } = await attest(parseReference(oci('attest/moved')), { predicateType: SLSA1, predicate: provenance, keyPath: a.key }, ctx());
+    const { location } = await attest(parseReference(oci('attest/moved')), { predicate: { predicateType: SLSA1, predicate: provenance }, keyPath: a.key }, ctx());
     // Another artifact (v2, another revision annotation) gets the same bundle as its referrer: the signature is
     // good and the referrer's subject is v2, but the signed statement still names v1.
     const v2 = await push({ ref: parseReference(oci('attest/moved', 'v2')), path: KUSTOMIZE_FIXTURE, source: SOURCE, revision: `${REVISION}-v2` }, ctx());
@@ -90,7 +89,7 @@ describe('attest and verify --attestation against the CNCF Distribution registry
   it('the referrer has the shape cosign v3 gives attestations, and the bundle the shape of the real cosign attest bundle', async () => {
     const digest = await pushed('attest/shape');
     const a = keypair('attest-shape');
-    const { location } = await attest(parseReference(oci('attest/shape')), { predicateType: SLSA1, predicate: provenance, keyPath: a.key }, ctx());
+    const { location } = await attest(parseReference(oci('attest/shape')), { predicate: { predicateType: SLSA1, predicate: provenance }, keyPath: a.key }, ctx());
     const repo = await openRepository(parseReference(oci('attest/shape')), {});
     try {
       const manifest = JSON.parse((await repo.getManifest(location)).bytes.toString()) as ImageManifest;
@@ -120,7 +119,7 @@ describe('attest and verify --attestation against the CNCF Distribution registry
     const a = keypair('attest-inspect');
     const { sign } = await import('../../src/ops/sign.js');
     await sign(parseReference(oci('attest/inspect')), { keyPath: a.key, format: 'bundle' }, ctx());
-    const att = await attest(parseReference(oci('attest/inspect')), { predicateType: SLSA1, predicate: provenance, keyPath: a.key }, ctx());
+    const att = await attest(parseReference(oci('attest/inspect')), { predicate: { predicateType: SLSA1, predicate: provenance }, keyPath: a.key }, ctx());
     const result = await inspect({ ref: parseReference(oci('attest/inspect')) }, ctx());
     expect(result.digest).toBe(digest);
     const kinds = result.referrers.map((r) => [r.kind, r.predicateType]);
@@ -132,7 +131,7 @@ describe('attest and verify --attestation against the CNCF Distribution registry
   it('copy carries attestations to another registry repository and to an OCI layout, where they verify', async () => {
     const digest = await pushed('attest/copy-src');
     const a = keypair('attest-copy');
-    await attest(parseReference(oci('attest/copy-src')), { predicateType: SLSA1, predicate: provenance, keyPath: a.key }, ctx());
+    await attest(parseReference(oci('attest/copy-src')), { predicate: { predicateType: SLSA1, predicate: provenance }, keyPath: a.key }, ctx());
     const policy = { provider: 'cosign' as const, keys: [a.pub] };
 
     const toRegistry = await copy({ source: parseReference(oci('attest/copy-src')), destination: parseReference(oci('attest/copy-dst')) }, ctx());
