@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { usageError } from '../errors.js';
 
 /** Shell completion scripts generated from the command table, so they never drift from the real flags. */
@@ -10,15 +10,15 @@ interface CommandInfo {
   flags: string[];
 }
 
-function describe(program: Command): { globals: string[]; commands: CommandInfo[] } {
-  const flagsOf = (cmd: Command) => cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f)));
+function describe(program: CommandUnknownOpts): { globals: string[]; commands: CommandInfo[] } {
+  const flagsOf = (cmd: CommandUnknownOpts) => cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f)));
   return {
     globals: [...flagsOf(program), '--help'],
     commands: program.commands.map((c) => ({ name: c.name(), description: c.description(), flags: [...flagsOf(c), '--help'] })),
   };
 }
 
-export function completionScript(program: Command, shell: string): string {
+export function completionScript(program: CommandUnknownOpts, shell: string): string {
   const { globals, commands } = describe(program);
   const names = commands.map((c) => c.name).join(' ');
   switch (shell) {

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { usageError } from '../errors.js';
 
 /**
@@ -6,18 +6,23 @@ import { usageError } from '../errors.js';
  * commander's own requiredOption check runs before its unknown-option check, so a misspelt `--pth` would be answered
  * with "required option '--path' not specified" instead of being named; required options are therefore checked here.
  */
-const REQUIRED = new WeakSet<Option>();
+const REQUIRED = new WeakSet<object>();
 /** Options that only act together with another one (by attribute name): given alone they would be ignored. */
-const ONLY_WITH = new WeakMap<Option, string>();
+const ONLY_WITH = new WeakMap<object, string>();
 
-/** An option the command cannot run without. */
-export function required(option: Option): Option {
+/**
+ * An option the command cannot run without. Its value is typed as always present: checkFlagRules (a preAction
+ * hook) stops the run before the handler when it is missing.
+ */
+export function required<Usage extends string, PresetT, DefaultT, CoerceT, ChoicesT>(
+  option: Option<Usage, PresetT, DefaultT, CoerceT, boolean, ChoicesT>,
+): Option<Usage, PresetT, DefaultT, CoerceT, true, ChoicesT> {
   REQUIRED.add(option);
-  return option;
+  return option as Option<Usage, PresetT, DefaultT, CoerceT, true, ChoicesT>;
 }
 
 /** Mark `option` as acting only with the option whose attribute is `partner` (e.g. `--key` of `push` with `--sign`). */
-export function onlyWith(option: Option, partner: string): Option {
+export function onlyWith<O extends Option<string, unknown, unknown, unknown, boolean, unknown>>(option: O, partner: string): O {
   ONLY_WITH.set(option, partner);
   return option;
 }
@@ -26,7 +31,7 @@ export function onlyWith(option: Option, partner: string): Option {
  * A second, hidden short name for an option, for Flux's spelling (`flux build artifact -p` is our `-f, --path`):
  * the value lands in the option's own attribute, so the command sees no difference.
  */
-export function addShortAlias(cmd: Command, short: string, long: string): Command {
+export function addShortAlias<C extends CommandUnknownOpts>(cmd: C, short: string, long: string): C {
   const target = cmd.options.find((o) => o.long === long);
   if (target === undefined) throw new Error(`no option ${long} to alias`);
   const alias = new Option(`${short} ${target.required ? '<value>' : '[value]'}`).hideHelp();
@@ -35,7 +40,7 @@ export function addShortAlias(cmd: Command, short: string, long: string): Comman
   return cmd;
 }
 
-export function checkFlagRules(cmd: Command): void {
+export function checkFlagRules(cmd: CommandUnknownOpts): void {
   for (const option of cmd.options) {
     const key = option.attributeName();
     if (REQUIRED.has(option) && cmd.getOptionValue(key) === undefined) {

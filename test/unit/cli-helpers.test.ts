@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/cli/duration.js';
-import { parseSize, splitList } from '../../src/cli/options.js';
+import { parseSize, splitList } from '../../src/cli/flag-values.js';
 import { detectTerminal } from '../../src/output/terminal.js';
 import { renderFields, renderTable } from '../../src/output/printer.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODE_HELP } from '../../src/cli/help.js';
+import { EXIT_CODE_HELP } from '../../src/cli/global-flags.js';
 import { EXIT_CODES } from '../../src/errors.js';
 
 /** The exit-code table is written three times (code, --help, README); they must agree. */

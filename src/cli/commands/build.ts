@@ -1,32 +1,37 @@
-import { build } from '../../ops/build.js';
-import { formatBytes } from '../../bytes.js';
-import { countOf } from '../../output/format.js';
-import { createRuntime, parseInteger, splitList, type GlobalFlags } from '../options.js';
+import { Option } from '@commander-js/extra-typings';
+import { handler, newCommand, withRuntime } from '../command.js';
+import { addShortAlias, required } from '../flag-rules.js';
+import { parseInteger, splitList } from '../flag-values.js';
+import { withIgnoreFlags } from '../flags.js';
 
-interface BuildFlags {
-  path: string;
-  output: string;
-  compressionLevel?: string;
-  ignorePaths?: string[];
-  addIgnorePaths?: string[];
-  resolveSymlinks?: boolean;
+/** `build -f PATH -o FILE`: the artifact's content as a .tgz, as `flux build artifact` writes it. */
+export function buildCommand() {
+  const command = newCommand('build')
+    .description('write the artifact content as a .tgz file without pushing it')
+    .addOption(required(new Option('-f, --path <path>', "directory or file to package, or '-' for stdin (also -p, as in Flux)")))
+    .option('-o, --output <file>', 'file to write', 'artifact.tgz')
+    .option('--compression-level <0-9>', 'gzip level', '6');
+  return addShortAlias(withIgnoreFlags(command), '-p', '--path')
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (flags, cmd) => withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
+      const { formatBytes } = await import('../../bytes.js');
+      const { countOf } = await import('../../output/format.js');
+      const { build } = await import('../../ops/build.js');
+      const result = await build({
+        path: flags.path,
+        output: flags.output,
+        ignorePaths: splitList(flags.ignorePaths),
+        addIgnorePaths: splitList(flags.addIgnorePaths),
+        resolveSymlinks: flags.resolveSymlinks,
+        compressionLevel: parseInteger('--compression-level', flags.compressionLevel, 0, 9),
+      }, ctx);
+      reporter.success(`wrote ${flags.output} (${countOf(result.files, 'file')}, ${formatBytes(result.size)}, ${result.digest})`);
+      return 0;
+    })));
 }
 
-export async function run(_args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const flags = rawFlags as unknown as BuildFlags;
-  const runtime = await createRuntime(globals);
-  try {
-    const result = await build({
-      path: flags.path,
-      output: flags.output,
-      ignorePaths: splitList(flags.ignorePaths),
-      addIgnorePaths: splitList(flags.addIgnorePaths),
-      resolveSymlinks: flags.resolveSymlinks,
-      compressionLevel: parseInteger('--compression-level', flags.compressionLevel, 0, 9),
-    }, runtime.ctx);
-    runtime.reporter.success(`wrote ${flags.output} (${countOf(result.files, 'file')}, ${formatBytes(result.size)}, ${result.digest})`);
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
-}
+const EXAMPLES = `
+Examples:
+  # Build the artifact tarball locally, as flux build artifact does
+  oci-artifact build --path ./deploy --output artifact.tgz
+`;

@@ -1,26 +1,24 @@
 import { usageError } from '../../errors.js';
-import { generateKeyPair } from '../../ops/generate-key-pair.js';
-import { createRuntime, type GlobalFlags } from '../options.js';
+import { handler, newCommand, withRuntime } from '../command.js';
 import { promptSecret } from '../secret-input.js';
 
-interface GenerateKeyPairFlags {
-  outputKeyPrefix: string;
-  force?: boolean;
-}
-
 /** `generate-key-pair`: cosign.key (encrypted with COSIGN_PASSWORD or a password asked twice) and cosign.pub. */
-export async function run(_args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const flags = rawFlags as unknown as GenerateKeyPairFlags;
-  const password = await newKeyPassword();
-  const runtime = await createRuntime(globals);
-  try {
-    const written = await generateKeyPair({ prefix: flags.outputKeyPrefix, password, force: flags.force });
-    runtime.reporter.success(`private key written to ${written.privateKey}`);
-    runtime.reporter.success(`public key written to ${written.publicKey}`);
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
+export function generateKeyPairCommand() {
+  return newCommand('generate-key-pair')
+    .description('write a cosign-compatible key pair: an encrypted private key (COSIGN_PASSWORD) and its public key')
+    .option('--output-key-prefix <prefix>', 'path and name of the two files, <prefix>.key and <prefix>.pub', 'cosign')
+    .option('--force', 'replace existing key files')
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (flags, cmd) => {
+      const password = await newKeyPassword();
+      return withRuntime(cmd.optsWithGlobals(), async ({ reporter }) => {
+        const { generateKeyPair } = await import('../../ops/generate-key-pair.js');
+        const written = await generateKeyPair({ prefix: flags.outputKeyPrefix, password, force: flags.force });
+        reporter.success(`private key written to ${written.privateKey}`);
+        reporter.success(`public key written to ${written.publicKey}`);
+        return 0;
+      });
+    }));
 }
 
 /** As cosign: COSIGN_PASSWORD when set (empty means no password), else asked twice on the terminal. */
@@ -32,3 +30,14 @@ async function newKeyPassword(): Promise<string> {
   if (first !== again) throw usageError('KEY_PASSWORD', 'the two passwords do not match', 'run it again');
   return first;
 }
+
+const EXAMPLES = `
+Examples:
+  # cosign.key and cosign.pub in the current directory; the password is asked twice
+  oci-artifact generate-key-pair
+
+  # in CI, with the password from the environment, then sign and verify with the pair
+  COSIGN_PASSWORD="$KEY_PASSWORD" oci-artifact generate-key-pair --output-key-prefix release
+  COSIGN_PASSWORD="$KEY_PASSWORD" oci-artifact sign oci://ghcr.io/org/app:v1 --key release.key
+  oci-artifact verify oci://ghcr.io/org/app:v1 --key release.pub
+`;

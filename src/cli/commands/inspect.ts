@@ -1,85 +1,44 @@
-import { inspect, type InspectResult } from '../../ops/inspect.js';
-import { formatBytes } from '../../bytes.js';
-import { Annotation } from '../../oci/mediatypes.js';
-import { parseOutputFormat, printDocument, printText, renderFields, renderTable } from '../../output/printer.js';
-import { parseReference } from '../../ref/reference.js';
-import { createRuntime, parseSize, type GlobalFlags } from '../options.js';
+import { Option } from '@commander-js/extra-typings';
+import { handler, newCommand, withRuntime } from '../command.js';
+import { parseSize } from '../flag-values.js';
+import { onlyWith } from '../flag-rules.js';
+import { withProviderFlag } from '../flags.js';
 
-interface InspectFlags {
-  files?: boolean;
-  maxSize?: string;
-  output?: string;
+/** `inspect REF`: manifest, config, annotations, layers, files and attached signatures of an artifact. */
+export function inspectCommand() {
+  return withProviderFlag(newCommand('inspect'))
+    .description('show the manifest, config, annotations, layers, files and signatures of an artifact')
+    .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .option('--files', 'list the files of the content layer')
+    .addOption(onlyWith(new Option('--max-size <size>', 'largest uncompressed size to read for --files; 0 for no limit').default('100Mi'), 'files'))
+    .option('-o, --output <format>', 'table, json (includes the raw manifest) or yaml')
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (reference, flags, cmd) => {
+      const { parseReference } = await import('../../ref/reference.js');
+      const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
+      const { renderInspect } = await import('../views/inspect.js');
+      const ref = parseReference(reference);
+      const format = parseOutputFormat(flags.output, 'table');
+      const maxSize = parseSize('--max-size', flags.maxSize);
+      return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
+        const { inspect } = await import('../../ops/inspect.js');
+        const result = await inspect({ ref, files: flags.files ?? false, maxSize }, ctx);
+        reporter.finish();
+        if (format === 'table') printText(process.stdout, renderInspect(result));
+        else await printDocument(process.stdout, format, result);
+        return 0;
+      });
+    }));
 }
 
-export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const flags = rawFlags as unknown as InspectFlags;
-  const ref = parseReference(args[0] as string);
-  const format = parseOutputFormat(flags.output, 'table');
-  const maxSize = parseSize('--max-size', flags.maxSize);
-  const runtime = await createRuntime(globals);
-  try {
-    const result = await inspect({ ref, files: flags.files ?? false, maxSize }, runtime.ctx);
-    runtime.reporter.finish();
-    if (format === 'table') printText(process.stdout, renderInspect(result));
-    else await printDocument(process.stdout, format, result);
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
-}
+const EXAMPLES = `
+Examples:
+  # Manifest, config, annotations, layers and attached signatures
+  oci-artifact inspect oci://ghcr.io/org/app:v1
 
-function indented(text: string): string {
-  return text.split('\n').map((line) => (line === '' ? line : `  ${line}`)).join('\n');
-}
+  # Also list the files of the content layer
+  oci-artifact inspect oci-layout://./store:v1 --files
 
-function size(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : `${formatBytes(bytes)} (${bytes} B)`;
-}
-
-/** The human view: one section per part of the artifact. */
-function renderInspect(r: InspectResult): string {
-  const out: string[] = [];
-  out.push(renderFields([
-    ['Reference', r.reference],
-    ['Digest', r.digest],
-    ['Media type', r.mediaType],
-    ['Size', size(r.size)],
-    ['Artifact type', r.artifactType],
-  ]));
-  if (r.config !== undefined) {
-    out.push(`Config\n${renderFields([['Media type', r.config.mediaType], ['Digest', r.config.digest], ['Size', size(r.config.size)]], '  ')}`);
-  }
-  const annotations = Object.entries(r.annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  out.push(annotations.length === 0 ? 'Annotations\n  (none)\n' : `Annotations\n${renderFields(annotations, '  ')}`);
-  if (r.manifests !== undefined) {
-    const rows = r.manifests.map((m) => [m.mediaType, m.digest, formatBytes(m.size), platformOf(m.platform)]);
-    out.push(`Manifests\n${indented(renderTable(['MEDIA TYPE', 'DIGEST', 'SIZE', 'PLATFORM'], rows))}`);
-  } else {
-    const rows = r.layers.map((l) => [l.mediaType, l.digest, formatBytes(l.size), l.annotations?.[Annotation.Title] ?? '']);
-    out.push(`Layers\n${indented(renderTable(['MEDIA TYPE', 'DIGEST', 'SIZE', 'TITLE'], rows))}`);
-  }
-  if (r.files !== undefined) {
-    const rows = r.files.map((f) => [modeString(f.type, f.mode), f.type === 'file' ? formatBytes(f.size) : '', f.linkTarget !== undefined ? `${f.path} -> ${f.linkTarget}` : f.path]);
-    const title = `Files (${r.files.filter((f) => f.type === 'file').length} in layer ${r.filesLayer?.digest ?? ''})`;
-    out.push(`${title}\n${indented(renderTable(['MODE', 'SIZE', 'PATH'], rows))}`);
-  }
-  if (r.referrers.length === 0) {
-    out.push('Signatures and referrers\n  (none)\n');
-  } else {
-    const rows = r.referrers.map((a) => [a.kind, a.tag ?? a.artifactType ?? '', a.digest]);
-    out.push(`Signatures and referrers\n${indented(renderTable(['KIND', 'TAG / ARTIFACT TYPE', 'DIGEST'], rows))}`);
-  }
-  return out.join('\n');
-}
-
-function platformOf(platform: Record<string, unknown> | undefined): string {
-  if (platform === undefined) return '';
-  return [platform.os, platform.architecture, platform.variant].filter((p) => typeof p === 'string' && p !== '').join('/');
-}
-
-/** `-rw-r--r--` style, as tar -tv prints it. */
-function modeString(type: 'file' | 'directory' | 'symlink', mode: number): string {
-  const kind = type === 'directory' ? 'd' : type === 'symlink' ? 'l' : '-';
-  const bits = 'rwxrwxrwx'.split('').map((c, i) => ((mode >> (8 - i)) & 1 ? c : '-')).join('');
-  return kind + bits;
-}
+  # The raw manifest as JSON
+  oci-artifact inspect oci://ghcr.io/org/app:v1 -o json | jq .manifest
+`;

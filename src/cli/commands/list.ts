@@ -1,47 +1,54 @@
-import { DEFAULT_LIST_CONCURRENCY, list } from '../../ops/list.js';
-import { parseOutputFormat, printDocument, printText, renderTable } from '../../output/printer.js';
-import { usableWidth } from '../../output/terminal.js';
-import { shortDigest } from '../../ref/digest.js';
-import { parseReference } from '../../ref/reference.js';
-import { createRuntime, parseInteger, type GlobalFlags } from '../options.js';
+import { handler, newCommand, withRuntime } from '../command.js';
+import { parseInteger } from '../flag-values.js';
+import { withProviderFlag } from '../flags.js';
 
-interface ListFlags {
-  filterSemver?: string;
-  filterRegex?: string;
-  all?: boolean;
-  concurrency?: string;
-  pageSize?: string;
-  output?: string;
+/** `list REPO`: one row per tag with its digest, source and revision, as `flux list artifacts`. */
+export function listCommand() {
+  return withProviderFlag(newCommand('list'))
+    .description('list the artifacts of a repository with their digest, source and revision')
+    .argument('<repository>', 'oci://host/repo or oci-layout://path')
+    .option('--filter-semver <range>', "only tags that are versions in this semver range, newest first (e.g. '>=1.0.0 <2.0.0')")
+    .option('--filter-regex <regex>', 'only tags matching this regular expression')
+    .option('--all', 'also show cosign (.sig, .att, .sbom) and referrers fallback (sha256-…) tags')
+    .option('--concurrency <n>', 'manifests fetched at once', '8')
+    .option('--page-size <n>', 'tags per page when reading the tag list (default 1000)')
+    .option('-o, --output <format>', 'table, json or yaml')
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (repository, flags, cmd) => {
+      const { parseReference } = await import('../../ref/reference.js');
+      const { shortDigest } = await import('../../ref/digest.js');
+      const { parseOutputFormat, printDocument, printText, renderTable } = await import('../../output/printer.js');
+      const { usableWidth } = await import('../../output/terminal.js');
+      const ref = parseReference(repository);
+      const format = parseOutputFormat(flags.output, 'table');
+      const concurrency = parseInteger('--concurrency', flags.concurrency, 1, 64);
+      const pageSize = parseInteger('--page-size', flags.pageSize, 1, 10_000);
+      return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
+        const { list } = await import('../../ops/list.js');
+        const result = await list({ ref, semver: flags.filterSemver, regex: flags.filterRegex, all: flags.all, concurrency, pageSize }, ctx);
+        reporter.finish();
+        if (format !== 'table') {
+          await printDocument(process.stdout, format, result.artifacts);
+          return 0;
+        }
+        // The table is the command's output (stdout), as with `flux list artifacts`; the full digest is in -o json.
+        const rows = result.artifacts.map((a) => [a.url, shortDigest(a.digest), a.source ?? '', a.revision ?? '', a.created ?? '']);
+        // On a terminal the table fits its width: the revision (often a long branch name) gives way, never wraps.
+        const fit = { width: usableWidth(process.stdout), shrink: 3 };
+        printText(process.stdout, renderTable(['ARTIFACT', 'DIGEST', 'SOURCE', 'REVISION', 'CREATED'], rows, fit));
+        return 0;
+      });
+    }));
 }
 
-export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const flags = rawFlags as unknown as ListFlags;
-  const ref = parseReference(args[0] as string);
-  const format = parseOutputFormat(flags.output, 'table');
-  const concurrency = parseInteger('--concurrency', flags.concurrency, 1, 64) ?? DEFAULT_LIST_CONCURRENCY;
-  const pageSize = parseInteger('--page-size', flags.pageSize, 1, 10_000);
-  const runtime = await createRuntime(globals);
-  try {
-    const result = await list({
-      ref,
-      semver: flags.filterSemver,
-      regex: flags.filterRegex,
-      all: flags.all,
-      concurrency,
-      pageSize,
-    }, runtime.ctx);
-    runtime.reporter.finish();
-    if (format !== 'table') {
-      await printDocument(process.stdout, format, result.artifacts);
-      return 0;
-    }
-    // The table is the command's output (stdout), as with `flux list artifacts`; the full digest is in -o json.
-    const rows = result.artifacts.map((a) => [a.url, shortDigest(a.digest), a.source ?? '', a.revision ?? '', a.created ?? '']);
-    // On a terminal the table fits its width: the revision (often a long branch name) gives way, never wraps.
-    const fit = { width: usableWidth(process.stdout), shrink: 3 };
-    printText(process.stdout, renderTable(['ARTIFACT', 'DIGEST', 'SOURCE', 'REVISION', 'CREATED'], rows, fit));
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
-}
+const EXAMPLES = `
+Examples:
+  # All artifacts of a repository, newest tag first
+  oci-artifact list oci://ghcr.io/org/app-manifests
+
+  # Only 1.x releases (a leading v is accepted), as JSON
+  oci-artifact list oci://ghcr.io/org/app-manifests --filter-semver '>=1.0.0 <2.0.0' -o json
+
+  # Tags of main-branch builds, signatures included
+  oci-artifact list oci://ghcr.io/org/app-manifests --filter-regex '^main-' --all
+`;

@@ -1,36 +1,33 @@
-import { createInterface } from 'node:readline/promises';
 import { usageError } from '../../errors.js';
-import { parseRegistryHost, storeLogin, verifyLogin } from '../../registry/login.js';
-import { createRuntime, type GlobalFlags } from '../options.js';
+import { handler, newCommand, withRuntime } from '../command.js';
 import { promptSecret, readSecretFromStdin } from '../secret-input.js';
 
-interface LoginFlags {
-  username?: string;
-}
-
 /** `login REGISTRY [-u user] [--password-stdin]`: check the credentials at the registry, then store them. */
-export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const flags = rawFlags as LoginFlags;
-  const host = parseRegistryHost(args[0] as string);
-  const username = flags.username ?? (await askUsername());
-  if (username === '' || username.includes(':')) throw usageError('FLAG_INVALID', 'the user name must be non-empty and contain no colon');
-  const password = globals.passwordStdin
-    ? await readSecretFromStdin()
-    : await promptSecret('Password: ', `pipe the password or token with --password-stdin: echo "$TOKEN" | oci-artifact login ${host.registry} -u ${username} --password-stdin`);
-  if (password === '') throw usageError('SECRET_REQUIRED', 'no password was given');
-
-  // Login takes its credentials from -u and the password only; --creds and --password-stdin are not for the runtime.
-  const runtime = await createRuntime({ ...globals, creds: undefined, passwordStdin: false });
-  try {
-    const options = runtime.ctx.repositoryOptions;
-    runtime.reporter.step(`checking the credentials at ${host.registry}`);
-    await verifyLogin(host, { username, password, source: 'login' }, { ...options, signal: runtime.ctx.signal });
-    const { where } = await storeLogin(host, username, password);
-    runtime.reporter.success(`Login Succeeded: credentials for ${host.registry} stored in ${where}`);
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
+export function loginCommand() {
+  return newCommand('login')
+    .description('check credentials at a registry and store them as Docker does (credential helper or config.json)')
+    .argument('<registry>', 'registry host, e.g. ghcr.io or localhost:5000')
+    .option('-u, --username <user>', 'user name (asked for on a terminal when omitted)')
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (registry, flags, cmd) => {
+      const globals = cmd.optsWithGlobals();
+      const { parseRegistryHost, storeLogin, verifyLogin } = await import('../../registry/login.js');
+      const host = parseRegistryHost(registry);
+      const username = flags.username ?? (await askUsername());
+      if (username === '' || username.includes(':')) throw usageError('FLAG_INVALID', 'the user name must be non-empty and contain no colon');
+      const password = globals.passwordStdin
+        ? await readSecretFromStdin()
+        : await promptSecret('Password: ', `pipe the password or token with --password-stdin: echo "$TOKEN" | oci-artifact login ${host.registry} -u ${username} --password-stdin`);
+      if (password === '') throw usageError('SECRET_REQUIRED', 'no password was given');
+      // Login takes its credentials from -u and the password only; --creds and --password-stdin are not for the runtime.
+      return withRuntime({ ...globals, creds: undefined, passwordStdin: undefined }, async ({ ctx, reporter }) => {
+        reporter.step(`checking the credentials at ${host.registry}`);
+        await verifyLogin(host, { username, password, source: 'login' }, { ...ctx.repositoryOptions, signal: ctx.signal });
+        const { where } = await storeLogin(host, username, password);
+        reporter.success(`Login Succeeded: credentials for ${host.registry} stored in ${where}`);
+        return 0;
+      });
+    }));
 }
 
 /** Ask for the user name with echo (it is not a secret); no terminal -> say which flag to use. */
@@ -38,6 +35,7 @@ async function askUsername(): Promise<string> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
     throw usageError('FLAG_INVALID', 'a user name is needed and there is no terminal to ask', 'pass -u <user>');
   }
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return (await rl.question('Username: ')).trim();
@@ -45,3 +43,5 @@ async function askUsername(): Promise<string> {
     rl.close();
   }
 }
+
+const EXAMPLES = '\nExamples:\n  echo "$GITHUB_TOKEN" | oci-artifact login ghcr.io -u USER --password-stdin\n  oci-artifact login registry.example.com -u admin   # asks for the password without echo\n';

@@ -1,16 +1,18 @@
-import { parseRegistryHost, removeLogin } from '../../registry/login.js';
-import { createRuntime, type GlobalFlags } from '../options.js';
+import { handler, newCommand, withRuntime } from '../command.js';
 
 /** `logout REGISTRY`: remove the stored credentials (through the credential helper when one is configured). */
-export async function run(args: string[], _flags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const host = parseRegistryHost(args[0] as string);
-  const runtime = await createRuntime({ ...globals, creds: undefined, passwordStdin: false });
-  try {
-    const { removed, where } = await removeLogin(host);
-    if (removed) runtime.reporter.success(`Removed login credentials for ${host.registry} from ${where}`);
-    else runtime.reporter.notice(`Not logged in to ${host.registry}`);
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
+export function logoutCommand() {
+  return newCommand('logout')
+    .description('remove the credentials stored for a registry')
+    .argument('<registry>', 'registry host, e.g. ghcr.io')
+    .action(handler(async (registry, _flags, cmd) => {
+      const { parseRegistryHost, removeLogin } = await import('../../registry/login.js');
+      const host = parseRegistryHost(registry);
+      return withRuntime({ ...cmd.optsWithGlobals(), creds: undefined, passwordStdin: undefined }, async ({ reporter }) => {
+        const { removed, where } = await removeLogin(host);
+        if (removed) reporter.success(`Removed login credentials for ${host.registry} from ${where}`);
+        else reporter.notice(`Not logged in to ${host.registry}`);
+        return 0;
+      });
+    }));
 }

@@ -1,63 +1,81 @@
-import { pull } from '../../ops/pull.js';
-import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { formatBytes } from '../../bytes.js';
-import { countOf } from '../../output/format.js';
-import { parseReference } from '../../ref/reference.js';
-import { createRuntime, parseInteger, parseSize, type GlobalFlags } from '../options.js';
-import { verifyPolicyFromFlags } from './verify-flags.js';
+import { Option } from '@commander-js/extra-typings';
 import { reportCi } from '../ci-report.js';
+import { handler, newCommand, withRuntime } from '../command.js';
+import { required } from '../flag-rules.js';
+import { parseInteger, parseSize } from '../flag-values.js';
+import { verifyPolicy, withDotenvFlag, withProviderFlag, withVerifyFlags } from '../flags.js';
 
-interface PullFlags {
-  output: string;
-  layerMediaType?: string;
-  layerIndex?: string;
-  maxSize?: string;
-  format?: string;
-  verify?: boolean;
-  dotenv?: string;
+/** `pull REF -o DIR`: fetch an artifact and extract its content (after checking its signatures with --verify). */
+export function pullCommand() {
+  const command = newCommand('pull')
+    .description('pull an artifact and extract its content into a directory')
+    .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .addOption(required(new Option('-o, --output <dir>', "directory to extract into (created when missing); the artifact's files overwrite same-named files, other files are kept")))
+    .option('--layer-media-type <type>', 'pick the layer with this media type')
+    .option('--layer-index <n>', 'pick the layer at this position')
+    .option('--max-size <size>', 'largest uncompressed size to accept, e.g. 100Mi; 0 for no limit', '100Mi')
+    .option('--format <format>', 'print the result as json or yaml')
+    .option('--verify', 'verify signatures before extracting (the flags of verify; --verify-provider for its --provider)');
+  return withDotenvFlag(withVerifyFlags(withProviderFlag(command), '--verify-provider'))
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (reference, flags, cmd) => {
+      const { parseReference } = await import('../../ref/reference.js');
+      const { formatBytes } = await import('../../bytes.js');
+      const { countOf } = await import('../../output/format.js');
+      const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
+      const ref = parseReference(reference);
+      const format = parseOutputFormat(flags.format, 'table');
+      const layerIndex = parseInteger('--layer-index', flags.layerIndex);
+      const maxSize = parseSize('--max-size', flags.maxSize);
+      // Loaded only with --verify: signing pulls in sigstore.
+      const requireSignature = flags.verify
+        ? await import('../../ops/verify.js').then((m) => m.signatureRequirement(verifyPolicy(flags.verifyProvider, flags)))
+        : undefined;
+      return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
+        const { pull } = await import('../../ops/pull.js');
+        const result = await pull({
+          ref,
+          output: flags.output,
+          layerMediaType: flags.layerMediaType,
+          layerIndex,
+          maxSize,
+          beforeExtract: requireSignature === undefined ? undefined : async ({ descriptor, repo }) => {
+            ctx.onStep?.('verifying signatures');
+            await requireSignature(repo, descriptor, ctx.signal);
+          },
+        }, ctx);
+        if (result.source) reporter.success(`source ${result.source}`);
+        if (result.revision) reporter.success(`revision ${result.revision}`);
+        reporter.success(`digest ${result.digest}`);
+        reporter.success(result.mode === 'extracted'
+          ? `extracted ${countOf(result.files, 'file')} (${formatBytes(result.bytes)}) to ${flags.output}`
+          : `layer written to ${result.output}`);
+        for (const skipped of result.skipped) reporter.notice(`skipped ${skipped}`);
+        await reportCi('pull', {
+          url: result.url,
+          digest: result.digest,
+          source: result.source,
+          revision: result.revision,
+          signatures: flags.verify ? 'verified' : undefined,
+        }, flags.dotenv);
+        if (format !== 'table') await printDocument(process.stdout, format, result);
+        return 0;
+      });
+    }));
 }
 
-export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const flags = rawFlags as unknown as PullFlags;
-  const ref = parseReference(args[0] as string);
-  const format = parseOutputFormat(flags.format, 'table');
-  const layerIndex = parseInteger('--layer-index', flags.layerIndex);
-  const maxSize = parseSize('--max-size', flags.maxSize);
-  // Loaded only with --verify: signing pulls in sigstore.
-  const requireSignature = flags.verify
-    ? await import('../../ops/verify.js').then((m) => m.signatureRequirement(verifyPolicyFromFlags(rawFlags)))
-    : undefined;
-  const runtime = await createRuntime(globals);
-  try {
-    const result = await pull({
-      ref,
-      output: flags.output,
-      layerMediaType: flags.layerMediaType,
-      layerIndex,
-      maxSize,
-      beforeExtract: requireSignature === undefined ? undefined : async ({ descriptor, repo }) => {
-        runtime.ctx.onStep?.('verifying signatures');
-        await requireSignature(repo, descriptor, runtime.ctx.signal);
-      },
-    }, runtime.ctx);
-    const { reporter } = runtime;
-    if (result.source) reporter.success(`source ${result.source}`);
-    if (result.revision) reporter.success(`revision ${result.revision}`);
-    reporter.success(`digest ${result.digest}`);
-    reporter.success(result.mode === 'extracted'
-      ? `extracted ${countOf(result.files, 'file')} (${formatBytes(result.bytes)}) to ${flags.output}`
-      : `layer written to ${result.output}`);
-    for (const skipped of result.skipped) reporter.notice(`skipped ${skipped}`);
-    await reportCi('pull', {
-      url: result.url,
-      digest: result.digest,
-      source: result.source,
-      revision: result.revision,
-      signatures: flags.verify ? 'verified' : undefined,
-    }, flags.dotenv);
-    if (format !== 'table') await printDocument(process.stdout, format, result);
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
-}
+const EXAMPLES = `
+Examples:
+  # Pull and extract into ./out
+  oci-artifact pull oci://ghcr.io/org/app-manifests:v1.0.0 --output ./out
+
+  # Pull from Docker Hub by digest, printing the result as JSON
+  oci-artifact pull oci://docker.io/org/app@sha256:3b6cdcc7adcc9a84d3214ee1c029543789d90b5ae69debe9efa3f66e982875de -o ./out --format json
+
+  # Pull a Helm chart layer from an artifact whose layers are sorted by digest
+  oci-artifact pull oci://ghcr.io/org/charts/app:1.2.3 -o ./chart \\
+    --layer-media-type application/vnd.cncf.helm.chart.content.v1.tar+gzip
+
+  # Verify the cosign signature before anything is written
+  oci-artifact pull oci://ghcr.io/org/app:v1 -o ./out --verify --key cosign.pub
+`;

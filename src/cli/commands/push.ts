@@ -1,69 +1,96 @@
-import { parseAnnotationFlags } from '../../artifact/manifest.js';
-import { push } from '../../ops/push.js';
-import { parseOutputFormat, printDocument, printText } from '../../output/printer.js';
+import { Option } from '@commander-js/extra-typings';
 import { usageError } from '../../errors.js';
-import { parseReference, withVersion } from '../../ref/reference.js';
-import { readKeyPassword } from './key-password.js';
-import { createRuntime, parseInteger, splitList, type GlobalFlags } from '../options.js';
 import { reportCi } from '../ci-report.js';
+import { handler, newCommand, withRuntime } from '../command.js';
+import { onlyWith, required } from '../flag-rules.js';
+import { collect, parseInteger, splitList } from '../flag-values.js';
+import { withDotenvFlag, withIgnoreFlags, withProviderFlag } from '../flags.js';
 
-interface PushFlags {
-  path: string;
-  source?: string;
-  revision?: string;
-  annotations?: string[];
-  reproducible?: boolean;
-  output?: string;
-  compressionLevel?: string;
-  ignorePaths?: string[];
-  addIgnorePaths?: string[];
-  resolveSymlinks?: boolean;
-  sign?: boolean;
-  key?: string;
-  dotenv?: string;
+/** `push REF -f PATH`: package a directory, a file or stdin and push it as a Flux artifact (optionally signed). */
+export function pushCommand() {
+  const command = newCommand('push')
+    .description('package a directory or file and push it as a Flux artifact')
+    .argument('<reference>', 'oci://host/repo:tag or oci-layout://path:tag')
+    .addOption(required(new Option('-f, --path <path>', "directory or file to push, or '-' for manifests on stdin")))
+    .option('--source <url>', 'source URL annotation (default: git remote or CI)')
+    .option('--revision <revision>', 'revision annotation, <branch>@sha1:<commit> (default: git or CI)')
+    .option('-a, --annotations <key=value>', 'extra manifest annotation (repeatable)', collect)
+    .option('--reproducible', 'use the epoch as created time so the same input gives the same digest')
+    .option('-o, --output <format>', 'print the result as json or yaml')
+    .option('--compression-level <0-9>', 'gzip level', '6')
+    .option('--sign', 'sign the pushed digest with --key (cosign format)')
+    .addOption(onlyWith(new Option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)'), 'sign'));
+  return withDotenvFlag(withIgnoreFlags(withProviderFlag(command)))
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (reference, flags, cmd) => {
+      const { parseReference, withVersion } = await import('../../ref/reference.js');
+      const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
+      const globals = cmd.optsWithGlobals();
+      const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
+      const ref = parseReference(reference);
+      const format = parseOutputFormat(flags.output, 'table');
+      // Flux takes `-a a=1,b=2` as two annotations; a comma followed by something other than `key=` stays in the value.
+      const annotations = parseAnnotationFlags((flags.annotations ?? []).flatMap((v) => v.split(/,(?=[\w./-]+=)/)));
+      const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
+      if (flags.sign && !flags.key) throw usageError('FLAG_INVALID', '--sign needs --key <private key>');
+      if (flags.path === '-' && globals.passwordStdin) {
+        throw usageError('FLAG_INVALID', "stdin cannot carry both the manifests (-f -) and the password (--password-stdin)",
+          'use oci-artifact login, or OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD');
+      }
+      const keyPath = flags.sign ? flags.key : undefined;
+      const password = keyPath === undefined ? undefined : await (await import('../key-password.js')).readKeyPassword(keyPath);
+      return withRuntime(globals, async ({ ctx, reporter }) => {
+        const { push } = await import('../../ops/push.js');
+        const result = await push({
+          ref,
+          path: flags.path,
+          source: flags.source,
+          revision: flags.revision,
+          annotations,
+          reproducible: flags.reproducible,
+          ignorePaths: splitList(flags.ignorePaths),
+          addIgnorePaths: splitList(flags.addIgnorePaths),
+          resolveSymlinks: flags.resolveSymlinks,
+          compressionLevel,
+        }, ctx);
+        const uploaded = Object.values(result.blobs).filter((b) => b === 'uploaded').length;
+        reporter.success(`pushed ${result.reference}${uploaded === 0 ? ' (content unchanged, nothing uploaded)' : ''}`);
+        let signatures: string | undefined;
+        if (keyPath !== undefined) {
+          const { sign } = await import('../../ops/sign.js');
+          const signed = await sign(withVersion(ref, { digest: result.digest }), { keyPath, password }, ctx);
+          reporter.success(`signed ${signed.reference} (${signed.kind})`);
+          signatures = `signed (${signed.kind})`;
+        }
+        await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures }, flags.dotenv);
+        if (format === 'table') printText(process.stdout, `${result.url}\n`);
+        else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest });
+        return 0;
+      });
+    }));
 }
 
-export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const flags = rawFlags as unknown as PushFlags;
-  const ref = parseReference(args[0] as string);
-  const format = parseOutputFormat(flags.output, 'table');
-  // Flux takes `-a a=1,b=2` as two annotations; a comma followed by something other than `key=` stays in the value.
-  const annotations = parseAnnotationFlags((flags.annotations ?? []).flatMap((v) => v.split(/,(?=[\w./-]+=)/)));
-  const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
-  if (flags.sign && !flags.key) throw usageError('FLAG_INVALID', '--sign needs --key <private key>');
-  if (flags.path === '-' && globals.passwordStdin) {
-    throw usageError('FLAG_INVALID', "stdin cannot carry both the manifests (-f -) and the password (--password-stdin)",
-      'use oci-artifact login, or OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD');
-  }
-  const password = flags.sign ? await readKeyPassword(flags.key as string) : undefined;
-  const runtime = await createRuntime(globals);
-  try {
-    const result = await push({
-      ref,
-      path: flags.path,
-      source: flags.source,
-      revision: flags.revision,
-      annotations,
-      reproducible: flags.reproducible,
-      ignorePaths: splitList(flags.ignorePaths),
-      addIgnorePaths: splitList(flags.addIgnorePaths),
-      resolveSymlinks: flags.resolveSymlinks,
-      compressionLevel,
-    }, runtime.ctx);
-    const uploaded = Object.values(result.blobs).filter((b) => b === 'uploaded').length;
-    runtime.reporter.success(`pushed ${result.reference}${uploaded === 0 ? ' (content unchanged, nothing uploaded)' : ''}`);
-    let signatures: string | undefined;
-    if (flags.sign) {
-      const { sign } = await import('../../ops/sign.js');
-      const signed = await sign(withVersion(ref, { digest: result.digest }), { keyPath: flags.key as string, password }, runtime.ctx);
-      runtime.reporter.success(`signed ${signed.reference} (${signed.kind})`);
-      signatures = `signed (${signed.kind})`;
-    }
-    await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures }, flags.dotenv);
-    if (format === 'table') printText(process.stdout, `${result.url}\n`);
-    else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest });
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
-}
+const EXAMPLES = `
+Examples:
+  # Push the manifests in ./deploy, taking source and revision from git or the CI environment
+  oci-artifact push oci://ghcr.io/org/app-manifests:v1.0.0 --path ./deploy
+
+  # The same, Flux style, with explicit provenance and credentials
+  oci-artifact push oci://ghcr.io/org/app-manifests:$(git rev-parse --short HEAD) \\
+    --path="./deploy" \\
+    --source="$(git config --get remote.origin.url)" \\
+    --revision="$(git branch --show-current)@sha1:$(git rev-parse HEAD)" \\
+    --creds flux:$GITHUB_TOKEN
+
+  # Push the output of kustomize build (stdin) to Docker Hub
+  kustomize build ./overlays/prod | oci-artifact push oci://docker.io/org/app:prod -f -
+
+  # Push and hand the digest to cosign
+  oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy -o json | jq -r '.repository + "@" + .digest' | xargs cosign sign --yes
+
+  # Push to Amazon ECR with the ambient AWS identity
+  oci-artifact push oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1 -f ./deploy --provider aws
+
+  # Push to a local OCI layout (no registry needed)
+  oci-artifact push oci-layout://./store:v1 -f ./deploy --reproducible
+`;

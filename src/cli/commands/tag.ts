@@ -1,40 +1,52 @@
-import { tag } from '../../ops/tag.js';
-import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { countOf } from '../../output/format.js';
-import { shortDigest } from '../../ref/digest.js';
-import { formatReference, parseReference, withVersion } from '../../ref/reference.js';
 import { reportCi } from '../ci-report.js';
-import { createRuntime, splitList, type GlobalFlags } from '../options.js';
+import { handler, newCommand, withRuntime } from '../command.js';
+import { collect, splitList } from '../flag-values.js';
+import { withDotenvFlag, withProviderFlag } from '../flags.js';
 
-interface TagFlags {
-  tag?: string[];
-  to?: string;
-  output?: string;
-  dotenv?: string;
+/** `tag REF -t TAG`: new tags for an artifact, its manifest bytes kept (optionally in another repository). */
+export function tagCommand() {
+  return withDotenvFlag(withProviderFlag(newCommand('tag')))
+    .description('add tags to an artifact, keeping its manifest bytes and digest (optionally in another repository)')
+    .argument('<reference>', 'oci://host/repo:tag or oci://host/repo@sha256:<digest> (or oci-layout://path:tag)')
+    .option('-t, --tag <tag>', 'tag to add; repeatable or comma-separated', collect)
+    .option('--to <repository>', 'tag into this repository instead, mounting or copying the content (oci://host/other[:tag])')
+    .option('-o, --output <format>', 'print each resulting reference as json or yaml')
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (reference, flags, cmd) => {
+      const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
+      const { shortDigest } = await import('../../ref/digest.js');
+      const { countOf } = await import('../../output/format.js');
+      const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
+      const source = parseReference(reference);
+      const to = flags.to === undefined ? undefined : parseReference(flags.to);
+      const format = parseOutputFormat(flags.output, 'table');
+      return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
+        const { tag } = await import('../../ops/tag.js');
+        const result = await tag({ source, to, tags: splitList(flags.tag) ?? [] }, ctx);
+        if (result.blobs !== undefined) {
+          const { mounted, copied, skipped } = result.blobs;
+          reporter.success(`content: ${countOf(mounted, 'blob')} mounted, ${copied} copied, ${skipped} already present`);
+        }
+        for (const tagged of result.tagged) reporter.success(`tagged ${formatReference(withVersion(to ?? source, { tag: tagged.tag }))} (${shortDigest(tagged.digest)})`);
+        await reportCi('tag', {
+          url: formatReference(withVersion(to ?? source, { digest: result.digest })),
+          digest: result.digest,
+          reference: result.tagged.map((t) => t.url).join(', '),
+        }, flags.dotenv);
+        if (format !== 'table') await printDocument(process.stdout, format, result.tagged);
+        return 0;
+      }, { source, destination: to });
+    }));
 }
 
-export async function run(args: string[], rawFlags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const flags = rawFlags as unknown as TagFlags;
-  const source = parseReference(args[0] as string);
-  const to = flags.to === undefined ? undefined : parseReference(flags.to);
-  const format = parseOutputFormat(flags.output, 'table');
-  const runtime = await createRuntime(globals, { source, destination: to });
-  try {
-    const result = await tag({ source, to, tags: splitList(flags.tag) ?? [] }, runtime.ctx);
-    const { reporter } = runtime;
-    if (result.blobs !== undefined) {
-      const { mounted, copied, skipped } = result.blobs;
-      reporter.success(`content: ${countOf(mounted, 'blob')} mounted, ${copied} copied, ${skipped} already present`);
-    }
-    for (const tagged of result.tagged) reporter.success(`tagged ${formatReference(withVersion(to ?? source, { tag: tagged.tag }))} (${shortDigest(tagged.digest)})`);
-    await reportCi('tag', {
-      url: formatReference(withVersion(to ?? source, { digest: result.digest })),
-      digest: result.digest,
-      reference: result.tagged.map((t) => t.url).join(', '),
-    }, flags.dotenv);
-    if (format !== 'table') await printDocument(process.stdout, format, result.tagged);
-    return 0;
-  } finally {
-    runtime.dispose();
-  }
-}
+const EXAMPLES = `
+Examples:
+  # Promote a version to latest and stable (the manifest bytes and digest are kept)
+  oci-artifact tag oci://ghcr.io/org/app-manifests:v1.0.0 --tag latest --tag stable
+
+  # Tag by digest, several tags at once
+  oci-artifact tag oci://ghcr.io/org/app@sha256:3b6cdcc7adcc9a84d3214ee1c029543789d90b5ae69debe9efa3f66e982875de --tag prod,v1
+
+  # Tag into another repository of the same registry (blobs are mounted, not uploaded again)
+  oci-artifact tag oci://ghcr.io/org/staging/app:v1 --to oci://ghcr.io/org/prod/app --tag v1 -o json
+`;

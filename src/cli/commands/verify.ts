@@ -1,44 +1,65 @@
-import { verify } from '../../ops/verify.js';
-import { parseOutputFormat, printDocument } from '../../output/printer.js';
-import { formatReference, parseReference, withVersion } from '../../ref/reference.js';
 import { reportCi } from '../ci-report.js';
-import { createRuntime, type GlobalFlags } from '../options.js';
-import { verifyPolicyFromFlags } from './verify-flags.js';
-import { countOf } from '../../output/format.js';
+import { handler, newCommand, withRuntime } from '../command.js';
+import { verifyPolicy, withDotenvFlag, withVerifyFlags } from '../flags.js';
 
-export async function run(args: string[], flags: Record<string, unknown>, globals: GlobalFlags): Promise<number> {
-  const ref = parseReference(args[0] as string);
-  const format = parseOutputFormat(flags.output as string | undefined, 'table');
-  const policy = verifyPolicyFromFlags(flags);
-  const runtime = await createRuntime(globals);
-  try {
-    const result = await verify(ref, policy, runtime.ctx);
-    const { reporter } = runtime;
-    reporter.finish();
-    if (format !== 'table') {
-      await printDocument(process.stdout, format, result);
-    } else {
-      // One ✗ line per failure, as for every other error: the rejected signatures are details of the summary.
-      for (const s of result.signatures) {
-        const line = `${s.kind} ${s.source}${s.signer ? ` signer=${s.signer}` : ''}: ${s.reason}`;
-        if (s.verified) reporter.success(line);
-        else reporter.notice(line);
-      }
-    }
-    const verifiedCount = result.signatures.filter((s) => s.verified).length;
-    const summary = result.signatures.length === 0
-      ? `no signatures found for ${result.reference}`
-      : `${verifiedCount} of ${countOf(result.signatures.length, 'signature')} verified for ${result.reference}`;
-    if (result.verified) reporter.success(summary);
-    else reporter.error(`verification failed: ${summary}`);
-    await reportCi('verify', {
-      url: formatReference(withVersion(ref, { digest: result.digest })),
-      digest: result.digest,
-      reference: result.reference,
-      signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED',
-    }, flags.dotenv as string | undefined);
-    return result.verified ? 0 : 1;
-  } finally {
-    runtime.dispose();
-  }
+/** `verify REF`: check the cosign or notation signatures of an artifact against a policy, as Flux does. */
+export function verifyCommand() {
+  const command = newCommand('verify')
+    .description('verify the cosign or notation signatures of an artifact, as Flux does')
+    .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
+    .option('-o, --output <format>', 'table, json or yaml');
+  return withDotenvFlag(withVerifyFlags(command, '--provider'))
+    .addHelpText('after', EXAMPLES)
+    .action(handler(async (reference, flags, cmd) => {
+      const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
+      const { countOf } = await import('../../output/format.js');
+      const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
+      const ref = parseReference(reference);
+      const format = parseOutputFormat(flags.output, 'table');
+      const policy = verifyPolicy(flags.provider, flags);
+      return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
+        const { verify } = await import('../../ops/verify.js');
+        const result = await verify(ref, policy, ctx);
+        reporter.finish();
+        if (format !== 'table') {
+          await printDocument(process.stdout, format, result);
+        } else {
+          // One ✗ line per failure, as for every other error: the rejected signatures are details of the summary.
+          for (const s of result.signatures) {
+            const line = `${s.kind} ${s.source}${s.signer ? ` signer=${s.signer}` : ''}: ${s.reason}`;
+            if (s.verified) reporter.success(line);
+            else reporter.notice(line);
+          }
+        }
+        const verifiedCount = result.signatures.filter((s) => s.verified).length;
+        const summary = result.signatures.length === 0
+          ? `no signatures found for ${result.reference}`
+          : `${verifiedCount} of ${countOf(result.signatures.length, 'signature')} verified for ${result.reference}`;
+        if (result.verified) reporter.success(summary);
+        else reporter.error(`verification failed: ${summary}`);
+        await reportCi('verify', {
+          url: formatReference(withVersion(ref, { digest: result.digest })),
+          digest: result.digest,
+          reference: result.reference,
+          signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED',
+        }, flags.dotenv);
+        return result.verified ? 0 : 1;
+      });
+    }));
 }
+
+const EXAMPLES = `
+Examples:
+  # cosign, with a public key
+  oci-artifact verify oci://ghcr.io/org/app:v1 --key cosign.pub
+
+  # cosign keyless, offline with a trusted root
+  oci-artifact verify oci://ghcr.io/org/app:v1 \\
+    --certificate-identity-regexp '^https://github.com/org/' \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com \\
+    --trusted-root trusted_root.json
+
+  # notation
+  oci-artifact verify oci://registry.example.com/app:v1 --provider notation \\
+    --trust-policy trustpolicy.json --trust-store ./truststore
+`;

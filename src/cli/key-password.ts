@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { usageError } from '../../errors.js';
-import { isEncryptedPrivateKeyPem } from '../../signing/keys.js';
-import { promptSecret } from '../secret-input.js';
+import { usageError } from '../errors.js';
+import { isEncryptedPrivateKeyPem } from '../signing/keys.js';
+import { promptSecret } from './secret-input.js';
 
 /** Encrypted keys (cosign's, or OpenSSL's PKCS#8) need a password: COSIGN_PASSWORD (as cosign), else a prompt on a terminal. */
 export async function readKeyPassword(keyPath: string): Promise<string | undefined> {

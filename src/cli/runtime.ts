@@ -1,4 +1,4 @@
-import { EXIT_CODES, OciError, usageError } from '../errors.js';
+import { EXIT_CODES, OciError } from '../errors.js';
 import type { RepositoryOptions } from '../ops/support/open-repository.js';
 import type { OpContext } from '../ops/support/context.js';
 import { detectTerminal } from '../output/terminal.js';
@@ -6,53 +6,14 @@ import { Reporter } from '../output/reporter.js';
 import { isProviderName } from '../registry/providers/types.js';
 import { resolveCredentials, type CredentialTargets } from './creds-input.js';
 import { parseDuration } from './duration.js';
-import { DEFAULT_TIMEOUT } from './flag-defaults.js';
+import { DEFAULT_TIMEOUT } from './flag-values.js';
+import type { GlobalFlags } from './global-flags.js';
 
-export { collect, DEFAULT_TIMEOUT } from './flag-defaults.js';
-
-/** Flags every command accepts (Flux's global flags plus the registry ones). */
-export interface GlobalFlags {
-  creds?: string;
-  insecureRegistry?: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  timeout?: string;
-  verbose?: boolean;
-  debug?: boolean;
-  quiet?: boolean;
-  /** Read the --creds (or login) password from stdin. */
-  passwordStdin?: boolean;
-  /** --registry-provider (every command), or a command's own --provider when it names a registry provider. */
-  registryProvider?: string;
-  provider?: string;
-}
-
-/** Split Flux-style list flags: repeatable, and each value may be a comma-separated list. */
-export function splitList(values: string[] | string | undefined): string[] | undefined {
-  if (values === undefined) return undefined;
-  const list = Array.isArray(values) ? values : [values];
-  return list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
-}
-
-export function parseInteger(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw usageError('FLAG_INVALID', `${name} must be a whole number ${range}, got '${value}'`);
-  }
-  return Number(value);
-}
-
-/** Parse a size such as `100Mi`, `1G`, `512k` or plain bytes. */
-export function parseSize(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(\d+)\s*(k|ki|m|mi|g|gi|kb|mb|gb)?b?$/i.exec(value.trim());
-  if (!match) throw usageError('FLAG_INVALID', `${name} must be a size such as 100Mi, 1Gi or 0 for none, got '${value}'`);
-  const unit = (match[2] ?? '').toLowerCase();
-  const factor = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1;
-  return Number(match[1]) * factor;
-}
+/**
+ * The flags a run is set up from: the global ones, and a command's own `--provider` (Flux's name for the registry
+ * provider; on verify and pull it names the signature format, which is not a registry provider and is ignored here).
+ */
+export type RuntimeFlags = GlobalFlags & { provider?: string };
 
 let abortReason: OciError | undefined;
 
@@ -72,7 +33,7 @@ export interface CommandRuntime {
  * `targets`: the registry references the command reaches, when they may be two (copy, diff, tag --to), so that
  * credentials given without a host go to one registry only (creds-input.ts).
  */
-export async function createRuntime(flags: GlobalFlags, targets?: CredentialTargets): Promise<CommandRuntime> {
+export async function createRuntime(flags: RuntimeFlags, targets?: CredentialTargets): Promise<CommandRuntime> {
   const timeoutMs = parseDuration(flags.timeout ?? DEFAULT_TIMEOUT);
   // pull and verify use --provider for signatures (cosign|notation); only registry provider names count here.
   const { creds, provider, sides } = await resolveCredentials({

@@ -1,0 +1,45 @@
+import { Command } from '@commander-js/extra-typings';
+import type { CredentialTargets } from './creds-input.js';
+import type { GlobalFlags } from './global-flags.js';
+import type { CommandRuntime, RuntimeFlags } from './runtime.js';
+
+/**
+ * What every command module builds on: a command typed with the global flags, a handler that returns the exit
+ * status, and the runtime (signal, timeout, reporter, credentials) set up around one operation.
+ */
+
+/** A command whose options are typed from its own flag definitions, with the global flags (global-flags.ts). */
+export function newCommand(name: string) {
+  return new Command<[], {}, GlobalFlags>(name);
+}
+
+let exitStatus = 0;
+
+/** A command's action: its result is the exit status of the run (0 ok, 1 differences or failed verification). */
+export function handler<Params extends unknown[]>(run: (...params: Params) => Promise<number>): (...params: Params) => Promise<void> {
+  return async (...params) => {
+    exitStatus = await run(...params);
+  };
+}
+
+/** The exit status the command that ran returned (0 when none ran, e.g. --help). */
+export function takeExitStatus(): number {
+  const status = exitStatus;
+  exitStatus = 0;
+  return status;
+}
+
+/**
+ * Run `work` inside a runtime, always disposed afterwards (timer, signal handlers, progress display). The runtime
+ * module (reporter, credentials) loads here, when a command runs, so --help and completion never load it.
+ * `targets`: the references a two-sided command reaches, so credentials given without a host go to one registry.
+ */
+export async function withRuntime<T>(flags: RuntimeFlags, work: (runtime: CommandRuntime) => Promise<T>, targets?: CredentialTargets): Promise<T> {
+  const { createRuntime } = await import('./runtime.js');
+  const runtime = await createRuntime(flags, targets);
+  try {
+    return await work(runtime);
+  } finally {
+    runtime.dispose();
+  }
+}
