@@ -1,6 +1,6 @@
 import { OciError } from '../errors.js';
 import { artifactMetadata, isImageIndex, parseManifest, selectContentLayer } from '../artifact/manifest.js';
-import { readArchiveEntries } from '../artifact/unpack.js';
+import { readArchiveEntries } from '../artifact/archive-entries.js';
 import { MANIFEST_MEDIA_TYPES, MediaType } from '../oci/mediatypes.js';
 import { openRepository } from './support/open-repository.js';
 import { COSIGN_TAG_SUFFIXES, cosignTag, type CosignTagSuffix } from '../oci/referrers.js';

@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciError } from '../../src/errors.js';
-import { extractArchive, readArchiveEntries } from '../../src/artifact/unpack.js';
+import { readArchiveEntries } from '../../src/artifact/archive-entries.js';
+import { extractArchive } from '../../src/artifact/unpack.js';
 import { snapshotTree } from '../helpers/cli.js';
 // @ts-expect-error: a plain .mjs script without type declarations
 import { tarOf } from '../../scripts/make-hostile-corpus.mjs';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { listLocalFiles } from '../../artifact/pack.js';
 import { selectContentLayer } from '../../artifact/manifest.js';
-import { readArchiveEntries } from '../../artifact/unpack.js';
+import { readArchiveEntries } from '../../artifact/archive-entries.js';
 import { absoluteInput, describeInput, type PackInput } from '../../artifact/sources.js';
 import type { WalkOptions } from '../../artifact/walk.js';
 import type { FileEntry } from '../../diff/compare.js';
