@@ -1,7 +1,7 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readArchiveEntries } from '../../src/artifact/unpack.js';
+import { readArchiveEntries } from '../../src/artifact/archive-entries.js';
 import { pushAll, readPushAllFile } from '../../src/ops/push-all.js';
 import type { OpContext } from '../../src/ops/support/context.js';
 import { openRepository } from '../../src/ops/support/open-repository.js';
