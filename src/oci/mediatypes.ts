@@ -39,7 +39,13 @@ export const Annotation = {
   CosignCertificate: 'dev.sigstore.cosign/certificate',
   CosignChain: 'dev.sigstore.cosign/chain',
   CosignBundle: 'dev.sigstore.cosign/bundle',
+  /** On a cosign v3 bundle layer: what the bundle holds, and the in-toto predicate type of its statement. */
+  SigstoreBundleContent: 'dev.sigstore.bundle.content',
+  SigstoreBundlePredicateType: 'dev.sigstore.bundle.predicateType',
 } as const;
+
+/** The in-toto predicate type of a plain cosign signature (a bundle of any other type is an attestation). */
+export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 
 /** Largest manifest accepted from anywhere (the same cap as oras-go and distribution). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

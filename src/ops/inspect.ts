@@ -1,7 +1,7 @@
 import { OciError } from '../errors.js';
 import { artifactMetadata, isImageIndex, parseManifest, selectContentLayer } from '../artifact/manifest.js';
 import { readArchiveEntries } from '../artifact/archive-entries.js';
-import { MANIFEST_MEDIA_TYPES, MediaType } from '../oci/mediatypes.js';
+import { Annotation, COSIGN_SIGN_PREDICATE, MANIFEST_MEDIA_TYPES, MediaType } from '../oci/mediatypes.js';
 import { openRepository } from './support/open-repository.js';
 import { COSIGN_TAG_SUFFIXES, cosignTag, type CosignTagSuffix } from '../oci/referrers.js';
 import type { Descriptor, ImageIndex, ImageManifest, Repository } from '../oci/types.js';
@@ -132,14 +132,11 @@ async function listFiles(repo: Repository, layer: Descriptor, maxSize: number | 
   });
 }
 
-const BUNDLE_PREDICATE_TYPE = 'dev.sigstore.bundle.predicateType';
-const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
-
 /** From the listing alone (no fetch): cosign v3 annotates each bundle with the predicate type it holds. */
 function referrerKind(referrer: Descriptor): AttachedManifest['kind'] {
   if (referrer.artifactType === MediaType.NotarySignature) return 'signature';
   if (referrer.artifactType?.startsWith('application/vnd.dev.sigstore.bundle')) {
-    const predicateType = referrer.annotations?.[BUNDLE_PREDICATE_TYPE];
+    const predicateType = referrer.annotations?.[Annotation.SigstoreBundlePredicateType];
     return predicateType === undefined || predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';
   }
   return 'referrer';
@@ -156,7 +153,7 @@ async function attached(repo: Repository, digest: string, signal: AbortSignal): 
   for (const referrer of await repo.referrers(digest, { signal })) {
     const entry: AttachedManifest = { kind: referrerKind(referrer), digest: referrer.digest, mediaType: referrer.mediaType, size: referrer.size };
     if (referrer.artifactType !== undefined) entry.artifactType = referrer.artifactType;
-    const predicateType = referrer.annotations?.[BUNDLE_PREDICATE_TYPE];
+    const predicateType = referrer.annotations?.[Annotation.SigstoreBundlePredicateType];
     if (entry.kind === 'attestation' && predicateType !== undefined) entry.predicateType = predicateType;
     if (referrer.annotations !== undefined) entry.annotations = referrer.annotations;
     out.push(entry);

@@ -4,7 +4,7 @@
  */
 import type { Bundle } from '@sigstore/bundle';
 import type { TrustMaterial } from '@sigstore/verify';
-import { Annotation } from '../oci/mediatypes.js';
+import { Annotation, COSIGN_SIGN_PREDICATE } from '../oci/mediatypes.js';
 import { shortDigest } from '../ref/digest.js';
 import { identityMismatch, type IdentityPolicy } from './identity.js';
 import { verifyWithKey, type PublicKeyEntry } from './keys.js';
@@ -15,7 +15,6 @@ import type { SignatureResult } from './types.js';
 
 export const SIMPLE_SIGNING_TYPE = 'cosign container image signature';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
 
 export interface CosignContext {
   subjectDigest: string;

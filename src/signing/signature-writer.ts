@@ -3,10 +3,10 @@
  * `sha256-<hex>.sig` manifest with one simple-signing layer per signature, and the Sigstore bundle stored as an
  * OCI referrer (listed in the `sha256-<hex>` fallback index too, for registries without the referrers API).
  */
-import { Annotation, MediaType } from '../oci/mediatypes.js';
+import { Annotation, COSIGN_SIGN_PREDICATE, MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, ImageManifest, Repository } from '../oci/types.js';
 import { digestOf, parseDigest } from '../ref/digest.js';
-import { COSIGN_SIGN_PREDICATE, SIMPLE_SIGNING_TYPE } from './cosign-verify.js';
+import { SIMPLE_SIGNING_TYPE } from './cosign-verify.js';
 import { legacySignatureTag, MAX_LEGACY_SIGNATURE_LAYERS, readLegacySignatureManifest, tooManyLegacyLayers } from './discovery.js';
 import { createdAnnotation, pushReferrer } from './referrer.js';
 
@@ -88,8 +88,8 @@ export async function writeBundleReferrer(
 ): Promise<string> {
   const annotations = {
     ...extraAnnotations,
-    'dev.sigstore.bundle.content': 'dsse-envelope',
-    'dev.sigstore.bundle.predicateType': predicateType,
+    [Annotation.SigstoreBundleContent]: 'dsse-envelope',
+    [Annotation.SigstoreBundlePredicateType]: predicateType,
     [Annotation.Created]: createdAnnotation(new Date()),
   };
   const layer = { mediaType: MediaType.SigstoreBundle, bytes: bundle };
