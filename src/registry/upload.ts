@@ -148,7 +148,7 @@ async function openSession(ctx: UploadContext, what: string): Promise<string> {
 }
 
 /** The next upload URL: may be relative, must stay on the registry (see handedOutUrl). */
-export function uploadLocation(ctx: { host: string; repository: string }, res: HttpResponse): string {
+function uploadLocation(ctx: { host: string; repository: string }, res: HttpResponse): string {
   const location = res.headers.location;
   if (location === undefined) {
     throw new OciError('UPLOAD_LOCATION_INVALID', `registry ${ctx.host} sent no upload location for ${ctx.repository}`);
