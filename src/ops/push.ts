@@ -12,6 +12,7 @@ import { digestOf } from '../ref/digest.js';
 import { repositoryName, tagOf, withVersion, formatReference, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './support/context.js';
 import { contentBehindTag, type ContentBehindTag } from './support/content-behind-tag.js';
+import { checkWhilePacking, failPackingOn, type EarlyCheck } from './support/early-check.js';
 import { resolveProvenance } from './support/provenance.js';
 import { stageStdin } from './support/stdin.js';
 
@@ -159,48 +160,6 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
 async function dirOf(path: string): Promise<string> {
   const info = await stat(path);
   return info.isDirectory() ? path : dirname(path);
-}
-
-/** A pack that runs longer than this contacts the registry meanwhile. */
-const EARLY_CHECK_AFTER_MS = 500;
-
-interface EarlyCheck {
-  /** Stop waiting to start the check; resolve once a started one passed, or throw its error. */
-  settle(): Promise<void>;
-}
-
-/**
- * A wrong host or password should fail within a second, not after the whole tree is packed. A pack that outlasts
- * EARLY_CHECK_AFTER_MS therefore checks the repository meanwhile (the credential handshake it completes is reused by
- * the upload), and a failed check aborts the pack. A short pack starts no extra request: its first upload request
- * comes as soon, and the request budget of a push stays as it is.
- */
-function checkWhilePacking(repo: Repository, signal: AbortSignal | undefined, packing: AbortController): EarlyCheck {
-  if (repo.checkWritable === undefined) return { settle: async () => undefined };
-  let check: Promise<void> | undefined;
-  const timer = setTimeout(() => {
-    check = repo.checkWritable!({ signal }).catch((err: unknown) => {
-      packing.abort(err);
-      throw err;
-    });
-    check.catch(() => undefined); // settled by settle(); never an unhandled rejection meanwhile
-  }, EARLY_CHECK_AFTER_MS);
-  return {
-    async settle() {
-      clearTimeout(timer);
-      await check;
-    },
-  };
-}
-
-/** The pack stops as soon as `request` fails; settle() throws that failure. */
-function failPackingOn(request: Promise<unknown>, packing: AbortController): EarlyCheck {
-  request.catch((err: unknown) => packing.abort(err));
-  return {
-    async settle() {
-      await request;
-    },
-  };
 }
 
 /** The Flux config blob for a content layer and its descriptor (a pure function of the uncompressed tar). */
