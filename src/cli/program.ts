@@ -4,6 +4,7 @@ import { escapeControl, safeLine } from '../output/escape.js';
 import { redactSecrets } from '../secrets.js';
 import { githubErrorLine, underGithubActions } from './ci-report.js';
 import { takeExitStatus } from './command.js';
+import { attestCommand } from './commands/attest.js';
 import { buildCommand } from './commands/build.js';
 import { completionCommand } from './commands/completion.js';
 import { copyCommand } from './commands/copy.js';
@@ -46,7 +47,7 @@ import { rootCommand } from './global-flags.js';
 
 /** The commands in the order `--help` lists them. */
 const COMMANDS = [
-  pushCommand, pullCommand, buildCommand, tagCommand, listCommand, diffCommand, verifyCommand, signCommand,
+  pushCommand, pullCommand, buildCommand, tagCommand, listCommand, diffCommand, verifyCommand, signCommand, attestCommand,
   copyCommand, inspectCommand, generateKeyPairCommand, loginCommand, logoutCommand, completionCommand,
 ];
 

@@ -19,7 +19,8 @@ export function pushCommand() {
     .option('-o, --output <format>', 'print the result as json or yaml')
     .option('--compression-level <0-9>', 'gzip level', '6')
     .option('--sign', 'sign the pushed digest with --key (cosign format)')
-    .addOption(onlyWith(new Option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)'), 'sign'));
+    .addOption(onlyWith(new Option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)'), 'sign'))
+    .addOption(onlyWith(new Option('--provenance', 'with --sign: also attach a signed SLSA v1 provenance of the CI run (GitHub Actions, GitLab CI)'), 'sign'));
   return withDotenvFlag(withIgnoreFlags(withProviderFlag(command)))
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
@@ -38,6 +39,8 @@ export function pushCommand() {
           'use oci-artifact login, or OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD');
       }
       const keyPath = flags.sign ? flags.key : undefined;
+      // Made before anything is pushed: outside CI, --provenance stops here.
+      const provenance = flags.provenance ? await (await import('../../ops/attest.js')).ciProvenance(process.env) : undefined;
       const password = keyPath === undefined ? undefined : await (await import('../key-password.js')).readKeyPassword(keyPath);
       return withRuntime(globals, async ({ ctx, reporter }) => {
         const { push } = await import('../../ops/push.js');
@@ -61,6 +64,12 @@ export function pushCommand() {
           const signed = await sign(withVersion(ref, { digest: result.digest }), { keyPath, password }, ctx);
           reporter.success(`signed ${signed.reference} (${signed.kind})`);
           signatures = `signed (${signed.kind})`;
+          if (provenance !== undefined) {
+            const { attest } = await import('../../ops/attest.js');
+            const attested = await attest(withVersion(ref, { digest: result.digest }), { predicate: provenance, keyPath, password, subject: result.manifest }, ctx);
+            reporter.success(`attested ${attested.reference} (${attested.predicateType})`);
+            signatures += `, provenance attested`;
+          }
         }
         await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures }, flags.dotenv);
         if (format === 'table') printText(process.stdout, `${result.url}\n`);
@@ -87,6 +96,9 @@ Examples:
 
   # Push and hand the digest to cosign
   oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy -o json | jq -r '.repository + "@" + .digest' | xargs cosign sign --yes
+
+  # In CI: sign, and attach a signed SLSA v1 provenance of the run
+  oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy --sign --key cosign.key --provenance
 
   # Push to Amazon ECR with the ambient AWS identity
   oci-artifact push oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1 -f ./deploy --provider aws

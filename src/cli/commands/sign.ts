@@ -1,17 +1,24 @@
 import { Option } from '@commander-js/extra-typings';
+import { usageError } from '../../errors.js';
 import { reportCi } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { collect } from '../flag-values.js';
 import { required } from '../flag-rules.js';
 import { withDotenvFlag, withProviderFlag } from '../flags.js';
 
-/** `sign REF --key KEY`: a cosign-compatible signature, as a legacy .sig tag or a sigstore bundle referrer. */
+/**
+ * `sign REF --key KEY`: a cosign-compatible signature, as a legacy .sig tag or a sigstore bundle referrer; or with
+ * `--format notation --cert CHAIN`, a notation signature (JWS or COSE envelope) as a referrer.
+ */
 export function signCommand() {
   return withDotenvFlag(withProviderFlag(newCommand('sign')))
     .description('sign an artifact with a private key, cosign-compatible')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .addOption(required(new Option('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)')))
-    .addOption(new Option('--format <format>', 'legacy .sig tag or a sigstore bundle referrer').choices(['legacy', 'bundle'] as const).default('legacy'))
+    .addOption(new Option('--format <format>', 'legacy .sig tag, a sigstore bundle referrer, or a notation signature').choices(['legacy', 'bundle', 'notation'] as const).default('legacy'))
+    .option('--cert <path>', 'notation: the signing certificate, then its issuers up to the root (PEM)')
+    .addOption(new Option('--signature-format <format>', 'notation: envelope format').choices(['jws', 'cose'] as const))
+    .option('--expiry <duration>', 'notation: how long the signature stays valid (e.g. 720h); no expiry without it')
     .option('-a, --annotations <key=value>', 'annotation to add to the signature (repeatable)', collect)
     .option('-o, --output <format>', 'table, json or yaml')
     .addHelpText('after', EXAMPLES)
@@ -20,13 +27,23 @@ export function signCommand() {
       const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
       const ref = parseReference(reference);
       const format = parseOutputFormat(flags.output, 'table');
+      const notation = flags.format === 'notation';
+      if (notation && flags.cert === undefined) throw usageError('FLAG_MISSING', '--format notation needs --cert <certificate chain>', 'pass the signing certificate, then its issuers, as PEM');
+      const notationOnly = [flags.cert !== undefined && '--cert', flags.signatureFormat !== undefined && '--signature-format', flags.expiry !== undefined && '--expiry'].filter(Boolean);
+      if (!notation && notationOnly.length > 0) throw usageError('FLAG_CONFLICT', `${notationOnly.join(', ')} only act with --format notation`);
+      const { parseDuration } = await import('../duration.js');
+      const expirySeconds = flags.expiry === undefined ? undefined : parseDuration(flags.expiry) / 1000;
       const { readKeyPassword } = await import('../key-password.js');
       const password = await readKeyPassword(flags.key);
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { sign } = await import('../../ops/sign.js');
         const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
         const annotations = parseAnnotationFlags(flags.annotations ?? []);
-        const result = await sign(ref, { keyPath: flags.key, password, format: flags.format, annotations }, ctx);
+        const result = notation
+          ? await (await import('../../ops/sign-notation.js')).signWithNotation(ref, {
+            keyPath: flags.key, certChainPath: flags.cert as string, password, envelope: flags.signatureFormat, expirySeconds, userMetadata: annotations,
+          }, ctx)
+          : await sign(ref, { keyPath: flags.key, password, format: flags.format as 'legacy' | 'bundle', annotations }, ctx);
         reporter.success(`signed ${result.reference} (${result.kind} at ${result.location})`);
         // The outputs name the artifact that was signed, as for every other command; the signature is in the summary.
         await reportCi('sign', {
@@ -48,4 +65,7 @@ Examples:
 
   # sigstore bundle stored as an OCI referrer (cosign v3 style)
   COSIGN_PASSWORD=... oci-artifact sign oci://ghcr.io/org/app:v1 --key cosign.key --format bundle
+
+  # notation signature (JWS; --signature-format cose for COSE), valid for 30 days
+  oci-artifact sign oci://registry.example.com/app:v1 --format notation --key signer.key --cert signer-chain.pem --expiry 720h
 `;

@@ -42,8 +42,9 @@ export function renderInspect(r: InspectResult): string {
   if (r.referrers.length === 0) {
     out.push('Signatures and referrers\n  (none)\n');
   } else {
-    const rows = r.referrers.map((a) => [a.kind, a.tag ?? a.artifactType ?? '', a.digest]);
-    out.push(`Signatures and referrers\n${indented(renderTable(['KIND', 'TAG / ARTIFACT TYPE', 'DIGEST'], rows))}`);
+    // An attestation is told by its predicate type; everything else by its tag or artifact type.
+    const rows = r.referrers.map((a) => [a.kind, a.tag ?? a.predicateType ?? a.artifactType ?? '', a.digest]);
+    out.push(`Signatures and referrers\n${indented(renderTable(['KIND', 'TAG / TYPE', 'DIGEST'], rows))}`);
   }
   return out.join('\n');
 }

@@ -48,7 +48,7 @@ export async function attestArtifact(repo: Repository, subject: Descriptor, opti
     signal?.throwIfAborted();
     return { kind: 'attestation', predicateType, location: await writeAttestationBundle(repo, subject, bundle, predicateType, signal), signer };
   }
-  if (options.keyPath === undefined) throw usageError('FLAG_MISSING', 'attest needs --key <private key> or --keyless');
+  if (options.keyPath === undefined) throw usageError('FLAG_MISSING', 'attest needs a private key (--key) or a keyless identity');
   const bundle = keyedBundle(statement, loadPrivateKeyFile(options.keyPath, options.password));
   return { kind: 'attestation', predicateType, location: await writeAttestationBundle(repo, subject, bundle, predicateType, signal) };
 }
