@@ -1,5 +1,7 @@
 import { reportCi } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
+import { Option } from '@commander-js/extra-typings';
+import { onlyWith } from '../flag-rules.js';
 import { collect, splitList } from '../flag-values.js';
 import { withDotenvFlag, withProviderFlag } from '../flags.js';
 
@@ -10,19 +12,24 @@ export function tagCommand() {
     .argument('<reference>', 'oci://host/repo:tag or oci://host/repo@sha256:<digest> (or oci-layout://path:tag)')
     .option('-t, --tag <tag>', 'tag to add; repeatable or comma-separated', collect)
     .option('--to <repository>', 'tag into this repository instead, mounting or copying the content (oci://host/other[:tag])')
+    .option('--latest', 'the reference is a repository: tag the first tag the filters select, as list shows them (the highest version in --filter-semver)')
+    .addOption(onlyWith(new Option('--filter-semver <range>', "with --latest: only tags that are versions in this semver range (e.g. '^1')"), 'latest'))
+    .addOption(onlyWith(new Option('--filter-regex <regexp>', 'with --latest: only tags matching this regular expression (unanchored)'), 'latest'))
     .option('-o, --output <format>', 'print each resulting reference as json or yaml')
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
       const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
       const { shortDigest } = await import('../../ref/digest.js');
       const { countOf } = await import('../../output/format.js');
-      const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
+      const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
       const source = parseReference(reference);
       const to = flags.to === undefined ? undefined : parseReference(flags.to);
       const format = parseOutputFormat(flags.output, 'table');
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { tag } = await import('../../ops/tag.js');
-        const result = await tag({ source, to, tags: splitList(flags.tag) ?? [] }, ctx);
+        const latest = flags.latest === true ? { semver: flags.filterSemver, regex: flags.filterRegex } : undefined;
+        const result = await tag({ source, to, tags: splitList(flags.tag) ?? [], latest }, ctx);
+        if (latest !== undefined) reporter.success(`picked ${result.source} (${result.digest})`);
         if (result.blobs !== undefined) {
           const { mounted, copied, skipped } = result.blobs;
           reporter.success(`content: ${countOf(mounted, 'blob')} mounted, ${copied} copied, ${skipped} already present`);
@@ -33,7 +40,9 @@ export function tagCommand() {
           digest: result.digest,
           reference: result.tagged.map((t) => t.url).join(', '),
         }, flags.dotenv);
-        if (format !== 'table') await printDocument(process.stdout, format, result.tagged);
+        // Every reference written, with its digest: a promotion script reads them here.
+        if (format === 'table') printText(process.stdout, result.tagged.map((t) => `${t.url}\n`).join(''));
+        else await printDocument(process.stdout, format, result.tagged);
         return 0;
       }, { source, destination: to });
     }));
@@ -46,6 +55,9 @@ Examples:
 
   # Tag by digest, several tags at once
   oci-artifact tag oci://ghcr.io/org/app@sha256:3b6cdcc7adcc9a84d3214ee1c029543789d90b5ae69debe9efa3f66e982875de --tag prod,v1
+
+  # Promote the highest 1.x release to stable
+  oci-artifact tag oci://ghcr.io/org/app --latest --filter-semver '^1' --tag stable
 
   # Tag into another repository of the same registry (blobs are mounted, not uploaded again)
   oci-artifact tag oci://ghcr.io/org/staging/app:v1 --to oci://ghcr.io/org/prod/app --tag v1 -o json
