@@ -11,7 +11,7 @@ export function loginCommand() {
     .addHelpText('after', EXAMPLES)
     .action(handler(async (registry, flags, cmd) => {
       const globals = cmd.optsWithGlobals();
-      const { parseRegistryHost, storeLogin, verifyLogin } = await import('../../registry/login.js');
+      const { login, parseRegistryHost } = await import('../../ops/login.js');
       const host = parseRegistryHost(registry);
       const username = flags.username ?? (await askUsername());
       if (username === '' || username.includes(':')) throw usageError('FLAG_INVALID', 'the user name must be non-empty and contain no colon');
@@ -21,9 +21,7 @@ export function loginCommand() {
       if (password === '') throw usageError('SECRET_REQUIRED', 'no password was given');
       // Login takes its credentials from -u and the password only; --creds and --password-stdin are not for the runtime.
       return withRuntime({ ...globals, creds: undefined, passwordStdin: undefined }, async ({ ctx, reporter }) => {
-        reporter.step(`checking the credentials at ${host.registry}`);
-        await verifyLogin(host, { username, password, source: 'login' }, { ...ctx.repositoryOptions, signal: ctx.signal });
-        const { where } = await storeLogin(host, username, password);
+        const { where } = await login({ registry: host, username, password }, ctx);
         reporter.success(`Login Succeeded: credentials for ${host.registry} stored in ${where}`);
         return 0;
       });
