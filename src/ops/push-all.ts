@@ -123,7 +123,8 @@ async function pushOne(
     });
     if (artifact.sign !== undefined && result.pushed) {
       const { sign } = await import('./sign.js');
-      const signed = await sign(withVersion(artifact.ref, { digest: result.digest }), {
+      const signed = await sign({
+        ref: withVersion(artifact.ref, { digest: result.digest }),
         keyPath: artifact.sign.key,
         password: options.keyPasswords?.get(artifact.sign.key),
         subject: result.manifest,

@@ -6,12 +6,18 @@ import type { VerifyPolicy, VerifyReport } from '../signing/index.js';
 import type { OpContext } from './support/context.js';
 import { fetchManifest } from './support/fetch-artifact.js';
 
+export interface VerifyOptions {
+  /** The artifact whose signatures are checked: its tag is resolved to a digest first. */
+  ref: ArtifactReference;
+  policy: VerifyPolicy;
+}
+
 export interface VerifyResult extends VerifyReport {
   reference: string;
 }
 
 /** Resolve the tag to a digest first, then check every signature against that digest. */
-export async function verify(ref: ArtifactReference, policy: VerifyPolicy, ctx: OpContext): Promise<VerifyResult> {
+export async function verify({ ref, policy }: VerifyOptions, ctx: OpContext): Promise<VerifyResult> {
   const { validatePolicy, verifyArtifact } = await import('../signing/index.js');
   validatePolicy(policy);
   const repo = await openRepository(ref, { ...ctx.repositoryOptions, signal: ctx.signal });

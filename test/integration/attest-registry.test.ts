@@ -118,14 +118,14 @@ describe('attest and verify --attestation against the CNCF Distribution registry
     const digest = await pushed('attest/inspect');
     const a = keypair('attest-inspect');
     const { sign } = await import('../../src/ops/sign.js');
-    await sign(parseReference(oci('attest/inspect')), { keyPath: a.key, format: 'bundle' }, ctx());
+    await sign({ ref: parseReference(oci('attest/inspect')), keyPath: a.key, format: 'bundle' }, ctx());
     const att = await attest(parseReference(oci('attest/inspect')), { predicate: { predicateType: SLSA1, predicate: provenance }, keyPath: a.key }, ctx());
     const result = await inspect({ ref: parseReference(oci('attest/inspect')) }, ctx());
     expect(result.digest).toBe(digest);
     const kinds = result.referrers.map((r) => [r.kind, r.predicateType]);
     expect(kinds).toContainEqual(['signature', undefined]);
     expect(result.referrers.find((r) => r.digest === att.location)).toMatchObject({ kind: 'attestation', predicateType: SLSA1 });
-    expect((await verify(parseReference(oci('attest/inspect')), { provider: 'cosign', keys: [a.pub] }, ctx())).verified).toBe(true);
+    expect((await verify({ ref: parseReference(oci('attest/inspect')), policy: { provider: 'cosign', keys: [a.pub] } }, ctx())).verified).toBe(true);
   });
 
   it('copy carries attestations to another registry repository and to an OCI layout, where they verify', async () => {

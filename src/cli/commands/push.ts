@@ -61,7 +61,7 @@ export function pushCommand() {
         let signatures: string | undefined;
         if (keyPath !== undefined) {
           const { sign } = await import('../../ops/sign.js');
-          const signed = await sign(withVersion(ref, { digest: result.digest }), { keyPath, password }, ctx);
+          const signed = await sign({ ref: withVersion(ref, { digest: result.digest }), keyPath, password }, ctx);
           reporter.success(`signed ${signed.reference} (${signed.kind})`);
           signatures = `signed (${signed.kind})`;
           if (provenance !== undefined) {

@@ -43,7 +43,7 @@ export function signCommand() {
           ? await (await import('../../ops/sign-notation.js')).signWithNotation(ref, {
             keyPath: flags.key, certChainPath: flags.cert as string, password, envelope: flags.signatureFormat, expirySeconds, userMetadata: annotations,
           }, ctx)
-          : await sign(ref, { keyPath: flags.key, password, format: flags.format as 'legacy' | 'bundle', annotations }, ctx);
+          : await sign({ ref, keyPath: flags.key, password, format: flags.format as 'legacy' | 'bundle', annotations }, ctx);
         reporter.success(`signed ${result.reference} (${result.kind} at ${result.location})`);
         // The outputs name the artifact that was signed, as for every other command; the signature is in the summary.
         await reportCi('sign', {

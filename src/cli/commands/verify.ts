@@ -47,7 +47,7 @@ export function verifyCommand() {
       }
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { verify } = await import('../../ops/verify.js');
-        const result = await verify(ref, policy, ctx);
+        const result = await verify({ ref, policy }, ctx);
         reporter.finish();
         if (format !== 'table') {
           await printDocument(process.stdout, format, result);
