@@ -115,17 +115,22 @@ function finishKeyless(
   outcome: SigstoreOutcome,
   ctx: CosignContext,
   subjectProblem: () => string | undefined,
-  note = '',
 ): SignatureResult {
   if (!outcome.ok) return result(source, kind, false, outcome.reason);
   const mismatch = identityMismatch(ctx.identity ?? {}, outcome.san, outcome.issuer);
   if (mismatch) return result(source, kind, false, mismatch, outcome.san);
   const problem = subjectProblem();
   if (problem) return result(source, kind, false, problem, outcome.san);
-  return result(source, kind, true, `signed by ${outcome.san} (issuer ${outcome.issuer})${note}`, outcome.san);
+  return result(source, kind, true, `signed by ${outcome.san} (issuer ${outcome.issuer})`, outcome.san);
 }
 
-export function verifyBundleBlob(source: string, blob: Buffer, ctx: CosignContext): SignatureResult {
+/**
+ * Verify a Sigstore bundle stored as a referrer. `predicateType` is what the signed statement must be about: cosign
+ * v3 stores signatures (predicate cosign/sign/v1) and attestations under the same artifact type, and tells them
+ * apart only by the signed statement, so an attestation never counts as a signature (nor one kind of attestation as
+ * another).
+ */
+export function verifyBundleBlob(source: string, blob: Buffer, ctx: CosignContext, predicateType: string = COSIGN_SIGN_PREDICATE): SignatureResult {
   const fail = (reason: string) => result(source, 'cosign-bundle', false, reason);
   let json: unknown;
   try {
@@ -139,18 +144,23 @@ export function verifyBundleBlob(source: string, blob: Buffer, ctx: CosignContex
   const envelope = bundle.content.dsseEnvelope;
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return fail(`DSSE payload type ${envelope.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`);
   const statement = statementProblem(envelope.payload, ctx.subjectDigest);
-  const note = statement.predicateType && statement.predicateType !== COSIGN_SIGN_PREDICATE ? ` [predicate ${statement.predicateType}]` : '';
+  if (statement.predicateType !== predicateType) {
+    const found = statement.predicateType ?? 'none';
+    return fail(predicateType === COSIGN_SIGN_PREDICATE
+      ? `bundle is an attestation (predicate ${found}), not a signature: check it with verify --attestation`
+      : `bundle's statement has predicate ${found}, not ${predicateType}`);
+  }
   const keyed = bundle.verificationMaterial.content.$case === 'publicKey';
 
   if (ctx.keys.length > 0) {
     if (!keyed) return fail('bundle is signed with a certificate (keyless): verify with --certificate-identity and --certificate-oidc-issuer');
-    return verifyKeyedBundle(source, bundle, ctx, statement.problem, note);
+    return verifyKeyedBundle(source, bundle, ctx, statement.problem);
   }
   if (keyed) return fail('bundle is signed with a key: verify with --key');
-  return finishKeyless(source, 'cosign-bundle', runSigstoreVerifier(bundle, undefined, ctx.trust!, {}), ctx, () => statement.problem, note);
+  return finishKeyless(source, 'cosign-bundle', runSigstoreVerifier(bundle, undefined, ctx.trust!, {}), ctx, () => statement.problem);
 }
 
-function verifyKeyedBundle(source: string, bundle: Bundle, ctx: CosignContext, subjectProblem: string | undefined, note: string): SignatureResult {
+function verifyKeyedBundle(source: string, bundle: Bundle, ctx: CosignContext, subjectProblem: string | undefined): SignatureResult {
   // Without a log to check against, entries are ignored (as Flux does for keys) rather than failing inclusion.
   const checked: Bundle = ctx.keyedTlogs
     ? bundle
@@ -169,7 +179,7 @@ function verifyKeyedBundle(source: string, bundle: Bundle, ctx: CosignContext, s
       const fp = key.fingerprint;
       if (subjectProblem) return result(source, 'cosign-bundle', false, subjectProblem, fp);
       const tlog = ctx.keyedTlogs ? ', transparency log entry verified' : '';
-      return result(source, 'cosign-bundle', true, `signed by key ${key.name}${tlog}${note}`, fp);
+      return result(source, 'cosign-bundle', true, `signed by key ${key.name}${tlog}`, fp);
     }
     if (!outcome.reason.startsWith('signature does not match')) lastOther = outcome.reason;
   }

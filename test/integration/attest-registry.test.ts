@@ -64,6 +64,15 @@ describe('attest and verify --attestation against the CNCF Distribution registry
     expect(none).toMatchObject({ verified: false, attestations: [], reason: 'no https://cyclonedx.org/bom attestations found' });
   });
 
+  it('an attestation is not a signature: verify with the attesting key fails while only attestations exist', async () => {
+    await pushed('attest/not-a-signature');
+    const a = keypair('attest-only');
+    await attest(parseReference(oci('attest/not-a-signature')), { predicate: { predicateType: SLSA1, predicate: provenance }, keyPath: a.key }, ctx());
+    const report = await verify(parseReference(oci('attest/not-a-signature')), { provider: 'cosign', keys: [a.pub] }, ctx());
+    expect(report.verified).toBe(false);
+    expect(report.signatures.map((s) => s.reason)).toEqual([`bundle is an attestation (predicate ${SLSA1}), not a signature: check it with verify --attestation`]);
+  });
+
   it('an attestation whose statement names another digest does not verify for this artifact', async () => {
     const first = await pushed('attest/moved');
     const a = keypair('attest-moved');

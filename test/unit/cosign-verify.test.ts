@@ -7,6 +7,8 @@ import { verifyRekorAnnotation } from '../../src/signing/rekor.js';
 import { loadTrustedRootFile, rekorAuthority } from '../../src/signing/trust.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
+const ATTESTATION_V1 = 'https://cosign.sigstore.dev/attestation/v1';
+
 const FX = SIGNATURE_VECTORS;
 const read = (p: string) => readFileSync(`${FX}/${p}`);
 const text = (p: string) => readFileSync(`${FX}/${p}`, 'utf8');
@@ -203,25 +205,34 @@ describe('cosign v3 bundle (DSSE)', () => {
   const policy = { identity: 'cody@soyland.com', issuer: 'https://github.com/login/oauth' };
   const ctx = (digest = BUNDLE_DIGEST, identity = policy): CosignContext => ({ subjectDigest: digest, keys: [], identity, trust });
 
-  it('verifies offline with trusted_root.json and the identity policy', () => {
-    const r = verifyBundleBlob('sha256:ref', blob, ctx());
+  it('verifies offline with trusted_root.json and the identity policy, as the attestation it is', () => {
+    const r = verifyBundleBlob('sha256:ref', blob, ctx(), ATTESTATION_V1);
     expect(r).toMatchObject({ kind: 'cosign-bundle', verified: true, signer: 'cody@soyland.com' });
-    expect(r.reason).toContain('[predicate https://cosign.sigstore.dev/attestation/v1]');
+  });
+
+  it('never counts an attestation as a signature, nor one predicate as another', () => {
+    expect(verifyBundleBlob('s', blob, ctx())).toMatchObject({
+      verified: false,
+      reason: 'bundle is an attestation (predicate https://cosign.sigstore.dev/attestation/v1), not a signature: check it with verify --attestation',
+    });
+    expect(verifyBundleBlob('s', blob, ctx(), 'https://slsa.dev/provenance/v1').reason).toBe(
+      "bundle's statement has predicate https://cosign.sigstore.dev/attestation/v1, not https://slsa.dev/provenance/v1",
+    );
   });
 
   it('rejects another digest, another identity and a modified DSSE payload', () => {
-    expect(verifyBundleBlob('s', blob, ctx(OTHER_DIGEST)).reason).toBe('statement subject names sha256:732112270d7e…, not the artifact');
-    expect(verifyBundleBlob('s', blob, ctx(BUNDLE_DIGEST, { ...policy, identity: 'mallory@example.com' })).verified).toBe(false);
+    expect(verifyBundleBlob('s', blob, ctx(OTHER_DIGEST), ATTESTATION_V1).reason).toBe('statement subject names sha256:732112270d7e…, not the artifact');
+    expect(verifyBundleBlob('s', blob, ctx(BUNDLE_DIGEST, { ...policy, identity: 'mallory@example.com' }), ATTESTATION_V1).verified).toBe(false);
     const json = JSON.parse(blob.toString());
     const payload = Buffer.from(json.dsseEnvelope.payload, 'base64').toString().replace('"foo', '"fox');
     json.dsseEnvelope.payload = Buffer.from(payload).toString('base64');
-    const r = verifyBundleBlob('s', Buffer.from(JSON.stringify(json)), ctx());
+    const r = verifyBundleBlob('s', Buffer.from(JSON.stringify(json)), ctx(), ATTESTATION_V1);
     expect(r.verified).toBe(false);
     expect(r.reason).toMatch(/transparency log|signature/);
   });
 
   it('a keyless bundle under a keyed policy says so', () => {
-    const r = verifyBundleBlob('s', blob, { subjectDigest: BUNDLE_DIGEST, keys: [loadPublicKeyFile(`${FX}/cosign-legacy-key/cosign.pub`)] });
+    const r = verifyBundleBlob('s', blob, { subjectDigest: BUNDLE_DIGEST, keys: [loadPublicKeyFile(`${FX}/cosign-legacy-key/cosign.pub`)] }, ATTESTATION_V1);
     expect(r.reason).toMatch(/^bundle is signed with a certificate \(keyless\)/);
   });
 });

@@ -8,6 +8,9 @@ import type { Descriptor, Repository } from '../../src/oci/types.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { encryptCosignKey, signArtifact, validatePolicy, verifyArtifact, type VerifyPolicy } from '../../src/signing/index.js';
 import { verifyBundleBlob } from '../../src/signing/cosign-verify.js';
+import { verifyAttestations } from '../../src/signing/attest/verify.js';
+
+const ATTESTATION_V1 = 'https://cosign.sigstore.dev/attestation/v1';
 import { loadPublicKeyFile } from '../../src/signing/keys.js';
 import { generateKey, publicKeyPem } from '../../fixtures/signing/generate.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
@@ -125,7 +128,7 @@ describe('verifyArtifact on OCI layouts', () => {
     await expect(verifyArtifact(repo, subject, policy, NOW_OFFLINE)).rejects.toMatchObject({ code: 'TRUSTED_ROOT_REQUIRED', kind: 'usage', hint: expect.stringContaining('--trusted-root') });
   });
 
-  it('cosign v3 bundle as a referrer (as cosign pushes it) verifies offline', async () => {
+  it('a cosign v3 bundle referrer (as cosign pushes it) verifies offline as what it is: an attestation, never a signature', async () => {
     const repo = await layout();
     await blob(repo, 'application/vnd.docker.container.image.v1+json', readFileSync(`${FX}/cosign-v3-bundle-dsse/subject-config.json`));
     const subject = await subjectFrom(repo, `${FX}/cosign-v3-bundle-dsse/subject-manifest.json`, DOCKER_MANIFEST);
@@ -133,10 +136,15 @@ describe('verifyArtifact on OCI layouts', () => {
     const layer = await blob(repo, 'application/vnd.dev.sigstore.bundle.v0.3+json', readFileSync(`${FX}/cosign-v3-bundle-dsse/bundle.sigstore.json`));
     await putJson(repo, undefined, { schemaVersion: 2, mediaType: MANIFEST, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', config: empty, layers: [layer], subject });
     const policy: VerifyPolicy = { provider: 'cosign', certificateIdentityRegexp: '^cody@soyland\\.com$', certificateOidcIssuer: 'https://github.com/login/oauth', trustedRootPath: `${FX}/cosign-v3-bundle-dsse/trusted_root.json` };
-    const r = await verifyArtifact(repo, subject, policy, NOW_OFFLINE);
-    expect(r).toMatchObject({ verified: true, signatures: [expect.objectContaining({ kind: 'cosign-bundle', signer: 'cody@soyland.com' })] });
-    const wrong = await verifyArtifact(repo, subject, { ...policy, certificateOidcIssuer: 'https://accounts.google.com' }, NOW_OFFLINE);
-    expect(wrong.signatures[0]!.reason).toBe('certificate OIDC issuer https://github.com/login/oauth does not match https://accounts.google.com');
+    // The vector is `cosign attest` output: cosign stores signatures and attestations under one artifact type and
+    // tells them apart by the signed statement's predicate.
+    const asSignature = await verifyArtifact(repo, subject, policy, NOW_OFFLINE);
+    expect(asSignature).toMatchObject({ verified: false, signatures: [expect.objectContaining({ kind: 'cosign-bundle', verified: false })] });
+    expect(asSignature.signatures[0]!.reason).toBe('bundle is an attestation (predicate https://cosign.sigstore.dev/attestation/v1), not a signature: check it with verify --attestation');
+    const r = await verifyAttestations(repo, subject, policy, ATTESTATION_V1, NOW_OFFLINE);
+    expect(r).toMatchObject({ verified: true, attestations: [expect.objectContaining({ kind: 'cosign-bundle', signer: 'cody@soyland.com' })] });
+    const wrong = await verifyAttestations(repo, subject, { ...policy, certificateOidcIssuer: 'https://accounts.google.com' }, ATTESTATION_V1, NOW_OFFLINE);
+    expect(wrong.attestations[0]!.reason).toBe('certificate OIDC issuer https://github.com/login/oauth does not match https://accounts.google.com');
   });
 
   it('an unsigned artifact has no signatures, without needing a trust root', async () => {

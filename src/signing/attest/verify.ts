@@ -63,7 +63,7 @@ export async function verifyAttestations(
   if (candidates.length === 0) return { digest, predicateType, verified: false, attestations: [], reason: `no ${predicateType} attestations found` };
   const ctx = await cosignContext(prepared, digest, options);
   const attestations = candidates.map(({ source, blob, statement }): AttestationResult => {
-    const checked = verifyBundleBlob(source, blob, ctx);
+    const checked = verifyBundleBlob(source, blob, ctx, predicateType);
     return checked.verified ? { ...checked, predicateType, predicate: statement.predicate } : { ...checked, predicateType };
   });
   const ok = attestations.filter((a) => a.verified).length;
