@@ -68,7 +68,7 @@ describe('attest and verify --attestation against the CNCF Distribution registry
     await pushed('attest/not-a-signature');
     const a = keypair('attest-only');
     await attest(parseReference(oci('attest/not-a-signature')), { predicate: { predicateType: SLSA1, predicate: provenance }, keyPath: a.key }, ctx());
-    const report = await verify(parseReference(oci('attest/not-a-signature')), { provider: 'cosign', keys: [a.pub] }, ctx());
+    const report = await verify({ ref: parseReference(oci('attest/not-a-signature')), policy: { provider: 'cosign', keys: [a.pub] } }, ctx());
     expect(report.verified).toBe(false);
     expect(report.signatures.map((s) => s.reason)).toEqual([`bundle is an attestation (predicate ${SLSA1}), not a signature: check it with verify --attestation`]);
   });
