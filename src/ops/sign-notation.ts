@@ -6,7 +6,7 @@ import { fetchManifest } from './support/fetch-artifact.js';
 import type { SignResult } from './sign.js';
 
 /** `sign --format notation`: resolve the reference to its digest, then store a notation envelope as its referrer. */
-export async function signWithNotation(ref: ArtifactReference, options: NotationSignOptions, ctx: OpContext): Promise<SignResult> {
+export async function signWithNotation({ ref, ...options }: NotationSignOptions & { ref: ArtifactReference }, ctx: OpContext): Promise<SignResult> {
   const { signNotation } = await import('../signing/notation/sign.js');
   const repo = await openRepository(ref, { ...ctx.repositoryOptions, signal: ctx.signal });
   try {

@@ -39,11 +39,11 @@ export function signCommand() {
         const { sign } = await import('../../ops/sign.js');
         const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
         const annotations = parseAnnotationFlags(flags.annotations ?? []);
-        const result = notation
-          ? await (await import('../../ops/sign-notation.js')).signWithNotation(ref, {
-            keyPath: flags.key, certChainPath: flags.cert as string, password, envelope: flags.signatureFormat, expirySeconds, userMetadata: annotations,
+        const result = flags.format === 'notation'
+          ? await (await import('../../ops/sign-notation.js')).signWithNotation({
+            ref, keyPath: flags.key, certChainPath: flags.cert as string, password, envelope: flags.signatureFormat, expirySeconds, userMetadata: annotations,
           }, ctx)
-          : await sign({ ref, keyPath: flags.key, password, format: flags.format as 'legacy' | 'bundle', annotations }, ctx);
+          : await sign({ ref, keyPath: flags.key, password, format: flags.format, annotations }, ctx);
         reporter.success(`signed ${result.reference} (${result.kind} at ${result.location})`);
         // The outputs name the artifact that was signed, as for every other command; the signature is in the summary.
         await reportCi('sign', {
