@@ -10,6 +10,8 @@ export interface CiFacts {
   source?: string;
   revision?: string;
   signatures?: string;
+  /** push: false when --if-changed found the same content behind the tag (url and digest are then the tag's). */
+  pushed?: boolean;
 }
 
 export function underGithubActions(env: Record<string, string | undefined> = process.env): boolean {
@@ -28,11 +30,12 @@ export function githubErrorLine(message: string): string {
  */
 export async function reportCi(command: string, facts: CiFacts, dotenv: string | undefined, env: Record<string, string | undefined> = process.env): Promise<void> {
   if (dotenv !== undefined) {
-    await appendFile(dotenv, `OCI_ARTIFACT_DIGEST=${facts.digest}\nOCI_ARTIFACT_URL=${facts.url}\n`);
+    const pushed = facts.pushed === undefined ? '' : `OCI_ARTIFACT_PUSHED=${facts.pushed}\n`;
+    await appendFile(dotenv, `OCI_ARTIFACT_DIGEST=${facts.digest}\nOCI_ARTIFACT_URL=${facts.url}\n${pushed}`);
   }
   if (!underGithubActions(env)) return;
   if (env.GITHUB_OUTPUT) {
-    await appendFile(env.GITHUB_OUTPUT, `digest=${facts.digest}\nurl=${facts.url}\n`);
+    await appendFile(env.GITHUB_OUTPUT, `digest=${facts.digest}\nurl=${facts.url}\n${facts.pushed === undefined ? '' : `pushed=${facts.pushed}\n`}`);
   }
   if (env.GITHUB_STEP_SUMMARY) {
     const rows = [
@@ -41,6 +44,7 @@ export async function reportCi(command: string, facts: CiFacts, dotenv: string |
       ...(facts.source ? [['Source', text(facts.source)]] : []),
       ...(facts.revision ? [['Revision', code(facts.revision)]] : []),
       ...(facts.signatures ? [['Signatures', text(facts.signatures)]] : []),
+      ...(facts.pushed === false ? [['Pushed', 'no: the content is unchanged']] : []),
     ];
     const table = ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
     await appendFile(env.GITHUB_STEP_SUMMARY, `### oci-artifact ${command}\n\n${table}\n\n`);
@@ -57,4 +61,34 @@ function text(value: string): string {
 
 function code(value: string): string {
   return `\`${text(value).replace(/`/g, "'")}\``;
+}
+
+/** One artifact of `push --all`, as CI is told about it. */
+export interface CiArtifact {
+  name: string;
+  reference: string;
+  status: string;
+  digest?: string;
+  url?: string;
+}
+
+/**
+ * `push --all`: GitHub Actions gets one summary table and the step output `artifacts` (a JSON list, for
+ * `fromJSON`); `--dotenv` gets OCI_ARTIFACT_<NAME>_DIGEST / _URL / _PUSHED per artifact (the name upper-cased,
+ * other characters as `_`).
+ */
+export async function reportCiAll(artifacts: CiArtifact[], dotenv: string | undefined, env: Record<string, string | undefined> = process.env): Promise<void> {
+  if (dotenv !== undefined) {
+    const lines = artifacts.filter((a) => a.digest !== undefined).map((a) => {
+      const name = a.name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+      return `OCI_ARTIFACT_${name}_DIGEST=${a.digest}\nOCI_ARTIFACT_${name}_URL=${a.url}\nOCI_ARTIFACT_${name}_PUSHED=${a.status === 'pushed'}\n`;
+    });
+    await appendFile(dotenv, lines.join(''));
+  }
+  if (!underGithubActions(env)) return;
+  if (env.GITHUB_OUTPUT) await appendFile(env.GITHUB_OUTPUT, `artifacts=${JSON.stringify(artifacts)}\n`);
+  if (env.GITHUB_STEP_SUMMARY) {
+    const rows = artifacts.map((a) => `| ${text(a.name)} | ${a.status} | ${code(a.reference)} | ${a.digest ? code(a.digest) : ''} |`);
+    await appendFile(env.GITHUB_STEP_SUMMARY, `### oci-artifact push --all\n\n| Artifact | Status | Reference | Digest |\n|---|---|---|---|\n${rows.join('\n')}\n\n`);
+  }
 }

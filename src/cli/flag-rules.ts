@@ -1,5 +1,6 @@
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { usageError } from '../errors.js';
+import { collect } from './flag-values.js';
 
 /**
  * Flag rules checked after commander has parsed a command line, i.e. after it has reported unknown options.
@@ -51,5 +52,23 @@ export function checkFlagRules(cmd: CommandUnknownOpts): void {
       const partnerFlag = cmd.options.find((o) => o.attributeName() === partner)?.long ?? `--${partner}`;
       throw usageError('FLAG_INVALID', `${option.long} acts only with ${partnerFlag}`, `add ${partnerFlag}, or leave out ${option.long}`);
     }
+  }
+}
+
+/**
+ * A flag that takes one value, given twice, is refused instead of silently keeping the last (`push -f a -f b` once
+ * dropped `a`). Repeatable flags (parsed by `collect`) are left alone. Called once per command of a freshly built
+ * program, so the count is per run.
+ */
+export function refuseRepeatedFlags(cmd: CommandUnknownOpts): void {
+  for (const option of cmd.options) {
+    if (!(option.required || option.optional) || option.variadic || option.parseArg === collect) continue;
+    const parse = option.parseArg;
+    let seen = false;
+    option.parseArg = (<T>(value: string, previous: T): T => {
+      if (seen) throw usageError('FLAG_INVALID', `${option.long ?? option.flags} was given more than once`, 'give it once');
+      seen = true;
+      return (parse === undefined ? value : parse(value, previous)) as T;
+    });
   }
 }

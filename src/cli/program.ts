@@ -19,7 +19,7 @@ import { pushCommand } from './commands/push.js';
 import { signCommand } from './commands/sign.js';
 import { tagCommand } from './commands/tag.js';
 import { verifyCommand } from './commands/verify.js';
-import { checkFlagRules } from './flag-rules.js';
+import { checkFlagRules, refuseRepeatedFlags } from './flag-rules.js';
 import { rootCommand } from './global-flags.js';
 
 /**
@@ -60,7 +60,12 @@ export function buildProgram() {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   // Built apart from the program, each command takes the program's help, output and exit settings here.
-  for (const command of COMMANDS) program.addCommand(command().copyInheritedSettings(program));
+  for (const command of COMMANDS) {
+    const built = command().copyInheritedSettings(program);
+    refuseRepeatedFlags(built);
+    program.addCommand(built);
+  }
+  refuseRepeatedFlags(program);
   return program;
 }
 

@@ -21,7 +21,7 @@ describe('a misspelt flag', () => {
   });
 
   it('a missing required option is still reported when every flag is known', async () => {
-    expectUsageError(await runCli(['push', 'oci-layout://./x:v1']), /required option '-f, --path <path>' not specified/);
+    expectUsageError(await runCli(['push', 'oci-layout://./x:v1']), /required option '-f, --path <SRC\[:DEST\]>' not specified/);
   });
 });
 

@@ -1,14 +1,14 @@
 import { Option } from '@commander-js/extra-typings';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { addShortAlias, required } from '../flag-rules.js';
-import { parseInteger, splitList } from '../flag-values.js';
+import { collect, parseInteger, splitList } from '../flag-values.js';
 import { withIgnoreFlags } from '../flags.js';
 
 /** `build -f PATH -o FILE`: the artifact's content as a .tgz, as `flux build artifact` writes it. */
 export function buildCommand() {
   const command = newCommand('build')
     .description('write the artifact content as a .tgz file without pushing it')
-    .addOption(required(new Option('-f, --path <path>', "directory or file to package, or '-' for stdin (also -p, as in Flux)")))
+    .addOption(required(new Option('-f, --path <SRC[:DEST]>', "directory or file to package, placed under DEST (repeatable), or '-' for stdin (also -p, as in Flux)").argParser(collect)))
     .option('-o, --output <file>', 'file to write', 'artifact.tgz')
     .option('--compression-level <0-9>', 'gzip level', '6');
   return addShortAlias(withIgnoreFlags(command), '-p', '--path')
@@ -18,7 +18,8 @@ export function buildCommand() {
       const { countOf } = await import('../../output/format.js');
       const { build } = await import('../../ops/build.js');
       const result = await build({
-        path: flags.path,
+        // -p (Flux's alias) sets one value directly; -f collects a list.
+        path: (await import('../../ops/support/source-flags.js')).sourcesOf([flags.path].flat(), process.cwd()),
         output: flags.output,
         ignorePaths: splitList(flags.ignorePaths),
         addIgnorePaths: splitList(flags.addIgnorePaths),

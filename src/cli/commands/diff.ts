@@ -1,6 +1,6 @@
 import { usageError } from '../../errors.js';
 import { handler, newCommand, withRuntime } from '../command.js';
-import { parseSize, splitList } from '../flag-values.js';
+import { collect, parseSize, splitList } from '../flag-values.js';
 import { withIgnoreFlags, withProviderFlag, withSideCredentialFlags } from '../flags.js';
 
 /** `diff REF (--path DIR | OTHER)`: which files differ. Exit status as diff(1): 0 the same, 1 different. */
@@ -9,7 +9,7 @@ export function diffCommand() {
     .description('show which files differ between an artifact and a directory, or between two artifacts')
     .argument('<reference>', 'the artifact: oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .argument('[other]', 'a second artifact to compare with, instead of --path')
-    .option('-f, --path <path>', 'directory or file to compare with (packed as push would)')
+    .option('-f, --path <SRC[:DEST]>', 'directory or file to compare with, packed as push would (repeatable, as push -f)', collect)
     .option('-u, --unified', 'print a unified diff of text files (default on a terminal)')
     .option('--no-unified', 'print one line per changed file even on a terminal')
     .option('--semantic', 'compare YAML files as Kubernetes objects and print the changed fields (other files as without it)')
@@ -24,7 +24,7 @@ export function diffCommand() {
       const { renderBrief, renderFull, summarise } = await import('../views/diff.js');
       const ref = parseReference(reference);
       const other = otherArg === undefined ? undefined : parseReference(otherArg);
-      const against = other !== undefined ? { ref: other } : flags.path !== undefined ? { path: flags.path } : undefined;
+      const against = other !== undefined ? { ref: other } : flags.path !== undefined ? { path: (await import('../../ops/support/source-flags.js')).sourcesOf(flags.path, process.cwd()) } : undefined;
       if (against === undefined || (other !== undefined && flags.path !== undefined)) {
         throw usageError('DIFF_TARGET', against === undefined ? 'nothing to compare the artifact with' : 'give either a second artifact or --path, not both',
           'pass --path <dir> to compare with local files, or a second oci:// reference');

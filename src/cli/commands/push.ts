@@ -2,16 +2,19 @@ import { Option } from '@commander-js/extra-typings';
 import { usageError } from '../../errors.js';
 import { reportCi } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
-import { onlyWith, required } from '../flag-rules.js';
+import { onlyWith } from '../flag-rules.js';
 import { collect, parseInteger, splitList } from '../flag-values.js';
 import { withDotenvFlag, withIgnoreFlags, withProviderFlag } from '../flags.js';
 
-/** `push REF -f PATH`: package a directory, a file or stdin and push it as a Flux artifact (optionally signed). */
+/**
+ * `push REF -f PATH…`: package directories, files or stdin and push them as one Flux artifact (optionally signed,
+ * optionally only when the content changed); `push --all`: every artifact of oci-artifact.yaml (push-all.ts).
+ */
 export function pushCommand() {
   const command = newCommand('push')
-    .description('package a directory or file and push it as a Flux artifact')
-    .argument('<reference>', 'oci://host/repo:tag or oci-layout://path:tag')
-    .addOption(required(new Option('-f, --path <path>', "directory or file to push, or '-' for manifests on stdin")))
+    .description('package directories or files and push them as a Flux artifact; --all pushes every artifact of oci-artifact.yaml')
+    .argument('[reference]', 'oci://host/repo:tag or oci-layout://path:tag (not with --all)')
+    .addOption(new Option('-f, --path <SRC[:DEST]>', "directory or file to push, placed under DEST inside the artifact (repeatable), or '-' for manifests on stdin").argParser(collect))
     .option('--source <url>', 'source URL annotation (default: git remote or CI)')
     .option('--revision <revision>', 'revision annotation, <branch>@sha1:<commit> (default: git or CI)')
     .option('-a, --annotations <key=value>', 'extra manifest annotation (repeatable)', collect)
@@ -20,21 +23,39 @@ export function pushCommand() {
     .option('--compression-level <0-9>', 'gzip level', '6')
     .option('--sign', 'sign the pushed digest with --key (cosign format)')
     .addOption(onlyWith(new Option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)'), 'sign'))
-    .addOption(onlyWith(new Option('--provenance', 'with --sign: also attach a signed SLSA v1 provenance of the CI run (GitHub Actions, GitLab CI)'), 'sign'));
+    .addOption(onlyWith(new Option('--provenance', 'with --sign: also attach a signed SLSA v1 provenance of the CI run (GitHub Actions, GitLab CI)'), 'sign'))
+    .option('--if-changed', 'push only when the content differs from what the tag holds (default with --all)')
+    .option('--no-if-changed', 'with --all: push every artifact even when its content is unchanged')
+    .option('--all', 'push every artifact listed in oci-artifact.yaml (see --config)')
+    .addOption(onlyWith(new Option('--config <file>', 'the artifacts file for --all').default('oci-artifact.yaml'), 'all'))
+    .addOption(onlyWith(new Option('--concurrency <n>', 'with --all: artifacts pushed at once').default('4'), 'all'));
   return withDotenvFlag(withIgnoreFlags(withProviderFlag(command)))
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
+      const globals = cmd.optsWithGlobals();
+      const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
+      if (flags.all) {
+        const given = [[reference !== undefined, 'a reference'], [flags.path !== undefined, '--path'], [flags.annotations !== undefined, '--annotations'],
+          [flags.sign === true, '--sign'], [flags.ignorePaths !== undefined || flags.addIgnorePaths !== undefined, 'the ignore flags']] as const;
+        const conflict = given.find(([present]) => present);
+        if (conflict !== undefined) {
+          throw usageError('FLAG_CONFLICT', `--all takes the artifacts from ${flags.config}: ${conflict[1]} cannot be given with it`, `set it per artifact in ${flags.config}`);
+        }
+        const { pushAllCommand } = await import('./push-all.js');
+        return pushAllCommand({ ...flags, compressionLevel, concurrency: parseInteger('--concurrency', flags.concurrency, 1, 64) ?? 4 }, globals);
+      }
+      if (reference === undefined) throw usageError('FLAG_INVALID', 'push needs a reference, or --all', 'e.g. oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy');
+      if (flags.path === undefined) throw usageError('FLAG_INVALID', "required option '-f, --path <SRC[:DEST]>' not specified", 'give the directory or file to push');
       const { parseReference, withVersion } = await import('../../ref/reference.js');
       const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
-      const globals = cmd.optsWithGlobals();
       const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
       const ref = parseReference(reference);
       const format = parseOutputFormat(flags.output, 'table');
       // Flux takes `-a a=1,b=2` as two annotations; a comma followed by something other than `key=` stays in the value.
       const annotations = parseAnnotationFlags((flags.annotations ?? []).flatMap((v) => v.split(/,(?=[\w./-]+=)/)));
-      const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
       if (flags.sign && !flags.key) throw usageError('FLAG_INVALID', '--sign needs --key <private key>');
-      if (flags.path === '-' && globals.passwordStdin) {
+      const path = (await import('../../ops/support/source-flags.js')).sourcesOf(flags.path, process.cwd());
+      if (path === '-' && globals.passwordStdin) {
         throw usageError('FLAG_INVALID', "stdin cannot carry both the manifests (-f -) and the password (--password-stdin)",
           'use oci-artifact login, or OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD');
       }
@@ -46,7 +67,7 @@ export function pushCommand() {
         const { push } = await import('../../ops/push.js');
         const result = await push({
           ref,
-          path: flags.path,
+          path,
           source: flags.source,
           revision: flags.revision,
           annotations,
@@ -55,25 +76,30 @@ export function pushCommand() {
           addIgnorePaths: splitList(flags.addIgnorePaths),
           resolveSymlinks: flags.resolveSymlinks,
           compressionLevel,
+          ifChanged: flags.ifChanged === true,
         }, ctx);
-        const uploaded = Object.values(result.blobs).filter((b) => b === 'uploaded').length;
-        reporter.success(`pushed ${result.reference}${uploaded === 0 ? ' (content unchanged, nothing uploaded)' : ''}`);
         let signatures: string | undefined;
-        if (keyPath !== undefined) {
-          const { sign } = await import('../../ops/sign.js');
-          const signed = await sign({ ref: withVersion(ref, { digest: result.digest }), keyPath, password }, ctx);
-          reporter.success(`signed ${signed.reference} (${signed.kind})`);
-          signatures = `signed (${signed.kind})`;
-          if (provenance !== undefined) {
-            const { attest } = await import('../../ops/attest.js');
-            const attested = await attest(withVersion(ref, { digest: result.digest }), { predicate: provenance, keyPath, password, subject: result.manifest }, ctx);
-            reporter.success(`attested ${attested.reference} (${attested.predicateType})`);
-            signatures += `, provenance attested`;
+        if (!result.pushed) {
+          reporter.success(`unchanged: ${result.reference} already holds this content${result.revision ? ` (pushed from ${result.revision})` : ''}; nothing pushed`);
+        } else {
+          const uploaded = Object.values(result.blobs).filter((b) => b === 'uploaded').length;
+          reporter.success(`pushed ${result.reference}${uploaded === 0 ? ' (content unchanged, nothing uploaded)' : ''}`);
+          if (keyPath !== undefined) {
+            const { sign } = await import('../../ops/sign.js');
+            const signed = await sign({ ref: withVersion(ref, { digest: result.digest }), keyPath, password, subject: result.manifest }, ctx);
+            reporter.success(`signed ${signed.reference} (${signed.kind})`);
+            signatures = `signed (${signed.kind})`;
+            if (provenance !== undefined) {
+              const { attest } = await import('../../ops/attest.js');
+              const attested = await attest(withVersion(ref, { digest: result.digest }), { predicate: provenance, keyPath, password, subject: result.manifest }, ctx);
+              reporter.success(`attested ${attested.reference} (${attested.predicateType})`);
+              signatures += `, provenance attested`;
+            }
           }
         }
-        await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures }, flags.dotenv);
+        await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures, pushed: result.pushed }, flags.dotenv);
         if (format === 'table') printText(process.stdout, `${result.url}\n`);
-        else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest });
+        else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest, pushed: result.pushed });
         return 0;
       });
     }));
@@ -102,6 +128,12 @@ Examples:
 
   # Push to Amazon ECR with the ambient AWS identity
   oci-artifact push oci://123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1 -f ./deploy --provider aws
+
+  # One artifact from several sources, pushed only when its content changed (Flux sees no new digest otherwise)
+  oci-artifact push oci://ghcr.io/org/web:prod -f apps/web/base:base -f apps/web/prod:prod --if-changed
+
+  # Every artifact of oci-artifact.yaml, unchanged ones skipped
+  oci-artifact push --all
 
   # Push to a local OCI layout (no registry needed)
   oci-artifact push oci-layout://./store:v1 -f ./deploy --reproducible
