@@ -10,6 +10,7 @@ import { gzip } from './sections/gzip.js';
 import { kustomize } from './sections/kustomize.js';
 import { large } from './sections/large.js';
 import { list } from './sections/list.js';
+import { monorepo } from './sections/monorepo.js';
 import { roundTrips } from './sections/round-trips.js';
 import { startup } from './sections/startup.js';
 
@@ -27,6 +28,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   list,
   gzip,
   bundle,
+  monorepo,
 };
 
 function parseArgs(argv: string[]): { names: string[]; settings: Settings } {
