@@ -4,6 +4,7 @@ import type { OpContext } from '../ops/support/context.js';
 import { detectTerminal } from '../output/terminal.js';
 import { Reporter } from '../output/reporter.js';
 import { isProviderName } from '../registry/providers/types.js';
+import { createRegistryCache } from '../registry/registry-cache.js';
 import { resolveCredentials, type CredentialTargets } from './creds-input.js';
 import { parseDuration } from './duration.js';
 import { DEFAULT_TIMEOUT } from './flag-values.js';
@@ -73,6 +74,7 @@ export async function createRuntime(flags: RuntimeFlags, targets?: CredentialTar
     keyFile: flags.keyFile,
     signal: controller.signal,
     onRequest: (log) => reporter.request(log),
+    cache: createRegistryCache(),
   };
   const ctx: OpContext = {
     signal: controller.signal,

@@ -1,136 +1,38 @@
 import { createHash } from 'node:crypto';
 import { OciError } from '../errors.js';
 import { rememberPassword, rememberSecret } from '../secrets.js';
-import { helperGet, helperProgram, IDENTITY_TOKEN_USERNAME } from './credential-helper.js';
-import {
-  decodeAuthEntry, dockerConfigPath, findAuthKey, helperFor, podmanAuthPath, readConfigFile, serverUrlFor,
-} from './credential-store.js';
-import type { ProviderHttpOptions, ProviderName } from './providers/types.js';
 import { parseWWWAuthenticate, type Challenge } from './challenge.js';
+import type { Credential } from './credentials.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './http.js';
 import { responseError } from './registry-errors.js';
 import { readAtMost } from './response-body.js';
+import { covers, mergeScopes } from './scopes.js';
 
 /**
- * Credentials and the registry auth handshake. The first real request takes the challenge (no `/v2/` ping);
- * after that, the scheme is known per host and later requests carry credentials up front.
+ * The registry auth handshake (distribution's token authentication): the first real request takes the challenge
+ * (no `/v2/` ping); after that, the scheme is known per host and later requests carry credentials up front, with
+ * Bearer tokens fetched from the challenge's realm and reused while they cover the scopes asked for. Where the
+ * credential comes from is credentials.ts.
  */
-export interface Credential {
-  username?: string;
-  password?: string;
-  /** A registry bearer token sent as is (`--creds` without a colon, as Flux reads it). */
-  token?: string;
-  /** OAuth2 refresh token (`identitytoken` in the Docker config). */
-  identityToken?: string;
-  /** Where it came from, for messages: `--creds`, `OCI_ARTIFACT_USERNAME`, `/home/u/.docker/config.json`. */
-  source?: string;
-}
 
-export interface CredentialOptions {
-  creds?: string;
-  /** Directory holding config.json; default $DOCKER_CONFIG, else ~/.docker. */
-  dockerConfigDir?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Repository on the registry, for Podman entries keyed by namespace (`quay.io/org`). */
-  repository?: string;
-  /** A cloud provider whose ambient identity gives the credential (after --creds, before env and files). */
-  provider?: ProviderName;
-  /** HTTP settings and signal for the provider's exchanges. */
-  providerHttp?: ProviderHttpOptions;
-}
-
-/**
- * Credentials for `registry` (as the user named it), in Docker's order of precedence: --creds, the cloud provider,
- * OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD, the Docker config (credHelpers, credsStore, auths), Podman's auth
- * file. undefined = anonymous.
- */
-export async function resolveCredential(registry: string, options: CredentialOptions = {}): Promise<Credential | undefined> {
-  const env = options.env ?? process.env;
-  if (options.creds !== undefined && options.creds !== '') return parseCreds(options.creds);
-  if (options.provider !== undefined && options.provider !== 'generic') {
-    const { providerCredential } = await import('./providers/index.js');
-    return providerCredential(options.provider, registry, { ...options.providerHttp, env });
-  }
-  if (env.OCI_ARTIFACT_USERNAME && env.OCI_ARTIFACT_PASSWORD !== undefined) {
-    return { username: env.OCI_ARTIFACT_USERNAME, password: env.OCI_ARTIFACT_PASSWORD, source: 'OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD' };
-  }
-  const dockerPath = dockerConfigPath(env, options.dockerConfigDir);
-  const fromDocker = await fromConfigFile(dockerPath, registry, options.repository, env, true);
-  if (fromDocker !== undefined) return fromDocker;
-  const podmanPath = podmanAuthPath(env);
-  return podmanPath === undefined ? undefined : fromConfigFile(podmanPath, registry, options.repository, env, false);
-}
-
-/** `user:password` (split at the first colon) is Basic; without a colon it is a registry token, as Flux reads it. */
-export function parseCreds(creds: string): Credential {
-  const colon = creds.indexOf(':');
-  return colon < 0
-    ? { token: creds, source: '--creds' }
-    : { username: creds.slice(0, colon), password: creds.slice(colon + 1), source: '--creds' };
-}
-
-async function fromConfigFile(path: string, registry: string, repository: string | undefined, env: NodeJS.ProcessEnv, helpers: boolean): Promise<Credential | undefined> {
-  const config = await readConfigFile(path);
-  if (config === undefined) return undefined;
-  const helper = helpers ? helperFor(config, registry) : undefined;
-  if (helper !== undefined) {
-    const found = await helperGet(helper, serverUrlFor(registry), env);
-    if (found !== undefined) {
-      const source = helperProgram(helper);
-      return found.Username === IDENTITY_TOKEN_USERNAME
-        ? { identityToken: found.Secret, source }
-        : { username: found.Username, password: found.Secret, source };
-    }
-  }
-  const key = findAuthKey(config, registry, repository);
-  if (key === undefined) return undefined;
-  const cred: Credential = { ...decodeAuthEntry(config.auths![key]!, `${registry} in ${path}`), source: path };
-  return cred.username !== undefined || cred.identityToken || cred.token ? cred : undefined;
-}
-
-/** `repository:<name>:pull` or `repository:<name>:pull,push`. */
-export function repositoryScope(name: string, push = false): string {
-  return `repository:${name}:${push ? 'pull,push' : 'pull'}`;
-}
-
-interface CachedToken {
+export interface CachedToken {
   token: string;
   expiresAt: number;
   scopes: string[];
 }
 
-/** `type:name:actions` -> resource and actions; the name may itself hold colons (`registry:catalog:*` has none). */
-function splitScope(scope: string): { resource: string; actions: string[] } {
-  const last = scope.lastIndexOf(':');
-  return last < 0 ? { resource: scope, actions: [] } : { resource: scope.slice(0, last), actions: scope.slice(last + 1).split(',').filter((a) => a !== '') };
+/**
+ * What the handshake remembers for one run (the run's registry cache, registry-cache.ts): the challenge each host answered
+ * with, so later requests skip the 401 round trip, and the tokens granted, reused by every repository on the same
+ * host with the same credential.
+ */
+export interface HandshakeCache {
+  /** Keyed by host. */
+  challenges: Map<string, Challenge>;
+  /** Keyed by host and a fingerprint of the credential. */
+  tokens: Map<string, CachedToken[]>;
 }
 
-/** One scope per resource with the union of its actions: `repo:a:pull` + `repo:a:pull,push` -> `repo:a:pull,push`. */
-export function mergeScopes(scopes: string[]): string[] {
-  const merged = new Map<string, Set<string>>();
-  for (const scope of scopes) {
-    const { resource, actions } = splitScope(scope);
-    const set = merged.get(resource) ?? new Set<string>();
-    for (const action of actions) set.add(action);
-    merged.set(resource, set);
-  }
-  return [...merged].map(([resource, actions]) => `${resource}:${[...actions].join(',')}`);
-}
-
-/** Whether a token granted for `held` scopes also serves `wanted` (same resources, at least those actions). */
-export function covers(held: string[], wanted: string[]): boolean {
-  const have = new Map(mergeScopes(held).map((s) => { const { resource, actions } = splitScope(s); return [resource, new Set(actions)]; }));
-  return wanted.every((scope) => {
-    const { resource, actions } = splitScope(scope);
-    const got = have.get(resource);
-    return got !== undefined && actions.every((a) => got.has(a) || got.has('*'));
-  });
-}
-
-/** Process-wide: a token is reused by every repository on the same host with the same credential. */
-const tokenCache = new Map<string, CachedToken[]>();
-/** Process-wide: the challenge each host answered with, so later requests skip the 401 round trip. */
-const challengeCache = new Map<string, Challenge>();
 const DEFAULT_TOKEN_SECONDS = 60;
 const EXPIRY_MARGIN_MS = 5_000;
 const MAX_TOKEN_BODY = 1024 * 1024;
@@ -142,6 +44,7 @@ export class Authenticator {
   constructor(
     private readonly http: HttpClient,
     private readonly credentials: () => Promise<Credential | undefined>,
+    private readonly cache: HandshakeCache,
   ) {}
 
   private get host(): string {
@@ -170,7 +73,7 @@ export class Authenticator {
     const challenge = pickChallenge(res.headers['www-authenticate']);
     if (challenge === undefined) throw await responseError(res, this.host, req.what);
     res.body.resume();
-    challengeCache.set(this.host, challenge);
+    this.cache.challenges.set(this.host, challenge);
     if (first !== undefined && (challenge.scheme === 'basic' || cred?.token !== undefined)) {
       throw this.rejected(cred, req.what); // what we sent is what the registry refused
     }
@@ -198,7 +101,7 @@ export class Authenticator {
   /** The header for the host's known challenge; undefined before the host's first challenge (or anonymous Basic). */
   private async authorization(cred: Credential | undefined, scopes: string[], signal: AbortSignal | undefined, fresh: boolean): Promise<string | undefined> {
     // Nothing goes out before the host has asked: a registry token too waits for the host's own challenge.
-    const challenge = challengeCache.get(this.host);
+    const challenge = this.cache.challenges.get(this.host);
     if (challenge === undefined) return undefined;
     if (cred?.token !== undefined) return `Bearer ${cred.token}`;
     if (challenge.scheme === 'basic') {
@@ -209,11 +112,11 @@ export class Authenticator {
     }
     const key = `${this.host}\n${fingerprint(cred)}`;
     const now = Date.now();
-    const cached = (tokenCache.get(key) ?? []).filter((t) => t.expiresAt > now);
+    const cached = (this.cache.tokens.get(key) ?? []).filter((t) => t.expiresAt > now);
     const hit = fresh ? undefined : cached.find((t) => covers(t.scopes, scopes));
     if (hit !== undefined) return `Bearer ${hit.token}`;
     const token = await this.fetchToken(challenge, cred, scopes, signal);
-    tokenCache.set(key, [...cached.filter((t) => !covers(scopes, [...t.scopes])), token]);
+    this.cache.tokens.set(key, [...cached.filter((t) => !covers(scopes, [...t.scopes])), token]);
     return `Bearer ${token.token}`;
   }
 

@@ -1,11 +1,11 @@
 import { Code, isOciError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import { repositoryScope } from './auth.js';
 import { blobMountUrl } from './distribution-urls.js';
 import { handedOutUrl } from './handed-out-urls.js';
 import type { HttpResponse } from './http.js';
 import { responseError } from './registry-errors.js';
 import type { RepositorySession } from './repository-session.js';
+import { repositoryScope } from './scopes.js';
 
 /**
  * Cross-repository blob mount (distribution spec end-11): the registry links a blob it holds in another repository

@@ -3,10 +3,11 @@ import type {
   BlobBody, Descriptor, FetchedManifest, PushBlobResult, Repository, TransferOptions,
 } from '../oci/types.js';
 import type { RegistryReference } from '../ref/reference.js';
-import { Authenticator, repositoryScope, resolveCredential } from './auth.js';
+import { Authenticator } from './auth.js';
 import { fetchBlob, openBlob } from './blob-download.js';
 import { mountBlob } from './blob-mount.js';
 import { blobExists, pushBlob, pushBlobStream, type PushSettings } from './blob-push.js';
+import { resolveCredential } from './credentials.js';
 import { apiRootUrl } from './distribution-urls.js';
 import { HttpClient, type RequestLogger } from './http.js';
 import { deleteManifest, getManifest, putManifest, resolveManifest } from './manifests.js';
@@ -15,11 +16,13 @@ import type { ProviderName } from './providers/types.js';
 import { ReferrersListing } from './referrers-listing.js';
 import { responseError } from './registry-errors.js';
 import type { RepositorySession } from './repository-session.js';
+import { createRegistryCache, type RegistryCache } from './registry-cache.js';
 import { retryPolicy, type RetryOptions } from './retry-policy.js';
+import { repositoryScope } from './scopes.js';
 import { listTags } from './tag-list.js';
 
 /**
- * One repository on a registry as a `Repository`: credentials resolved once (auth.ts), the command's signal joined
+ * One repository on a registry as a `Repository`: credentials resolved once (credentials.ts, auth.ts), the command's signal joined
  * to each call's, and each call handed to the module of its job: manifests.ts, blob-download.ts, blob-push.ts
  * (with upload.ts), blob-mount.ts, tag-list.ts, referrers-listing.ts.
  */
@@ -41,6 +44,8 @@ export interface RegistryClientOptions {
   chunkSize?: number;
   /** Where credentials come from besides --creds and the Docker config (Flux's --provider). */
   provider?: ProviderName;
+  /** What this run has learned about registries (challenges, tokens, schemes); default: this repository's own. */
+  cache?: RegistryCache;
 }
 
 const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
@@ -58,7 +63,8 @@ export class RegistryRepository implements Repository {
 
   constructor(ref: RegistryReference, private readonly options: RegistryClientOptions = {}) {
     this.displayName = `${ref.registry}/${ref.repository}`;
-    const http = new HttpClient(ref.endpoint, options);
+    const cache = options.cache ?? createRegistryCache();
+    const http = new HttpClient(ref.endpoint, { ...options, schemes: cache.schemes });
     // A cloud identity for another host is a usage error now, before any request is made.
     if (options.provider !== undefined && options.provider !== 'generic') assertProviderServes(options.provider, ref.registry);
     const auth = new Authenticator(http, () => resolveCredential(ref.registry, {
@@ -66,8 +72,12 @@ export class RegistryRepository implements Repository {
       dockerConfigDir: options.dockerConfigDir,
       repository: ref.repository,
       provider: options.provider,
-      providerHttp: { caFile: options.caFile, certFile: options.certFile, keyFile: options.keyFile, insecure: options.insecure, userAgent: options.userAgent, signal: options.signal },
-    }));
+      providerHttp: {
+        caFile: options.caFile, certFile: options.certFile, keyFile: options.keyFile, insecure: options.insecure, userAgent: options.userAgent,
+        signal: options.signal, schemes: cache.schemes,
+      },
+      providerCredentials: cache.providerCredentials,
+    }), cache);
     this.session = {
       host: ref.endpoint,
       name: ref.repository,

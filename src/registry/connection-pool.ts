@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { Agent, buildConnector, Dispatcher, ProxyAgent } from 'undici';
 import { OciError } from '../errors.js';
-import type { TlsOptions } from './http.js';
 import { proxyFor } from './proxy-env.js';
 
 /**
@@ -36,6 +35,14 @@ const undici = ((): { Agent: typeof Agent; request: RequestFn; buildConnector: B
     return { Agent: full.Agent, request: full.Dispatcher.prototype.request as RequestFn, buildConnector: full.buildConnector as unknown as BuildConnector };
   }
 })();
+
+export interface TlsOptions {
+  /** Allow plain HTTP and unverified TLS certificates. */
+  insecure?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
 
 /** How long one connection (TCP and TLS handshake) may take; not retried, as a host that let it lapse will again. */
 export const CONNECT_TIMEOUT_MS = 10_000;

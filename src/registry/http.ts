@@ -2,14 +2,14 @@ import type { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
 import { abortError, untilAborted } from './abort.js';
 import { answeredPlainHttp, connectionError, errorCode } from './connection-errors.js';
-import { abandonConnects, dispatch, endpointFor } from './connection-pool.js';
+import { abandonConnects, dispatch, endpointFor, type TlsOptions } from './connection-pool.js';
 import { redactHeaders, redactUrl } from './redact.js';
 import { discardBody } from './response-body.js';
 import {
   isRetryableStatus, isTransientFailure, pauseBeforeRetry, repeatableByDefault, retryPolicy,
   type RetryOptions, type RetryPolicy,
 } from './retry-policy.js';
-import { knownScheme, learnScheme, mayUsePlainHttp, oneProbeAtATime, schemeKey } from './scheme-probe.js';
+import { mayUsePlainHttp, SchemeProbe, schemeKey } from './scheme-probe.js';
 
 /**
  * The HTTP client every registry request goes through: a path is sent to the registry on the scheme it speaks
@@ -33,18 +33,12 @@ export interface RequestLog {
 
 export type RequestLogger = (entry: RequestLog) => void;
 
-export interface TlsOptions {
-  /** Allow plain HTTP and unverified TLS certificates. */
-  insecure?: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-}
-
 export interface HttpClientOptions extends TlsOptions {
   userAgent?: string;
   onRequest?: RequestLogger;
   retry?: RetryOptions;
+  /** The schemes learned in this run (the run's registry cache); default: this client's own. */
+  schemes?: SchemeProbe;
 }
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -83,6 +77,7 @@ const MAX_REDIRECTS = 5;
 /** HTTP client for one registry endpoint (`host[:port]`). */
 export class HttpClient {
   private readonly retry: RetryPolicy;
+  private readonly schemes: SchemeProbe;
   private readonly schemeKey: string;
 
   constructor(
@@ -90,6 +85,7 @@ export class HttpClient {
     private readonly options: HttpClientOptions = {},
   ) {
     this.retry = retryPolicy(options.retry);
+    this.schemes = options.schemes ?? new SchemeProbe();
     this.schemeKey = schemeKey(host, options.insecure);
   }
 
@@ -136,7 +132,7 @@ export class HttpClient {
   /** Resolve a path against the registry; absolute URLs pass unchanged. */
   private absolute(url: string): string {
     if (!url.startsWith('/')) return url;
-    const scheme = this.mayUseHttp ? (knownScheme(this.schemeKey) ?? 'https') : 'https';
+    const scheme = this.mayUseHttp ? (this.schemes.known(this.schemeKey) ?? 'https') : 'https';
     return `${scheme}://${this.host}${url}`;
   }
 
@@ -159,8 +155,8 @@ export class HttpClient {
 
   /** One exchange, made alone while this host's scheme is still being found out (see scheme-probe.ts). */
   private attempt(req: HttpRequest & { url: string; headers: Record<string, string> }): Promise<HttpResponse> {
-    if (!this.mayUseHttp || !req.url.startsWith('/') || knownScheme(this.schemeKey) !== undefined) return this.exchange(req);
-    return oneProbeAtATime(this.schemeKey, req.signal, `${req.what} at ${this.host}`, () => this.exchange(req));
+    if (!this.mayUseHttp || !req.url.startsWith('/') || this.schemes.known(this.schemeKey) !== undefined) return this.exchange(req);
+    return this.schemes.oneAtATime(this.schemeKey, req.signal, `${req.what} at ${this.host}`, () => this.exchange(req));
   }
 
   /** One exchange; on a loopback/--insecure host that does not speak TLS, switch to plain HTTP and redo it. */
@@ -195,13 +191,13 @@ export class HttpClient {
       });
       const headers = flattenHeaders(res.headers);
       log({ status: res.statusCode, responseHeaders: redactHeaders(headers) });
-      if (url.host === this.host && this.mayUseHttp) learnScheme(this.schemeKey, url.protocol === 'http:' ? 'http' : 'https');
+      if (url.host === this.host && this.mayUseHttp) this.schemes.learn(this.schemeKey, url.protocol === 'http:' ? 'http' : 'https');
       return { status: res.statusCode, headers, body: res.body, url: url.href };
     } catch (err) {
       log({ error: errorCode(err) ?? (err as Error).message });
       if (req.signal?.aborted) throw abortError(req.signal, whatAt);
       if (url.protocol === 'https:' && url.host === this.host && this.mayUseHttp && answeredPlainHttp(err)) {
-        learnScheme(this.schemeKey, 'http');
+        this.schemes.learn(this.schemeKey, 'http');
         url.protocol = 'http:';
         return this.exchange({ ...req, url: url.href });
       }

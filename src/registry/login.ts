@@ -1,13 +1,15 @@
 import { Code, isOciError, OciError, usageError } from '../errors.js';
 import { DOCKER_HUB } from '../ref/reference.js';
-import { Authenticator, type Credential } from './auth.js';
+import { Authenticator } from './auth.js';
 import { helperErase, helperProgram, helperStore } from './credential-helper.js';
 import {
   dockerConfigPath, findAuthKey, helperFor, readConfigFile, serverUrlFor, writeConfigFile, type DockerConfig,
 } from './credential-store.js';
+import type { Credential } from './credentials.js';
 import { apiRootUrl } from './distribution-urls.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
 import { responseError } from './registry-errors.js';
+import { createRegistryCache, type RegistryCache } from './registry-cache.js';
 
 /**
  * `login` and `logout` without Docker: check credentials against the registry, then keep them where Docker
@@ -34,9 +36,12 @@ export function parseRegistryHost(input: string): RegistryHost {
 }
 
 /** GET /v2/ with the credential, answering the registry's challenge as every other request does. */
-export async function verifyLogin(host: RegistryHost, credential: Credential, options: HttpClientOptions & { signal?: AbortSignal } = {}): Promise<void> {
-  const http = new HttpClient(host.endpoint, options);
-  const auth = new Authenticator(http, async () => credential);
+export async function verifyLogin(
+  host: RegistryHost, credential: Credential, options: HttpClientOptions & { signal?: AbortSignal; cache?: RegistryCache } = {},
+): Promise<void> {
+  const cache = options.cache ?? createRegistryCache();
+  const http = new HttpClient(host.endpoint, { ...options, schemes: cache.schemes });
+  const auth = new Authenticator(http, async () => credential, cache);
   const what = 'the login check (GET /v2/)';
   let res;
   try {

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OciError } from '../errors.js';
 import { abortError } from './abort.js';
-import type { HttpMethod } from './http.js';
 
 /**
  * The one retry policy, for whole requests (http.ts) and for upload chunks resumed at the offset the registry
@@ -47,7 +46,7 @@ export function isTransientFailure(err: unknown): boolean {
  * Whether a request may be repeated whole when nothing else is said: GET/HEAD/PUT/DELETE yes, POST/PATCH no
  * (a repeated PATCH could append its body twice; upload.ts resumes those itself).
  */
-export function repeatableByDefault(method: HttpMethod): boolean {
+export function repeatableByDefault(method: string): boolean {
   return method !== 'PATCH' && method !== 'POST';
 }
 

@@ -33,6 +33,8 @@ export interface StartRegistryOptions {
   tls?: { clientAuth?: boolean };
   /** Token authentication (auth.token) against a token server started with the registry. */
   token?: TokenServerOptions & { keyType?: KeyType };
+  /** The loopback port to listen on (default: a free one), e.g. the port of a registry stopped before. */
+  port?: number;
 }
 
 /** What a registry config is generated from; new variants (tls, token) extend this. */
@@ -92,11 +94,11 @@ export async function freePort(): Promise<number> {
 
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
   const external = process.env.OCI_ARTIFACT_TEST_REGISTRY;
-  if (external && options.htpasswd === undefined && options.tls === undefined && options.token === undefined) {
+  if (external && options.htpasswd === undefined && options.tls === undefined && options.token === undefined && options.port === undefined) {
     return { host: external, url: `http://${external}`, storageDir: '', stop: async () => {} };
   }
   const dir = mkdtempSync(join(tmpdir(), 'oci-artifact-registry-'));
-  const config: RegistryConfig = { port: await freePort(), storageDir: join(dir, 'storage') };
+  const config: RegistryConfig = { port: options.port ?? await freePort(), storageDir: join(dir, 'storage') };
   if (options.htpasswd !== undefined) {
     config.htpasswdFile = join(dir, 'htpasswd');
     const line = execFileSync('htpasswd', ['-Bbn', options.htpasswd.username, options.htpasswd.password], { encoding: 'utf8' });

@@ -11,6 +11,7 @@ import { digestOf } from '../../src/ref/digest.js';
 import { parseRegistryReference } from '../../src/ref/reference.js';
 import { openRegistryRepository, type RegistryClientOptions, type RegistryRepository } from '../../src/registry/client.js';
 import type { RequestLog } from '../../src/registry/http.js';
+import { createRegistryCache } from '../../src/registry/registry-cache.js';
 import { startProxy } from '../helpers/proxy.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { failure } from '../helpers/expect-error.js';
@@ -29,8 +30,11 @@ afterAll(async () => {
   await Promise.all([plain?.stop(), secured?.stop()]);
 });
 
+/** One registry cache for the file, as one run has: the request counts below leave out the scheme probe made once. */
+const cache = createRegistryCache();
+
 function repo(host: string, name: string, options: RegistryClientOptions = {}): RegistryRepository {
-  return openRegistryRepository(parseRegistryReference(`oci://${host}/${name}`), { retry: { baseDelayMs: 10 }, ...options });
+  return openRegistryRepository(parseRegistryReference(`oci://${host}/${name}`), { retry: { baseDelayMs: 10 }, cache, ...options });
 }
 
 function blob(content: Buffer | string, mediaType: string = MediaType.OciLayerTarGzip): { desc: Descriptor; bytes: Buffer } {

@@ -232,3 +232,50 @@ describe('layering (dependency rule of docs/architecture.md)', () => {
     expect(violations([parse('oci/x.ts', "import { parseReference } from '../ref/reference.js';")], narrowed)).toHaveLength(1);
   });
 });
+
+/**
+ * Import cycles between modules of src/, each as `a.ts -> b.ts -> a.ts`. A cycle means neither module can be read,
+ * tested or loaded without the other (registry/auth.ts and registry/providers/index.ts were one), so none is
+ * allowed; as above, type-only and dynamic imports count.
+ */
+function importCycles(files: SourceFile[]): string[] {
+  const edges = new Map(files.map((f) => [f.path, f.imports.filter(isLocal)]));
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (node: string): void => {
+    const at = path.indexOf(node);
+    if (at >= 0) {
+      cycles.push([...path.slice(at), node].join(' -> '));
+      return;
+    }
+    if (done.has(node)) return;
+    path.push(node);
+    for (const next of edges.get(node) ?? []) visit(next);
+    path.pop();
+    done.add(node);
+  };
+  for (const file of [...edges.keys()].sort()) visit(file);
+  return cycles;
+}
+
+describe('import cycles', () => {
+  it('src/ has none', () => {
+    expect(importCycles(readSources())).toEqual([]);
+  });
+
+  it('finds a cycle through a type-only or dynamic import, and not a chain', () => {
+    const cycle = [
+      parse('registry/a.ts', "import type { B } from './b.js';"),
+      parse('registry/b.ts', "const { c } = await import('./providers/c.js');"),
+      parse('registry/providers/c.ts', "import type { A } from '../a.js';"),
+    ];
+    expect(importCycles(cycle)).toEqual(['registry/a.ts -> registry/b.ts -> registry/providers/c.ts -> registry/a.ts']);
+    const chain = [
+      parse('registry/a.ts', "import { b } from './b.js';"),
+      parse('registry/b.ts', "import type { C } from './providers/c.js';"),
+      parse('registry/providers/c.ts', "import { OciError } from '../../errors.js';"),
+    ];
+    expect(importCycles(chain)).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopback, knownScheme, learnScheme, mayUsePlainHttp, oneProbeAtATime, schemeKey } from '../../src/registry/scheme-probe.js';
+import { isLoopback, mayUsePlainHttp, SchemeProbe, schemeKey } from '../../src/registry/scheme-probe.js';
 
 describe('isLoopback', () => {
   it('knows the loopback names', () => {
@@ -20,19 +20,20 @@ describe('plain HTTP', () => {
   });
 });
 
-describe('oneProbeAtATime', () => {
+describe('SchemeProbe', () => {
   it('lets requests waiting on a probe go once the scheme is learned, before the probe ends', async () => {
+    const schemes = new SchemeProbe();
     const key = schemeKey('probe.test:1', true);
     const order: string[] = [];
     let endProbe = (): void => undefined;
-    const probe = oneProbeAtATime(key, undefined, 'the probe', async () => {
+    const probe = schemes.oneAtATime(key, undefined, 'the probe', async () => {
       order.push('probe sent');
-      learnScheme(key, 'http');
+      schemes.learn(key, 'http');
       await new Promise<void>((resolve) => (endProbe = resolve));
       order.push('probe done');
     });
-    const waiter = oneProbeAtATime(key, undefined, 'the second request', async () => {
-      order.push(`second sent knowing ${knownScheme(key)}`);
+    const waiter = schemes.oneAtATime(key, undefined, 'the second request', async () => {
+      order.push(`second sent knowing ${schemes.known(key)}`);
     });
     await waiter;
     endProbe();
@@ -41,11 +42,12 @@ describe('oneProbeAtATime', () => {
   });
 
   it('ends the wait of a request whose command is interrupted', async () => {
+    const schemes = new SchemeProbe();
     const key = schemeKey('probe.test:2', true);
     let endProbe = (): void => undefined;
-    const probe = oneProbeAtATime(key, undefined, 'the probe', () => new Promise<void>((resolve) => (endProbe = resolve)));
+    const probe = schemes.oneAtATime(key, undefined, 'the probe', () => new Promise<void>((resolve) => (endProbe = resolve)));
     const controller = new AbortController();
-    const waiter = oneProbeAtATime(key, controller.signal, 'the second request', async () => undefined);
+    const waiter = schemes.oneAtATime(key, controller.signal, 'the second request', async () => undefined);
     controller.abort();
     await expect(waiter).rejects.toMatchObject({ code: 'INTERRUPTED', message: 'interrupted during the second request' });
     endProbe();

@@ -7,7 +7,7 @@ export type { RequestLog } from '../../registry/http.js';
 
 /** Options for reaching a repository (documented on the registry client); the layout ignores the network ones. */
 export interface RepositoryOptions
-  extends Pick<RegistryClientOptions, 'creds' | 'insecure' | 'caFile' | 'certFile' | 'keyFile' | 'userAgent' | 'signal' | 'onRequest' | 'provider'> {
+  extends Pick<RegistryClientOptions, 'creds' | 'insecure' | 'caFile' | 'certFile' | 'keyFile' | 'userAgent' | 'signal' | 'onRequest' | 'provider' | 'cache'> {
   /** Create an OCI layout that does not exist yet (commands that write). */
   create?: boolean;
 }

@@ -23,7 +23,9 @@ export interface JsonExchange {
 
 export async function exchangeJson(ctx: ProviderContext, req: JsonExchange): Promise<Record<string, unknown>> {
   const url = new URL(req.url);
-  const http = new HttpClient(url.host, { caFile: ctx.caFile, certFile: ctx.certFile, keyFile: ctx.keyFile, insecure: ctx.insecure, userAgent: ctx.userAgent });
+  const http = new HttpClient(url.host, {
+    caFile: ctx.caFile, certFile: ctx.certFile, keyFile: ctx.keyFile, insecure: ctx.insecure, userAgent: ctx.userAgent, schemes: ctx.schemes,
+  });
   const res = await http.send({
     method: req.method, url: url.href, headers: req.headers, body: req.body, what: req.what, signal: ctx.signal,
     idempotent: req.idempotent ?? true,

@@ -1,21 +1,21 @@
-import type { Credential } from '../auth.js';
 import { assertProviderServes } from './hosts.js';
-import type { ProviderContext, ProviderName } from './types.js';
+import type { ProviderContext, ProviderCredential, ProviderCredentialCache, ProviderName } from './types.js';
 
 /**
  * `--provider aws|azure|gcp`: the ambient cloud identity exchanged for registry credentials, as Flux does. Each
- * provider module is loaded only when chosen; the result is reused by every repository of the registry in this
- * process until shortly before it expires.
+ * provider module is loaded only when chosen; the result is reused, through the run's `cache`, by every repository
+ * of the registry until shortly before it expires.
  */
-const cache = new Map<string, { credential: Credential; expiresAt: number }>();
 const MARGIN_MS = 60_000;
 
-export async function providerCredential(name: Exclude<ProviderName, 'generic'>, registry: string, ctx: ProviderContext): Promise<Credential> {
+export async function providerCredential(
+  name: Exclude<ProviderName, 'generic'>, registry: string, ctx: ProviderContext, cache: ProviderCredentialCache,
+): Promise<ProviderCredential> {
   assertProviderServes(name, registry); // before any exchange: the cloud identity is for that cloud's registries only
   const key = `${name}\n${registry}`;
   const hit = cache.get(key);
   if (hit !== undefined && hit.expiresAt - MARGIN_MS > Date.now()) return hit.credential;
-  let credential: Credential;
+  let credential: ProviderCredential;
   let expiresAt: number;
   if (name === 'aws') {
     const { ecrLogin } = await import('./aws.js');

@@ -1,20 +1,74 @@
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveCredential } from '../../src/registry/auth.js';
-import { helperGet, helperMessage } from '../../src/registry/credential-helper.js';
-import { findAuthKey, readConfigFile, writeConfigFile } from '../../src/registry/credential-store.js';
+import { resolveCredential } from '../../src/registry/credentials.js';
 import { createCredentialHelper } from '../helpers/credential-helper.js';
-
-const CANARY = 'canary-Pw-7f3a91c2e5b84d60';
-const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 function dockerConfig(config: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'docker-config-'));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
   return dir;
 }
+
+const CANARY = 'canary-Pw-7f3a91c2e5b84d60';
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const noEnv = {};
+
+describe('resolveCredential', () => {
+  it('reads --creds as user:password, splitting at the first colon', async () => {
+    expect(await resolveCredential('r.io', { creds: 'bob:pa:ss', env: noEnv })).toEqual({ username: 'bob', password: 'pa:ss', source: '--creds' });
+  });
+
+  it('reads --creds without a colon as a bearer token (Flux semantics)', async () => {
+    expect(await resolveCredential('r.io', { creds: 'ghp_token', env: noEnv })).toEqual({ token: 'ghp_token', source: '--creds' });
+  });
+
+  it('prefers --creds over the environment, and the environment over the Docker config', async () => {
+    const dir = dockerConfig({ auths: { 'r.io': { auth: b64('cfg:cfgpw') } } });
+    const env = { OCI_ARTIFACT_USERNAME: 'envuser', OCI_ARTIFACT_PASSWORD: 'envpw' };
+    expect((await resolveCredential('r.io', { creds: 'a:b', env, dockerConfigDir: dir }))?.username).toBe('a');
+    expect((await resolveCredential('r.io', { env, dockerConfigDir: dir }))?.username).toBe('envuser');
+    expect((await resolveCredential('r.io', { env: noEnv, dockerConfigDir: dir }))?.username).toBe('cfg');
+  });
+
+  it('matches Docker config keys with or without scheme and path', async () => {
+    const dir = dockerConfig({
+      auths: {
+        'https://r.io/v1/': { auth: b64('one:1') },
+        'http://localhost:5000': { username: 'two', password: '2' },
+        'other.io': { auth: b64('three:3') },
+      },
+    });
+    expect(await resolveCredential('r.io', { env: noEnv, dockerConfigDir: dir })).toMatchObject({ username: 'one', password: '1' });
+    expect(await resolveCredential('localhost:5000', { env: noEnv, dockerConfigDir: dir })).toMatchObject({ username: 'two', password: '2' });
+    expect(await resolveCredential('nowhere.io', { env: noEnv, dockerConfigDir: dir })).toBeUndefined();
+  });
+
+  it('finds Docker Hub under its historical key', async () => {
+    const dir = dockerConfig({ auths: { 'https://index.docker.io/v1/': { auth: b64('hub:pw') } } });
+    expect(await resolveCredential('docker.io', { env: noEnv, dockerConfigDir: dir })).toMatchObject({ username: 'hub', password: 'pw' });
+  });
+
+  it('takes the identity token', async () => {
+    const dir = dockerConfig({ auths: { 'r.io': { auth: b64('<token>:'), identitytoken: 'refresh' } } });
+    expect(await resolveCredential('r.io', { env: noEnv, dockerConfigDir: dir })).toMatchObject({ identityToken: 'refresh' });
+  });
+
+  it('is anonymous without any source, and uses DOCKER_CONFIG from the environment', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'no-config-'));
+    expect(await resolveCredential('r.io', { env: { DOCKER_CONFIG: empty } })).toBeUndefined();
+    const dir = dockerConfig({ auths: { 'r.io': { auth: b64('viaenv:x') } } });
+    expect((await resolveCredential('r.io', { env: { DOCKER_CONFIG: dir } }))?.username).toBe('viaenv');
+  });
+
+  it('reports a broken config file as a usage error without its contents', async () => {
+    const dir = dockerConfig('{ "auths": { "r.io": { "auth": "c2VjcmV0" ');
+    const err = await resolveCredential('r.io', { env: noEnv, dockerConfigDir: dir }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DOCKER_CONFIG_INVALID', kind: 'usage' });
+    expect((err as Error).message).not.toContain('c2VjcmV0');
+  });
+});
 
 describe('credential helpers in the Docker config', () => {
   it('asks the helper named in credHelpers for that registry, with the server URL on stdin', async () => {
@@ -60,24 +114,6 @@ describe('credential helpers in the Docker config', () => {
     expect((err as Error).message).not.toContain(CANARY);
     expect((err as Error).message).not.toContain('7f3a91c2');
   });
-
-  it('returns undefined from get when the helper says it holds nothing', async () => {
-    const helper = createCredentialHelper('none');
-    expect(await helperGet('none', 'r.io', { PATH: helper.path })).toBeUndefined();
-  });
-
-  it('refuses a helper name that could be a path', async () => {
-    await expect(helperGet('../evil', 'r.io', {})).rejects.toMatchObject({ code: 'CREDENTIAL_HELPER_INVALID' });
-  });
-});
-
-describe('helperMessage', () => {
-  it('keeps the first line, replaces known secrets and token-like runs, and caps the length', () => {
-    expect(helperMessage(`\n  bad ${CANARY} here\nsecond line`, [CANARY])).toBe('bad REDACTED here');
-    expect(helperMessage('ghp_abcdefghijklmnopqrstuvwxyz0123456789 rejected')).toBe('REDACTED rejected');
-    expect(helperMessage('error: the keychain service org.freedesktop.secrets is down')).toContain('org.freedesktop.secrets');
-    expect(helperMessage('x'.repeat(500)).length).toBeLessThanOrEqual(201);
-  });
 });
 
 describe('Podman auth file', () => {
@@ -92,35 +128,5 @@ describe('Podman auth file', () => {
     const file = join(runtime, 'explicit.json');
     writeFileSync(file, JSON.stringify({ auths: { 'r.io': { auth: b64('explicit:pw') } } }));
     expect(await resolveCredential('r.io', { env: { XDG_RUNTIME_DIR: runtime, REGISTRY_AUTH_FILE: file }, dockerConfigDir: docker })).toMatchObject({ username: 'explicit' });
-  });
-
-  it('picks the most specific namespace entry for the repository', async () => {
-    const config = { auths: { 'quay.io': {}, 'quay.io/org': {}, 'quay.io/org/app': {}, 'quay.io/other': {} } };
-    expect(findAuthKey(config, 'quay.io', 'org/app')).toBe('quay.io/org/app');
-    expect(findAuthKey(config, 'quay.io', 'org/app2')).toBe('quay.io/org');
-    expect(findAuthKey(config, 'quay.io', 'third')).toBe('quay.io');
-    expect(findAuthKey({ auths: { 'https://index.docker.io/v1/': {} } }, 'docker.io', 'library/x')).toBe('https://index.docker.io/v1/');
-    // Host names compare without case, as DNS does.
-    expect(findAuthKey({ auths: { 'LOCALHOST:5000': {} } }, 'localhost:5000', 'app')).toBe('LOCALHOST:5000');
-    expect(findAuthKey({ auths: { 'https://Registry.Example/v1/': {} } }, 'registry.example', 'app')).toBe('https://Registry.Example/v1/');
-  });
-});
-
-describe('writeConfigFile', () => {
-  it('writes atomically with mode 0600, keeping other fields', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'new-dir');
-    const path = join(dir, 'config.json');
-    await writeConfigFile(path, { auths: { 'r.io': { auth: b64('u:p') } }, proxies: { default: {} } });
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(await readConfigFile(path)).toEqual({ auths: { 'r.io': { auth: b64('u:p') } }, proxies: { default: {} } });
-    expect(readFileSync(path, 'utf8').endsWith('\n')).toBe(true);
-  });
-
-  it('reports a missing file as undefined and a broken one as a usage error', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
-    expect(await readConfigFile(join(dir, 'none.json'))).toBeUndefined();
-    writeFileSync(join(dir, 'bad.json'), '[1,2]');
-    await expect(readConfigFile(join(dir, 'bad.json'))).rejects.toMatchObject({ code: 'DOCKER_CONFIG_INVALID', kind: 'usage' });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { covers, mergeScopes } from '../../src/registry/auth.js';
+import { covers, mergeScopes, repositoryScope } from '../../src/registry/scopes.js';
 
 describe('token scopes', () => {
   it('merge the actions of one resource and keep resources apart', () => {
@@ -15,5 +15,12 @@ describe('token scopes', () => {
     expect(covers(['repository:a:pull,push', 'repository:b:pull'], ['repository:b:pull', 'repository:a:push'])).toBe(true);
     expect(covers(['repository:a:*'], ['repository:a:pull,push,delete'])).toBe(true);
     expect(covers([], [])).toBe(true);
+  });
+});
+
+describe('repositoryScope', () => {
+  it('names pull or pull,push', () => {
+    expect(repositoryScope('org/app')).toBe('repository:org/app:pull');
+    expect(repositoryScope('org/app', true)).toBe('repository:org/app:pull,push');
   });
 });
