@@ -185,7 +185,7 @@ export function isGzipTarLayer(mediaType: string): boolean {
 
 /**
  * The layer to pull: an explicit media type (first layer of that type) or index; by default the Flux content
- * layer, else the first gzip'd tar layer (OCI, Docker, Helm).
+ * layer, else the first gzip'd tar layer (OCI, Docker, Helm, or any `...tar+gzip` type).
  */
 export function selectContentLayer(manifest: ImageManifest, choose: LayerChoice = {}): Descriptor {
   const layers = manifest.layers;
@@ -208,7 +208,9 @@ export function selectContentLayer(manifest: ImageManifest, choose: LayerChoice 
     }
     return layer;
   }
-  const layer = layers.find((l) => l.mediaType === MediaType.FluxContent) ?? layers.find((l) => GZIP_TAR_TYPES.has(l.mediaType));
+  // Like source-controller, any gzip'd tar layer is content: a push to a registry that refuses Flux's types, or
+  // with --layer-media-type, names it otherwise.
+  const layer = layers.find((l) => l.mediaType === MediaType.FluxContent) ?? layers.find((l) => isGzipTarLayer(l.mediaType));
   if (!layer) {
     throw new OciError('LAYER_NOT_FOUND', `no layer is a gzip'd tar; the artifact has: ${available}`, {
       kind: 'usage',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { usageError } from '../errors.js';
+import { OciError, usageError } from '../errors.js';
 import { buildAnnotations, buildFluxConfig, buildFluxManifest } from '../artifact/manifest.js';
 import { packArtifact, type PackOptions } from '../artifact/pack.js';
 import { absoluteInput, describeInput, type PackInput } from '../artifact/sources.js';
@@ -14,6 +14,7 @@ import type { OpContext } from './support/context.js';
 import { contentBehindTag, type ContentBehindTag } from './support/content-behind-tag.js';
 import { checkWhilePacking, failPackingOn, type EarlyCheck } from './support/early-check.js';
 import { resolveProvenance } from './support/provenance.js';
+import { chosenTypesRefused, mediaTypeRefusal, STANDARD_TYPES } from './support/media-type-fallback.js';
 import { stageStdin } from './support/stdin.js';
 
 export interface PushOptions extends Omit<PackOptions, 'signal'> {
@@ -38,6 +39,13 @@ export interface PushOptions extends Omit<PackOptions, 'signal'> {
   ifChanged?: boolean;
   /** More tags for the pushed manifest (checked tags); none are written when ifChanged skips the push. */
   extraTags?: string[];
+  /**
+   * Media types for the config and the content layer (default: Flux's). Without them, a registry that refuses
+   * Flux's types gets one more manifest PUT with the standard OCI types (support/media-type-fallback.ts); a type
+   * chosen here is kept, and its refusal is the push's error.
+   */
+  configMediaType?: string;
+  layerMediaType?: string;
 }
 
 export interface PushResult {
@@ -129,10 +137,24 @@ export async function push(options: PushOptions, ctx: OpContext): Promise<PushRe
         blobs: {},
       };
     }
-    const { layer, blobs, config } = uploaded;
-    const manifest = buildFluxManifest({ config, layer, annotations });
+    const { blobs } = uploaded;
+    let { layer, config } = uploaded;
+    let manifest = buildFluxManifest({ config, layer, annotations });
     ctx.onStep?.(`writing manifest ${tag}`);
-    const digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
+    let digest: string;
+    try {
+      digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
+    } catch (err) {
+      const refusal = mediaTypeRefusal(err);
+      if (refusal === undefined) throw err;
+      if (options.configMediaType !== undefined || options.layerMediaType !== undefined) throw chosenTypesRefused(err as OciError, refusal);
+      // The blobs are stored by digest whatever their type: only the manifest changes.
+      ctx.onNotice?.(`the registry refused Flux's media types (${refusal}); pushed again with the standard OCI types ${STANDARD_TYPES.config} and ${STANDARD_TYPES.layer}`);
+      config = { ...config, mediaType: STANDARD_TYPES.config };
+      layer = { ...layer, mediaType: STANDARD_TYPES.layer };
+      manifest = buildFluxManifest({ config, layer, annotations });
+      digest = await repo.putManifest(tag, manifest, MediaType.OciManifest, { signal: ctx.signal });
+    }
     // The same bytes under each extra tag: the same digest, no GET back.
     await Promise.all((options.extraTags ?? []).map((extra) => repo.putManifest(extra, manifest, MediaType.OciManifest, { signal: ctx.signal })));
     await repo.commit?.();
@@ -163,9 +185,9 @@ async function dirOf(path: string): Promise<string> {
 }
 
 /** The Flux config blob for a content layer and its descriptor (a pure function of the uncompressed tar). */
-function fluxConfig(diffId: string): { bytes: Buffer; config: Descriptor } {
+function fluxConfig(diffId: string, mediaType: string): { bytes: Buffer; config: Descriptor } {
   const bytes = buildFluxConfig(diffId);
-  return { bytes, config: { mediaType: MediaType.FluxConfig, digest: digestOf(bytes), size: bytes.length } };
+  return { bytes, config: { mediaType, digest: digestOf(bytes), size: bytes.length } };
 }
 
 /**
@@ -183,6 +205,8 @@ async function uploadContent(
   const limit = options.inMemoryLimit ?? DEFAULT_IN_MEMORY_LIMIT;
   const blobs: Record<string, PushBlobResult> = {};
   const transfer = { signal: ctx.signal, onProgress: ctx.onProgress };
+  const layerType = options.layerMediaType ?? MediaType.FluxContent;
+  const configType = options.configMediaType ?? MediaType.FluxConfig;
 
   const onPack = ctx.onProgress;
   const pack = () => packArtifact(input, {
@@ -210,10 +234,10 @@ async function uploadContent(
   let layer: Descriptor;
   if (rest === undefined) {
     const bytes = Buffer.concat(head);
-    layer = { mediaType: MediaType.FluxContent, digest: digestOf(bytes), size: bytes.length };
+    layer = { mediaType: layerType, digest: digestOf(bytes), size: bytes.length };
     const existing = await behind;
     if (existing?.layer.digest === layer.digest) return { unchanged: existing };
-    const { bytes: configBytes, config } = fluxConfig(await diffId);
+    const { bytes: configBytes, config } = fluxConfig(await diffId, configType);
     ctx.onStep?.('uploading');
     const [layerResult, configResult] = await Promise.all([
       repo.pushBlob(layer, bytes, transfer),
@@ -232,9 +256,9 @@ async function uploadContent(
     for (let first = head.shift(); first !== undefined; first = head.shift()) yield first;
     for (let next = await remaining.next(); !next.done; next = await remaining.next()) yield next.value;
   })());
-  layer = await repo.pushBlobStream(MediaType.FluxContent, stream, transfer);
+  layer = await repo.pushBlobStream(layerType, stream, transfer);
   blobs[layer.digest] = 'uploaded';
-  const { bytes: configBytes, config } = fluxConfig(await diffId);
+  const { bytes: configBytes, config } = fluxConfig(await diffId, configType);
   blobs[config.digest] = await repo.pushBlob(config, configBytes, { signal: ctx.signal });
   return { layer, blobs, config };
 }

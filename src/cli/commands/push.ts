@@ -28,7 +28,9 @@ export function pushCommand() {
     .option('--no-if-changed', 'with --all: push every artifact even when its content is unchanged')
     .option('--all', 'push every artifact listed in oci-artifact.yaml (see --config)')
     .addOption(onlyWith(new Option('--config <file>', 'the artifacts file for --all').default('oci-artifact.yaml'), 'all'))
-    .addOption(onlyWith(new Option('--concurrency <n>', 'with --all: artifacts pushed at once').default('4'), 'all'));
+    .addOption(onlyWith(new Option('--concurrency <n>', 'with --all: artifacts pushed at once').default('4'), 'all'))
+    .option('--config-media-type <type>', "config media type (default: Flux's; a registry that refuses Flux's types gets the OCI ones)")
+    .option('--layer-media-type <type>', "content layer media type, a ...tar+gzip type (default: Flux's)");
   return withDotenvFlag(withIgnoreFlags(withProviderFlag(command)))
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
@@ -36,7 +38,8 @@ export function pushCommand() {
       const compressionLevel = parseInteger('--compression-level', flags.compressionLevel, 0, 9);
       if (flags.all) {
         const given = [[reference !== undefined, 'a reference'], [flags.path !== undefined, '--path'], [flags.annotations !== undefined, '--annotations'],
-          [flags.sign === true, '--sign'], [flags.ignorePaths !== undefined || flags.addIgnorePaths !== undefined, 'the ignore flags']] as const;
+          [flags.sign === true, '--sign'], [flags.ignorePaths !== undefined || flags.addIgnorePaths !== undefined, 'the ignore flags'],
+          [flags.configMediaType !== undefined || flags.layerMediaType !== undefined, 'the media type flags']] as const;
         const conflict = given.find(([present]) => present);
         if (conflict !== undefined) {
           throw usageError('FLAG_CONFLICT', `--all takes the artifacts from ${flags.config}: ${conflict[1]} cannot be given with it`, `set it per artifact in ${flags.config}`);
@@ -59,6 +62,9 @@ export function pushCommand() {
         throw usageError('FLAG_INVALID', "stdin cannot carry both the manifests (-f -) and the password (--password-stdin)",
           'use oci-artifact login, or OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD');
       }
+      const { checkMediaTypeFlag } = await import('../../ops/support/media-type-fallback.js');
+      const configMediaType = flags.configMediaType === undefined ? undefined : checkMediaTypeFlag('--config-media-type', flags.configMediaType);
+      const layerMediaType = flags.layerMediaType === undefined ? undefined : checkMediaTypeFlag('--layer-media-type', flags.layerMediaType);
       const keyPath = flags.sign ? flags.key : undefined;
       // Made before anything is pushed: outside CI, --provenance stops here.
       const provenance = flags.provenance ? await (await import('../../ops/attest.js')).ciProvenance(process.env) : undefined;
@@ -77,6 +83,8 @@ export function pushCommand() {
           resolveSymlinks: flags.resolveSymlinks,
           compressionLevel,
           ifChanged: flags.ifChanged === true,
+          configMediaType,
+          layerMediaType,
         }, ctx);
         let signatures: string | undefined;
         if (!result.pushed) {
@@ -134,6 +142,11 @@ Examples:
 
   # Every artifact of oci-artifact.yaml, unchanged ones skipped
   oci-artifact push --all
+
+  # Push to GitLab's registry with the standard OCI media types (it refuses Flux's; without the flags the push
+  # falls back to these by itself and says so)
+  oci-artifact push oci://registry.gitlab.com/group/app:v1 -f ./deploy \\
+    --config-media-type application/vnd.oci.image.config.v1+json --layer-media-type application/vnd.oci.image.layer.v1.tar+gzip
 
   # Push to a local OCI layout (no registry needed)
   oci-artifact push oci-layout://./store:v1 -f ./deploy --reproducible
