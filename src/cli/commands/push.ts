@@ -5,6 +5,7 @@ import { handler, newCommand, withRuntime } from '../command.js';
 import { onlyWith } from '../flag-rules.js';
 import { collect, parseInteger, splitList } from '../flag-values.js';
 import { withDotenvFlag, withIgnoreFlags, withProviderFlag } from '../flags.js';
+import { keylessFlagsGiven, keylessOptions, withKeylessFlags } from '../keyless-flags.js';
 
 /**
  * `push REF -f PATH…`: package directories, files or stdin and push them as one Flux artifact (optionally signed,
@@ -21,8 +22,9 @@ export function pushCommand() {
     .option('--reproducible', 'use the epoch as created time so the same input gives the same digest')
     .option('-o, --output <format>', 'print the result as json or yaml')
     .option('--compression-level <0-9>', 'gzip level', '6')
-    .option('--sign', 'sign the pushed digest with --key (cosign format)')
+    .option('--sign', 'sign the pushed digest (cosign format): with --key, or keyless with the CI job\'s OIDC identity')
     .addOption(onlyWith(new Option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)'), 'sign'))
+    .addOption(onlyWith(new Option('--signature-format <format>', 'for --sign: legacy .sig tag or a sigstore bundle referrer').choices(['legacy', 'bundle'] as const).default('legacy'), 'sign'))
     .addOption(onlyWith(new Option('--provenance', 'with --sign: also attach a signed SLSA v1 provenance of the CI run (GitHub Actions, GitLab CI)'), 'sign'))
     .option('--if-changed', 'push only when the content differs from what the tag holds (default with --all)')
     .option('--no-if-changed', 'with --all: push every artifact even when its content is unchanged')
@@ -31,7 +33,7 @@ export function pushCommand() {
     .addOption(onlyWith(new Option('--concurrency <n>', 'with --all: artifacts pushed at once').default('4'), 'all'))
     .option('--config-media-type <type>', "config media type (default: Flux's; a registry that refuses Flux's types gets the OCI ones)")
     .option('--layer-media-type <type>', "content layer media type, a ...tar+gzip type (default: Flux's)");
-  return withDotenvFlag(withIgnoreFlags(withProviderFlag(command)))
+  return withKeylessFlags(withDotenvFlag(withIgnoreFlags(withProviderFlag(command))), 'sign')
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
       const globals = cmd.optsWithGlobals();
@@ -56,8 +58,14 @@ export function pushCommand() {
       const format = parseOutputFormat(flags.output, 'table');
       // Flux takes `-a a=1,b=2` as two annotations; a comma followed by something other than `key=` stays in the value.
       const annotations = parseAnnotationFlags((flags.annotations ?? []).flatMap((v) => v.split(/,(?=[\w./-]+=)/)));
-      if (flags.sign && !flags.key) throw usageError('FLAG_INVALID', '--sign needs --key <private key>');
+      const keylessFlags = keylessFlagsGiven(flags);
+      if (flags.key !== undefined && keylessFlags.length > 0) {
+        throw usageError('FLAG_CONFLICT', `${keylessFlags.join(', ')} ${keylessFlags.length > 1 ? 'are' : 'is'} for keyless signing, not with --key`, 'leave out --key to sign keyless, or the keyless flags to sign with the key');
+      }
       const path = (await import('../../ops/support/source-flags.js')).sourcesOf(flags.path, process.cwd());
+      if (flags.identityToken === '-' && (path === '-' || globals.passwordStdin)) {
+        throw usageError('FLAG_CONFLICT', 'stdin can carry only one of the manifests (-f -), the password (--password-stdin) and the identity token (--identity-token -)');
+      }
       if (path === '-' && globals.passwordStdin) {
         throw usageError('FLAG_INVALID', "stdin cannot carry both the manifests (-f -) and the password (--password-stdin)",
           'use oci-artifact login, or OCI_ARTIFACT_USERNAME/OCI_ARTIFACT_PASSWORD');
@@ -68,6 +76,9 @@ export function pushCommand() {
       const keyPath = flags.sign ? flags.key : undefined;
       // Made before anything is pushed: outside CI, --provenance stops here.
       const provenance = flags.provenance ? await (await import('../../ops/attest.js')).ciProvenance(process.env) : undefined;
+      const keyless = flags.sign && keyPath === undefined ? await keylessOptions(flags) : undefined;
+      // Without an identity to sign with, stop before anything is pushed.
+      if (keyless !== undefined) (await import('../../signing/index.js')).identitySource(keyless.identityToken);
       const password = keyPath === undefined ? undefined : await (await import('../key-password.js')).readKeyPassword(keyPath);
       return withRuntime(globals, async ({ ctx, reporter }) => {
         const { push } = await import('../../ops/push.js');
@@ -92,14 +103,15 @@ export function pushCommand() {
         } else {
           const uploaded = Object.values(result.blobs).filter((b) => b === 'uploaded').length;
           reporter.success(`pushed ${result.reference}${uploaded === 0 ? ' (content unchanged, nothing uploaded)' : ''}`);
-          if (keyPath !== undefined) {
+          if (flags.sign) {
             const { sign } = await import('../../ops/sign.js');
-            const signed = await sign({ ref: withVersion(ref, { digest: result.digest }), keyPath, password, subject: result.manifest }, ctx);
-            reporter.success(`signed ${signed.reference} (${signed.kind})`);
+            const subject = result.manifest; // just written: signed without fetching it again
+            const signed = await sign({ ref: withVersion(ref, { digest: result.digest }), keyPath, password, keyless, format: flags.signatureFormat, subject }, ctx);
+            reporter.success(`signed ${signed.reference} (${signed.kind})${signed.signer ? ` as ${signed.signer.identity}` : ''}`);
             signatures = `signed (${signed.kind})`;
             if (provenance !== undefined) {
               const { attest } = await import('../../ops/attest.js');
-              const attested = await attest(withVersion(ref, { digest: result.digest }), { predicate: provenance, keyPath, password, subject: result.manifest }, ctx);
+              const attested = await attest(withVersion(ref, { digest: result.digest }), { predicate: provenance, keyPath, password, keyless, subject: result.manifest }, ctx);
               reporter.success(`attested ${attested.reference} (${attested.predicateType})`);
               signatures += `, provenance attested`;
             }
@@ -127,6 +139,9 @@ Examples:
 
   # Push the output of kustomize build (stdin) to Docker Hub
   kustomize build ./overlays/prod | oci-artifact push oci://docker.io/org/app:prod -f -
+
+  # Push and sign keyless in GitHub Actions (permissions: id-token: write), no cosign needed
+  oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy --sign
 
   # Push and hand the digest to cosign
   oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy -o json | jq -r '.repository + "@" + .digest' | xargs cosign sign --yes

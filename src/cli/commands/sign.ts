@@ -3,18 +3,20 @@ import { usageError } from '../../errors.js';
 import { reportCi } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { collect } from '../flag-values.js';
-import { required } from '../flag-rules.js';
 import { withDotenvFlag, withProviderFlag } from '../flags.js';
+import { keylessOptions, withKeylessFlags } from '../keyless-flags.js';
 
 /**
- * `sign REF --key KEY`: a cosign-compatible signature, as a legacy .sig tag or a sigstore bundle referrer; or with
- * `--format notation --cert CHAIN`, a notation signature (JWS or COSE envelope) as a referrer.
+ * `sign REF --key KEY` or `sign REF --keyless`: a cosign-compatible signature, as a legacy .sig tag or a sigstore
+ * bundle referrer; or with `--format notation --key KEY --cert CHAIN`, a notation signature (JWS or COSE envelope)
+ * as a referrer.
  */
 export function signCommand() {
-  return withDotenvFlag(withProviderFlag(newCommand('sign')))
-    .description('sign an artifact with a private key, cosign-compatible')
+  return withKeylessFlags(withDotenvFlag(withProviderFlag(newCommand('sign'))), 'keyless')
+    .description('sign an artifact with a private key or keyless (Fulcio certificate, Rekor entry), cosign-compatible')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
-    .addOption(required(new Option('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)')))
+    .addOption(new Option('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)'))
+    .option('--keyless', 'cosign: sign with a short-lived Fulcio certificate for the CI job\'s OIDC identity, logged in Rekor')
     .addOption(new Option('--format <format>', 'legacy .sig tag, a sigstore bundle referrer, or a notation signature').choices(['legacy', 'bundle', 'notation'] as const).default('legacy'))
     .option('--cert <path>', 'notation: the signing certificate, then its issuers up to the root (PEM)')
     .addOption(new Option('--signature-format <format>', 'notation: envelope format').choices(['jws', 'cose'] as const))
@@ -34,17 +36,25 @@ export function signCommand() {
       const { parseDuration } = await import('../duration.js');
       const expirySeconds = flags.expiry === undefined ? undefined : parseDuration(flags.expiry) / 1000;
       const { readKeyPassword } = await import('../key-password.js');
-      const password = await readKeyPassword(flags.key);
+      if (flags.key === undefined && !flags.keyless) throw usageError('FLAG_MISSING', 'sign needs --key <private key> or --keyless', 'pass --key cosign.key, or --keyless in a CI job with an OIDC identity');
+      if (flags.key !== undefined && flags.keyless) throw usageError('FLAG_CONFLICT', '--key and --keyless exclude each other', 'sign with one of them');
+      if (notation && flags.keyless) throw usageError('FLAG_CONFLICT', '--keyless makes cosign signatures; --format notation signs with --key and --cert');
+      if (flags.identityToken === '-' && cmd.optsWithGlobals().passwordStdin) {
+        throw usageError('FLAG_CONFLICT', 'stdin cannot carry both the password (--password-stdin) and the identity token (--identity-token -)');
+      }
+      const password = flags.key === undefined ? undefined : await readKeyPassword(flags.key);
+      const keyless = flags.keyless ? await keylessOptions(flags) : undefined;
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { sign } = await import('../../ops/sign.js');
         const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
         const annotations = parseAnnotationFlags(flags.annotations ?? []);
         const result = flags.format === 'notation'
           ? await (await import('../../ops/sign-notation.js')).signWithNotation({
-            ref, keyPath: flags.key, certChainPath: flags.cert as string, password, envelope: flags.signatureFormat, expirySeconds, userMetadata: annotations,
+            ref, keyPath: flags.key as string, certChainPath: flags.cert as string, password, envelope: flags.signatureFormat, expirySeconds, userMetadata: annotations,
           }, ctx)
-          : await sign({ ref, keyPath: flags.key, password, format: flags.format, annotations }, ctx);
-        reporter.success(`signed ${result.reference} (${result.kind} at ${result.location})`);
+          : await sign({ ref, keyPath: flags.key, password, keyless, format: flags.format, annotations }, ctx);
+        const signer = 'signer' in result ? result.signer : undefined;
+        reporter.success(`signed ${result.reference} (${result.kind} at ${result.location})${signer ? ` as ${signer.identity}` : ''}`);
         // The outputs name the artifact that was signed, as for every other command; the signature is in the summary.
         await reportCi('sign', {
           url: formatReference(withVersion(ref, { digest: result.digest })),
@@ -62,6 +72,13 @@ const EXAMPLES = `
 Examples:
   # legacy cosign signature (.sig tag), read by every Flux and cosign version
   oci-artifact sign oci://ghcr.io/org/app:v1 --key cosign.key
+
+  # keyless, in GitHub Actions (permissions: id-token: write) or GitLab CI (SIGSTORE_ID_TOKEN)
+  oci-artifact sign oci://ghcr.io/org/app:v1 --keyless
+
+  # keyless with a token from elsewhere, against a private Sigstore
+  oci-artifact sign oci://registry.internal/app:v1 --keyless --identity-token token.jwt \\
+    --fulcio-url https://fulcio.internal --rekor-url https://rekor.internal --trusted-root trusted_root.json
 
   # sigstore bundle stored as an OCI referrer (cosign v3 style)
   COSIGN_PASSWORD=... oci-artifact sign oci://ghcr.io/org/app:v1 --key cosign.key --format bundle
