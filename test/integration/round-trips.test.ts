@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { KUSTOMIZE_FIXTURE, PROVENANCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { sequentialRoundTrips, startProxy, type LoopbackProxy, type RequestStats } from '../helpers/proxy.js';
+import { startSigstoreStandIns, type SigstoreStandIns } from '../helpers/sigstore-stand-ins.js';
 
 /**
  * The request budgets of issue 9, counted at the real registry through a proxy that adds 50 ms per request:
@@ -24,9 +25,9 @@ afterAll(async () => {
 });
 
 /** Run the CLI against the proxy and return what reached the registry. */
-async function measured(args: string[]): Promise<RequestStats & { log: string[] }> {
+async function measured(args: string[], env?: Record<string, string>): Promise<RequestStats & { log: string[] }> {
   proxy.reset();
-  const r = await runCli(args);
+  const r = await runCli(args, { env });
   expect(r.stderr).not.toContain('✗');
   expect(r.code).toBe(0);
   await proxy.idle();
@@ -54,6 +55,42 @@ describe('request budgets against the registry (issue 9)', () => {
     const pull = await measured(['pull', ref('v1'), '--output', join(work.path, 'pulled')]);
     expect(pull.requests, pull.log.join('\n')).toBeLessThanOrEqual(2);
     expect(pull.roundTrips, pull.log.join('\n')).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('keyless push --sign: the push, then only the signature (issue 14 item 4)', () => {
+  // One repository per measured push, so each is a fresh push (no blob already there).
+  const ref = (repo: string): string => `oci://${proxy.host}/budget/keyless-${repo}:v1`;
+  let sigstore: SigstoreStandIns;
+  beforeAll(async () => {
+    sigstore = await startSigstoreStandIns(work.path);
+  });
+  afterAll(async () => {
+    await sigstore?.stop();
+  });
+  const keyless = (): string[] => ['--sign', '--fulcio-url', sigstore.fulcio.url, '--rekor-url', sigstore.rekor.url, '--trusted-root', sigstore.trustedRootPath];
+  const push = (repo: string): string[] => ['push', ref(repo), '--path', KUSTOMIZE_FIXTURE, ...PROVENANCE];
+  /** The artifact's manifest read back by digest: what push --sign must not cost, it has just written it. */
+  const manifestReads = (log: string[]): string[] => log.filter((l) => /^GET \/v2\/budget\/keyless-[a-z-]+\/manifests\/sha256:/.test(l));
+
+  it('legacy .sig: a push, one read of the .sig manifest, two blob uploads side by side and the manifest PUT', async () => {
+    const plain = await measured(push('plain'));
+    const signed = await measured([...push('legacy'), ...keyless()], sigstore.githubActionsEnv());
+    // The signature's own uploads: payload and config blobs (HEAD, POST, PUT each) and the .sig manifest; plus the
+    // read of the .sig manifest, whose signatures a new one is appended to.
+    expect(signed.requests, signed.log.join('\n')).toBeLessThanOrEqual(plain.requests + 7 + 1);
+    expect(signed.roundTrips, signed.log.join('\n')).toBeLessThanOrEqual(plain.roundTrips + 5);
+    expect(manifestReads(signed.log)).toEqual([]);
+  });
+
+  it('v3 bundle: a push, the referrer uploads and manifest, and the referrers listing kept up to date', async () => {
+    const plain = await measured(push('plain-b'));
+    const signed = await measured([...push('bundle'), ...keyless(), '--signature-format', 'bundle'], sigstore.githubActionsEnv());
+    // Uploads: config and bundle blobs, the referrer manifest, the fallback index; reads: the referrers API probe
+    // (404 on Distribution) and the fallback index, read by the listing and again by its update.
+    expect(signed.requests, signed.log.join('\n')).toBeLessThanOrEqual(plain.requests + 8 + 3);
+    expect(signed.roundTrips, signed.log.join('\n')).toBeLessThanOrEqual(plain.roundTrips + 8);
+    expect(manifestReads(signed.log)).toEqual([]);
   });
 });
 
