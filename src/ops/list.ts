@@ -7,7 +7,7 @@ import { formatReference, repositoryName, withVersion, type ArtifactReference } 
 import type { OpContext } from './support/context.js';
 import { createLimiter } from './support/limit.js';
 import { explainNotFound } from './support/not-found.js';
-import { selectTags, type TagFilterOptions } from './support/tag-filter.js';
+import { selectTags, sortBySemver, type TagFilterOptions } from './support/tag-filter.js';
 
 export interface ListOptions extends TagFilterOptions {
   /** The repository; a tag or digest in it is refused. */
@@ -16,7 +16,18 @@ export interface ListOptions extends TagFilterOptions {
   concurrency?: number;
   /** Tags per page of the tag list (`?n=`); the registry's default when unset. */
   pageSize?: number;
+  /** At most this many artifacts, the first in the chosen order. */
+  limit?: number;
+  /**
+   * `semver`: versions newest first, other tags after them. `created`: by the manifest's
+   * org.opencontainers.image.created annotation, newest first (tags without it last): every selected tag's manifest
+   * is read before the limit applies, so at most MAX_CREATED_SORT tags are sorted this way.
+   */
+  sort?: 'semver' | 'created';
 }
+
+/** `--sort created` reads one manifest per tag: beyond this many, narrow the tags with the filters first. */
+export const MAX_CREATED_SORT = 1000;
 
 /** One listed artifact; the JSON shape of `list -o json`. */
 export interface ListedArtifact {
@@ -56,14 +67,31 @@ export async function list(options: ListOptions, ctx: OpContext): Promise<ListRe
     ctx.onStep?.(`listing tags of ${repo.displayName}`);
     const all = await repo.listTags({ signal: ctx.signal, pageSize: options.pageSize })
       .catch((err: unknown) => Promise.reject(explainNotFound(err, options.ref)));
-    const tags = selectTags(all, options);
+    const selected = selectTags(all, options);
+    if (options.sort === 'created' && selected.length > MAX_CREATED_SORT) {
+      throw usageError('FLAG_INVALID', `--sort created reads one manifest per tag, and ${selected.length} tags are selected (at most ${MAX_CREATED_SORT})`,
+        'narrow them with --filter-regex or --filter-semver');
+    }
+    const ordered = options.sort === 'semver' ? sortBySemver(selected) : selected;
+    // Without a sort by manifest content, only the manifests shown are read.
+    const tags = options.sort === 'created' || options.limit === undefined ? ordered : ordered.slice(0, options.limit);
     ctx.onStep?.(`fetching ${tags.length} ${tags.length === 1 ? 'manifest' : 'manifests'}`);
     const fetched = await fetchAll(tags, options.concurrency ?? DEFAULT_LIST_CONCURRENCY, (tag, signal) => describeTag(repo, options.ref, tag, signal, ctx), ctx.signal);
-    const artifacts = fetched.filter((a): a is ListedArtifact => a !== undefined);
+    let artifacts = fetched.filter((a): a is ListedArtifact => a !== undefined);
+    if (options.sort === 'created') artifacts = byCreated(artifacts).slice(0, options.limit);
     return { repository: repositoryName(options.ref), artifacts, totalTags: all.length };
   } finally {
     await repo.close();
   }
+}
+
+/** Newest `created` first (a stable sort: equal times keep the tag order); artifacts without a readable time last. */
+function byCreated(artifacts: ListedArtifact[]): ListedArtifact[] {
+  const time = (a: ListedArtifact): number => {
+    const t = a.created === undefined ? Number.NaN : Date.parse(a.created);
+    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+  };
+  return [...artifacts].sort((a, b) => time(b) - time(a) || 0);
 }
 
 /** Bounded, order-keeping fan-out; the first failure cancels the requests still waiting or in flight. */

@@ -72,3 +72,14 @@ export function selectTags(tags: readonly string[], options: TagFilterOptions = 
 function descending(a: string, b: string): number {
   return a < b ? 1 : a > b ? -1 : 0;
 }
+
+/**
+ * `list --sort semver`: tags that read as versions first, newest version first; the others after them, in the
+ * default order. (With --filter-semver, selectTags has already kept only versions, in this order.)
+ */
+export function sortBySemver(tags: readonly string[]): string[] {
+  const read = tags.map((tag) => ({ tag, version: tagVersion(tag) }));
+  const versions = read.filter((t): t is { tag: string; version: semver.SemVer } => t.version !== undefined)
+    .sort((a, b) => semver.rcompare(a.version, b.version) || descending(a.tag, b.tag));
+  return [...versions.map((t) => t.tag), ...read.filter((t) => t.version === undefined).map((t) => t.tag)];
+}
