@@ -89,7 +89,7 @@ async function measureAll(ctx: BenchContext, registryHost: string, proxy: Loopba
     const env = { ...cliEnv(), ...sigstore.githubActionsEnv() };
     const keyless = ['--sign', '--fulcio-url', sigstore.fulcio.url, '--rekor-url', sigstore.rekor.url, '--trusted-root', sigstore.trustedRootPath];
     const signedPush = async (tag: string, format: string): Promise<Measured> =>
-      measure(() => ctx.cliOk(['push', `oci://${via('rt/keyless')}:${tag}`, '--path', fixture, ...PROVENANCE, ...keyless, '--signature-format', format], { env }));
+      measure(() => ctx.cliOk(['push', `oci://${via('rt/keyless')}:${tag}`, '--path', fixture, ...PROVENANCE, ...keyless, '--sign-format', format], { env }));
     const legacy = await signedPush('legacy', 'legacy');
     const bundle = await signedPush('bundle', 'bundle');
     row('push --sign, keyless, legacy .sig', legacy, undefined, 'cosign sign (not run: no public Sigstore here)', `≤ push + 8 requests (${push.requests + 8})`);

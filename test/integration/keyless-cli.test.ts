@@ -35,7 +35,7 @@ describe('keyless signing through the CLI', () => {
   for (const format of ['legacy', 'bundle'] as const) {
     it(`push --sign in GitHub Actions (${format}): verify accepts the workflow identity and refuses another`, async () => {
       const reference = ref(`keyless-cli/${format}`);
-      const formatArgs = format === 'bundle' ? ['--signature-format', 'bundle'] : [];
+      const formatArgs = format === 'bundle' ? ['--sign-format', 'bundle'] : [];
       const pushed = await runCli(['push', reference, '-f', KUSTOMIZE_FIXTURE, ...PROVENANCE, '--sign', ...formatArgs, ...services()], {
         env: sigstore.githubActionsEnv(),
       });

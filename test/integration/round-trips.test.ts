@@ -85,7 +85,7 @@ describe('keyless push --sign: the push, then only the signature (issue 14 item 
 
   it('v3 bundle: a push, the referrer uploads and manifest, and the referrers listing kept up to date', async () => {
     const plain = await measured(push('plain-b'));
-    const signed = await measured([...push('bundle'), ...keyless(), '--signature-format', 'bundle'], sigstore.githubActionsEnv());
+    const signed = await measured([...push('bundle'), ...keyless(), '--sign-format', 'bundle'], sigstore.githubActionsEnv());
     // Uploads: config and bundle blobs, the referrer manifest, the fallback index; reads: the referrers API probe
     // (404 on Distribution) and the fallback index, read by the listing and again by its update.
     expect(signed.requests, signed.log.join('\n')).toBeLessThanOrEqual(plain.requests + 8 + 3);

@@ -24,7 +24,7 @@ export function pushCommand() {
     .option('--compression-level <0-9>', 'gzip level', '6')
     .option('--sign', 'sign the pushed digest (cosign format): with --key, or keyless with the CI job\'s OIDC identity')
     .addOption(onlyWith(new Option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)'), 'sign'))
-    .addOption(onlyWith(new Option('--signature-format <format>', 'for --sign: legacy .sig tag or a sigstore bundle referrer').choices(['legacy', 'bundle'] as const).default('legacy'), 'sign'))
+    .addOption(onlyWith(new Option('--sign-format <format>', 'for --sign: legacy .sig tag or a sigstore bundle referrer (as sign --format)').choices(['legacy', 'bundle'] as const).default('legacy'), 'sign'))
     .addOption(onlyWith(new Option('--provenance', 'with --sign: also attach a signed SLSA v1 provenance of the CI run (GitHub Actions, GitLab CI)'), 'sign'))
     .option('--if-changed', 'push only when the content differs from what the tag holds (default with --all)')
     .option('--no-if-changed', 'with --all: push every artifact even when its content is unchanged')
@@ -106,7 +106,7 @@ export function pushCommand() {
           if (flags.sign) {
             const { sign } = await import('../../ops/sign.js');
             const subject = result.manifest; // just written: signed without fetching it again
-            const signed = await sign({ ref: withVersion(ref, { digest: result.digest }), keyPath, password, keyless, format: flags.signatureFormat, subject }, ctx);
+            const signed = await sign({ ref: withVersion(ref, { digest: result.digest }), keyPath, password, keyless, format: flags.signFormat, subject }, ctx);
             reporter.success(`signed ${signed.reference} (${signed.kind})${signed.signer ? ` as ${signed.signer.identity}` : ''}`);
             signatures = `signed (${signed.kind})`;
             if (provenance !== undefined) {
