@@ -47,6 +47,33 @@ export async function keylessOptions(flags: KeylessFlagValues): Promise<KeylessO
   return options;
 }
 
+export interface SignerChoice {
+  keyPath?: string;
+  password?: string;
+  keyless?: KeylessOptions;
+}
+
+/**
+ * `--key` or `--keyless` (with its flags), checked and read: who signs, for `sign` and `attest`. The key's password
+ * and the identity token are read here, before the registry is asked anything.
+ */
+export async function signerFromFlags(
+  command: string,
+  flags: KeylessFlagValues & { key?: string; keyless?: boolean },
+  passwordStdin: boolean,
+): Promise<SignerChoice> {
+  if (flags.key === undefined && !flags.keyless) throw usageError('FLAG_MISSING', `${command} needs --key <private key> or --keyless`, 'pass --key cosign.key, or --keyless in a CI job with an OIDC identity');
+  if (flags.key !== undefined && flags.keyless) throw usageError('FLAG_CONFLICT', '--key and --keyless exclude each other', `${command} with one of them`);
+  if (flags.identityToken === '-' && passwordStdin) {
+    throw usageError('FLAG_CONFLICT', 'stdin cannot carry both the password (--password-stdin) and the identity token (--identity-token -)');
+  }
+  if (flags.key !== undefined) {
+    const { readKeyPassword } = await import('./key-password.js');
+    return { keyPath: flags.key, password: await readKeyPassword(flags.key) };
+  }
+  return { keyless: await keylessOptions(flags) };
+}
+
 async function readIdentityToken(source: string): Promise<string> {
   if (source === '-') return readSecretFromStdin();
   return readFile(source, 'utf8').catch((err: NodeJS.ErrnoException) => {

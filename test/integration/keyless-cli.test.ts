@@ -54,6 +54,29 @@ describe('keyless signing through the CLI', () => {
     });
   }
 
+  it('attest --keyless in GitHub Actions: verify --attestation accepts the workflow identity, refuses another, and prints the predicate', async () => {
+    const reference = ref('keyless-cli/attest');
+    expect((await runCli(['push', reference, '-f', KUSTOMIZE_FIXTURE, ...PROVENANCE])).code).toBe(0);
+    const predicateFile = join(work.path, 'sbom.json');
+    const sbom = { bomFormat: 'CycloneDX', specVersion: '1.5', components: [] };
+    writeFileSync(predicateFile, JSON.stringify(sbom));
+    const attested = await runCli(['attest', reference, '--predicate', predicateFile, '--type', 'cyclonedx', '--keyless', ...services()], { env: sigstore.githubActionsEnv() });
+    expect(attested.code, attested.stderr).toBe(0);
+    const identity = sigstore.oidc.workflowIdentity();
+    const ok = await runCli([...verifyArgs(reference, identity), '--attestation', 'cyclonedx', '-o', 'json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).attestations[0]).toMatchObject({ verified: true, signer: identity, predicate: sbom });
+    const other = await runCli([...verifyArgs(reference, 'https://github.com/acme/other/.github/workflows/release.yml@refs/heads/main'), '--attestation', 'cyclonedx']);
+    expect(other.code).toBe(1);
+    // Without an identity anywhere, one usage line and nothing written.
+    const none = await runCli(['attest', reference, '--predicate', predicateFile, '--type', 'cyclonedx', '--keyless', ...services()]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('not in a CI with OIDC: pass --identity-token or --key');
+    const bothSigners = await runCli(['attest', reference, '--predicate', predicateFile, '--keyless', '--key', predicateFile]);
+    expect(bothSigners.code).toBe(2);
+    expect(bothSigners.stderr).toContain('--key and --keyless exclude each other');
+  });
+
   it('sign --keyless reads the identity token from stdin (any CI) or a file, and --oidc-issuer refuses another issuer', async () => {
     const reference = ref('keyless-cli/token');
     expect((await runCli(['push', reference, '-f', KUSTOMIZE_FIXTURE, ...PROVENANCE])).code).toBe(0);

@@ -4,7 +4,7 @@ import { reportCi } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { collect } from '../flag-values.js';
 import { withDotenvFlag, withProviderFlag } from '../flags.js';
-import { keylessOptions, withKeylessFlags } from '../keyless-flags.js';
+import { signerFromFlags, withKeylessFlags } from '../keyless-flags.js';
 
 /**
  * `sign REF --key KEY` or `sign REF --keyless`: a cosign-compatible signature, as a legacy .sig tag or a sigstore
@@ -35,24 +35,17 @@ export function signCommand() {
       if (!notation && notationOnly.length > 0) throw usageError('FLAG_CONFLICT', `${notationOnly.join(', ')} only act with --format notation`);
       const { parseDuration } = await import('../duration.js');
       const expirySeconds = flags.expiry === undefined ? undefined : parseDuration(flags.expiry) / 1000;
-      const { readKeyPassword } = await import('../key-password.js');
-      if (flags.key === undefined && !flags.keyless) throw usageError('FLAG_MISSING', 'sign needs --key <private key> or --keyless', 'pass --key cosign.key, or --keyless in a CI job with an OIDC identity');
-      if (flags.key !== undefined && flags.keyless) throw usageError('FLAG_CONFLICT', '--key and --keyless exclude each other', 'sign with one of them');
       if (notation && flags.keyless) throw usageError('FLAG_CONFLICT', '--keyless makes cosign signatures; --format notation signs with --key and --cert');
-      if (flags.identityToken === '-' && cmd.optsWithGlobals().passwordStdin) {
-        throw usageError('FLAG_CONFLICT', 'stdin cannot carry both the password (--password-stdin) and the identity token (--identity-token -)');
-      }
-      const password = flags.key === undefined ? undefined : await readKeyPassword(flags.key);
-      const keyless = flags.keyless ? await keylessOptions(flags) : undefined;
+      const { keyPath, password, keyless } = await signerFromFlags('sign', flags, cmd.optsWithGlobals().passwordStdin === true);
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { sign } = await import('../../ops/sign.js');
         const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
         const annotations = parseAnnotationFlags(flags.annotations ?? []);
         const result = flags.format === 'notation'
           ? await (await import('../../ops/sign-notation.js')).signWithNotation({
-            ref, keyPath: flags.key as string, certChainPath: flags.cert as string, password, envelope: flags.signatureFormat, expirySeconds, userMetadata: annotations,
+            ref, keyPath: keyPath as string, certChainPath: flags.cert as string, password, envelope: flags.signatureFormat, expirySeconds, userMetadata: annotations,
           }, ctx)
-          : await sign({ ref, keyPath: flags.key, password, keyless, format: flags.format, annotations }, ctx);
+          : await sign({ ref, keyPath, password, keyless, format: flags.format, annotations }, ctx);
         const signer = 'signer' in result ? result.signer : undefined;
         reporter.success(`signed ${result.reference} (${result.kind} at ${result.location})${signer ? ` as ${signer.identity}` : ''}`);
         // The outputs name the artifact that was signed, as for every other command; the signature is in the summary.
