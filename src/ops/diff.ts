@@ -1,4 +1,4 @@
-import { usageError } from '../errors.js';
+import { Code, isOciError, usageError } from '../errors.js';
 import { describeInput, type PackInput } from '../artifact/sources.js';
 import { compareFiles, summarise, type ChangeSummary, type FileChange } from '../diff/compare.js';
 import { diffObjects, isYamlPath, parseYamlObjects, type ObjectChange, type YamlObject } from '../diff/semantic.js';
@@ -7,7 +7,7 @@ import { openRepository } from './support/open-repository.js';
 import type { Repository } from '../oci/types.js';
 import { formatReference, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './support/context.js';
-import { artifactInfo, loadArtifactSide, loadLocalSide, resolveArtifactSide, type DiffSide } from './support/diff-sides.js';
+import { artifactInfo, loadArtifactSide, loadLocalSide, resolveArtifactSide, type DiffSide, type ResolvedSide } from './support/diff-sides.js';
 
 export interface DiffOptions {
   /** The artifact: the "old" side. */
@@ -23,9 +23,15 @@ export interface DiffOptions {
   semantic?: boolean;
   /** Uncompressed size cap per artifact layer; 0 for none. */
   maxSize?: number;
+  /**
+   * A tag (or repository) that does not exist is an artifact with no files, and the diff reports a difference
+   * (every file added, or removed), instead of failing: a pull request that adds a new app (flux2#3425).
+   */
+  missingAsChanged?: boolean;
 }
 
 export interface DiffResult {
+  /** `info.missing`: with missingAsChanged, that side's tag does not exist. */
   old: DiffSide['info'];
   new: DiffSide['info'];
   /** What the exit status reports: any file change, or with `semantic` any object change or non-YAML file change. */
@@ -77,9 +83,10 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
       });
       const oldRepo = await open(options.ref);
       ctx.onStep?.(`fetching ${formatReference(options.ref)}`);
-      const oldResolved = await resolveArtifactSide(oldRepo, options.ref, ctx.signal);
+      const oldResolved = await resolveOrMissing(oldRepo, options.ref, ctx.signal, options);
       ctx.onStep?.('downloading the artifact content');
-      oldSide = await loadArtifactSide(oldRepo, oldResolved, { keepContent, maxSize: options.maxSize, signal: ctx.signal });
+      oldSide = 'missing' in oldResolved ? oldResolved.missing
+        : await loadArtifactSide(oldRepo, oldResolved, { keepContent, maxSize: options.maxSize, signal: ctx.signal });
     } else {
       if (options.ignorePaths !== undefined || options.addIgnorePaths !== undefined || options.resolveSymlinks) {
         throw usageError('FLAG_CONFLICT', 'ignore and symlink flags apply to --path only', 'drop them when comparing two artifacts');
@@ -88,9 +95,15 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
       const newRepo = await open(against.ref, 'destination');
       ctx.onStep?.('fetching the artifact manifests');
       const [oldResolved, newResolved] = await Promise.all([
-        resolveArtifactSide(oldRepo, options.ref, ctx.signal),
-        resolveArtifactSide(newRepo, against.ref, ctx.signal),
+        resolveOrMissing(oldRepo, options.ref, ctx.signal, options),
+        resolveOrMissing(newRepo, against.ref, ctx.signal, options),
       ]);
+      if ('missing' in oldResolved || 'missing' in newResolved) {
+        const load = (repo: Repository, side: typeof oldResolved) => ('missing' in side ? side.missing
+          : loadArtifactSide(repo, side, { keepContent, maxSize: options.maxSize, signal: ctx.signal }));
+        ctx.onStep?.('downloading the artifact content');
+        return await finish(await load(oldRepo, oldResolved), await load(newRepo, newResolved), options);
+      }
       if (newResolved.layer.digest === oldResolved.layer.digest) {
         // Same content layer: the same files, whatever the manifests differ in. Nothing to download.
         const empty = (info: DiffSide['info']): DiffSide => ({ info, files: [], read: async () => undefined });
@@ -108,15 +121,27 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
   }
 }
 
+/** The artifact side, or with missingAsChanged an empty one when its tag or repository does not exist. */
+async function resolveOrMissing(repo: Repository, ref: ArtifactReference, signal: AbortSignal, options: DiffOptions): Promise<ResolvedSide | { missing: DiffSide }> {
+  try {
+    return await resolveArtifactSide(repo, ref, signal);
+  } catch (err) {
+    if (!options.missingAsChanged || !(isOciError(err, Code.ManifestUnknown) || isOciError(err, Code.NameUnknown))) throw err;
+    return { missing: { info: { reference: formatReference(ref), missing: true }, files: [], read: async () => undefined } };
+  }
+}
+
 async function finish(oldSide: DiffSide, newSide: DiffSide, options: DiffOptions): Promise<DiffResult> {
   const changes = compareFiles(oldSide.files, newSide.files);
-  const result: DiffResult = { old: oldSide.info, new: newSide.info, differs: changes.length > 0, summary: summarise(changes), changes };
+  // A missing tag is a change in itself, even when the other side has no files either.
+  const missing = oldSide.info.missing === true || newSide.info.missing === true;
+  const result: DiffResult = { old: oldSide.info, new: newSide.info, differs: missing || changes.length > 0, summary: summarise(changes), changes };
   const semanticPaths = new Set<string>();
   if (options.semantic) {
     const semantic = await semanticDiff(oldSide, newSide);
     for (const path of semantic.files) semanticPaths.add(path);
     result.semantic = semantic;
-    result.differs = semantic.objects.length > 0 || changes.some((c) => !semanticPaths.has(c.path));
+    result.differs = missing || semantic.objects.length > 0 || changes.some((c) => !semanticPaths.has(c.path));
   }
   if (options.unified) {
     result.patches = [];

@@ -15,6 +15,7 @@ export function diffCommand() {
     .option('--semantic', 'compare YAML files as Kubernetes objects and print the changed fields (other files as without it)')
     .option('--brief', 'print only the paths of changed files (with --semantic: of files whose objects changed)')
     .option('--max-size <size>', 'largest uncompressed artifact content to read, e.g. 100Mi; 0 for no limit', '100Mi')
+    .option('--missing-as-changed', 'a tag that does not exist is an artifact with no files: every file added, exit 1 (not 3)')
     .option('-o, --output <format>', 'print the file-level result as json or yaml');
   return withSideCredentialFlags(withIgnoreFlags(withProviderFlag(command)), 'the first reference', 'the second reference')
     .addHelpText('after', EXAMPLES)
@@ -46,6 +47,7 @@ export function diffCommand() {
           unified,
           semantic: flags.semantic,
           maxSize,
+          missingAsChanged: flags.missingAsChanged,
         }, ctx);
         reporter.finish();
         if (format !== 'table') {
@@ -68,6 +70,9 @@ Examples:
   # The same as a unified diff, and as Kubernetes objects
   oci-artifact diff oci://ghcr.io/org/app-manifests:latest --path ./deploy --unified
   oci-artifact diff oci://ghcr.io/org/app-manifests:latest --path ./deploy --semantic
+
+  # In a pull request that adds an app: its tag does not exist yet, so everything counts as added (exit 1)
+  oci-artifact diff oci://ghcr.io/org/new-app:prod --path ./apps/new-app --missing-as-changed
 
   # Compare two releases; only the changed paths, for scripts
   oci-artifact diff oci://ghcr.io/org/app:v1.0.0 oci://ghcr.io/org/app:v1.1.0 --brief

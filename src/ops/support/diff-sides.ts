@@ -11,7 +11,7 @@ import { fetchArtifact } from './fetch-artifact.js';
 
 /** One side of a diff: its files and a way to read a file's bytes when a text or semantic diff needs them. */
 export interface DiffSide {
-  info: { reference?: string; digest?: string; layer?: string; path?: string };
+  info: { reference?: string; digest?: string; layer?: string; path?: string; missing?: boolean };
   files: FileEntry[];
   /** Bytes of `path`, or undefined when they were not kept (too large). */
   read(path: string): Promise<Buffer | undefined>;
