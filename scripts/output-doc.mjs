@@ -34,6 +34,12 @@ try {
   sections.push(['sign', '', run(['sign', 'oci-layout://store:v1', '--key', 'cosign.key', '-o', 'json'])]);
   sections.push(['verify', 'Exit status 0 when `verified` is true, 1 otherwise.', run(['verify', 'oci-layout://store:v1', '--key', 'cosign.pub', '-o', 'json'])]);
   sections.push(['copy', '', run(['copy', 'oci-layout://store:v1', 'oci-layout://mirror', '-o', 'json'])]);
+  sections.push(['copy-releases', [
+    'Without a tag, with a selection (`--filter-semver`, `--filter-regex`, `--limit`, `--all-tags`), `copy` prints one',
+    'document for the run. `action` is `copied`, `would-copy` (`--dry-run`), `in-sync` (the destination has the tag at',
+    'this digest), `kept` (`--no-clobber`; `previous` is the digest kept) or `failed` (`--verify`; `reason` says why).',
+    '`signatures` counts what was carried.',
+  ].join('\n'), run(['copy', 'oci-layout://store', 'oci-layout://releases', '--filter-semver', '1.x', '-o', 'json'])]);
   sections.push(['inspect', '`manifest` is the manifest as stored; `files` only with `--files`.', run(['inspect', 'oci-layout://store:v1', '--files', '-o', 'json'])]);
 
   const doc = [

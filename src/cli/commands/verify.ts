@@ -1,3 +1,6 @@
+import type { OpContext } from '../../ops/support/context.js';
+import type { ArtifactReference } from '../../ref/reference.js';
+import type { VerifyPolicy } from '../../signing/index.js';
 import { reportCi } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { verifyPolicy, withDotenvFlag, withVerifyFlags } from '../flags.js';
@@ -18,62 +21,60 @@ export function verifyCommand() {
       const ref = parseReference(reference);
       const format = parseOutputFormat(flags.output, 'table');
       const policy = verifyPolicy(flags.provider, flags);
-      if (flags.attestation !== undefined) {
-        const attestation = flags.attestation;
-        return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
-          const { verifyAttestation } = await import('../../ops/verify-attestation.js');
-          const result = await verifyAttestation(ref, policy, attestation, ctx);
-          reporter.finish();
-          if (format !== 'table') await printDocument(process.stdout, format, result);
-          else for (const a of result.attestations) {
-            const line = `attestation ${a.source}${a.signer ? ` signer=${a.signer}` : ''}: ${a.reason}`;
-            if (a.verified) reporter.success(line);
-            else reporter.notice(line);
-          }
-          const verifiedCount = result.attestations.filter((a) => a.verified).length;
-          const summary = result.attestations.length === 0
-            ? `${result.reason} for ${result.reference}`
-            : `${verifiedCount} of ${countOf(result.attestations.length, 'attestation')} verified for ${result.reference} (${result.predicateType})`;
-          if (result.verified) reporter.success(summary);
-          else reporter.error(`verification failed: ${summary}`);
-          await reportCi('verify', {
-            url: formatReference(withVersion(ref, { digest: result.digest })),
-            digest: result.digest,
-            reference: result.reference,
-            signatures: result.verified ? `attestation verified (${result.predicateType})` : 'FAILED',
-          }, flags.dotenv);
-          return result.verified ? 0 : 1;
-        });
-      }
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
-        const { verify } = await import('../../ops/verify.js');
-        const result = await verify({ ref, policy }, ctx);
+        const outcome = flags.attestation === undefined
+          ? await checkSignatures(ref, policy, ctx)
+          : await checkAttestations(ref, policy, flags.attestation, ctx);
+        const { result, items, noun, about } = outcome;
         reporter.finish();
         if (format !== 'table') {
           await printDocument(process.stdout, format, result);
         } else {
-          // One ✗ line per failure, as for every other error: the rejected signatures are details of the summary.
-          for (const s of result.signatures) {
-            const line = `${s.kind} ${s.source}${s.signer ? ` signer=${s.signer}` : ''}: ${s.reason}`;
-            if (s.verified) reporter.success(line);
+          // One ✗ line per failure, as for every other error: the rejected items are details of the summary.
+          for (const item of items) {
+            const line = `${noun === 'signature' ? item.kind : noun} ${item.source}${item.signer ? ` signer=${item.signer}` : ''}: ${item.reason}`;
+            if (item.verified) reporter.success(line);
             else reporter.notice(line);
           }
         }
-        const verifiedCount = result.signatures.filter((s) => s.verified).length;
-        const summary = result.signatures.length === 0
-          ? `no signatures found for ${result.reference}`
-          : `${verifiedCount} of ${countOf(result.signatures.length, 'signature')} verified for ${result.reference}`;
+        const verifiedCount = items.filter((item) => item.verified).length;
+        const summary = items.length === 0
+          ? outcome.none
+          : `${verifiedCount} of ${countOf(items.length, noun)} verified for ${result.reference}${about}`;
         if (result.verified) reporter.success(summary);
         else reporter.error(`verification failed: ${summary}`);
         await reportCi('verify', {
           url: formatReference(withVersion(ref, { digest: result.digest })),
           digest: result.digest,
           reference: result.reference,
-          signatures: result.verified ? `verified (${verifiedCount})` : 'FAILED',
+          signatures: !result.verified ? 'FAILED' : noun === 'signature' ? `verified (${verifiedCount})` : `attestation verified${about}`,
         }, flags.dotenv);
         return result.verified ? 0 : 1;
       });
     }));
+}
+
+/** What verify reports on: the signatures or the attestations of one type, each checked item with its reason. */
+interface Checked {
+  result: { digest: string; reference: string; verified: boolean };
+  items: Array<{ kind: string; source: string; signer?: string; verified: boolean; reason: string }>;
+  noun: 'signature' | 'attestation';
+  /** The summary when nothing was found. */
+  none: string;
+  /** Appended to the summary: the predicate type of attestations. */
+  about: string;
+}
+
+async function checkSignatures(ref: ArtifactReference, policy: VerifyPolicy, ctx: OpContext): Promise<Checked> {
+  const { verify } = await import('../../ops/verify.js');
+  const result = await verify({ ref, policy }, ctx);
+  return { result, items: result.signatures, noun: 'signature', none: `no signatures found for ${result.reference}`, about: '' };
+}
+
+async function checkAttestations(ref: ArtifactReference, policy: VerifyPolicy, predicateType: string, ctx: OpContext): Promise<Checked> {
+  const { verifyAttestation } = await import('../../ops/verify-attestation.js');
+  const result = await verifyAttestation(ref, policy, predicateType, ctx);
+  return { result, items: result.attestations, noun: 'attestation', none: `${result.reason} for ${result.reference}`, about: ` (${result.predicateType})` };
 }
 
 const EXAMPLES = `
