@@ -30,6 +30,9 @@ import type { LayoutStorage } from './storage.js';
  * compressed into a temporary file beside it first). Until then the bundle is untouched: a failure, Ctrl-C or a
  * close without commit removes the temporary files, and a bundle is never left half written. One writer at a time:
  * two processes writing the same bundle each replace it whole, the last one wins.
+ *
+ * Longer than 300 lines because the read side, the append side and commit share one open tar, one temporary file
+ * and one in-memory index through their whole life; split apart they would pass that state between modules.
  */
 
 const BUNDLE_NAME = /\.(tar|tar\.gz|tgz)$/i;
