@@ -175,7 +175,11 @@ async function handleRelease(job: ReleaseJob): Promise<ReleaseOutcome> {
     options.includeSignatures === false || copier === undefined || dst === undefined ? 0 : copyAttached(copier, src, dst, manifest.digest, ctx);
 
   if (existing?.digest === manifest.digest) {
-    if (options.dryRun === true) return outcome('in-sync');
+    if (options.dryRun === true) {
+      // In sync only when what copy would carry (signatures, attestations, referrers) is there too.
+      const missing = options.includeSignatures === false || dst === undefined ? 0 : await copyAttached('dry-run', src, dst, manifest.digest, ctx);
+      return missing > 0 ? outcome('would-copy', { signatures: missing }) : outcome('in-sync');
+    }
     const signatures = await carry();
     return outcome('in-sync', signatures > 0 ? { signatures } : {});
   }

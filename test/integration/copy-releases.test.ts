@@ -81,6 +81,19 @@ describe('copy of many releases', () => {
     const wider = await copyReleases({ ...options, limit: undefined, semver: '>=1.0.0', dryRun: true }, context());
     expect(summary(wider.releases)).toEqual({ '2.0.0': 'would-copy', '1.2.0': 'in-sync', '1.1.0': 'in-sync', '1.0.0': 'would-copy' });
     expect(await repo.resolve('2.0.0')).toBeUndefined();
+
+  });
+
+  it('a signature added at the source after the copy is drift: the dry run says so, the copy carries it', async () => {
+    await pushRelease('drift', '1.0.0');
+    const options: CopyReleasesOptions = { source: src('drift'), destination: dst('drift'), allTags: true };
+    expect(summary((await copyReleases(options, context())).releases)).toEqual({ '1.0.0': 'copied' });
+    const signed = await runCli(['sign', `oci://${staging.host}/drift:1.0.0`, '--key', keys.key, '--format', 'bundle']);
+    expect(signed.code, signed.stderr).toBe(0);
+    const drift = await copyReleases({ ...options, dryRun: true }, context());
+    expect(drift.releases).toMatchObject([{ tag: '1.0.0', action: 'would-copy', signatures: 1 }]);
+    await copyReleases(options, context());
+    expect(summary((await copyReleases({ ...options, dryRun: true }, context())).releases)).toEqual({ '1.0.0': 'in-sync' });
   });
 
   it('a second run moves no blob again: in-sync releases are not walked, a new release skips what is there', async () => {

@@ -12,8 +12,11 @@ const MAX_ATTACHED = 256;
  * Copy cosign's `.sig`/`.att`/`.sbom` tags and the OCI referrers of `subject`, then of each referrer copied (a
  * signature of an SBOM, ...). Referrers are stored by digest; where the destination would not list them
  * (a registry without the referrers API) the `sha256-<hex>` fallback index is updated. Returns the count copied.
+ * With 'dry-run' in place of a copier nothing is written: the count is of what the destination lacks (a drift check
+ * must see a signature added at the source after the release was copied).
  */
-export async function copyAttached(copier: GraphCopier, src: Repository, dst: Repository, subject: string, ctx: OpContext): Promise<number> {
+export async function copyAttached(copier: GraphCopier | 'dry-run', src: Repository, dst: Repository, subject: string, ctx: OpContext): Promise<number> {
+  const present = async (reference: string, digest: string) => (await dst.resolve(reference, { signal: ctx.signal }))?.digest === digest;
   const queue = [subject];
   const seen = new Set(queue);
   let count = 0;
@@ -23,6 +26,10 @@ export async function copyAttached(copier: GraphCopier, src: Repository, dst: Re
       const tag = cosignTag(digest, suffix);
       const manifest = await getTagIfPresent(src, tag, { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES });
       if (manifest === undefined) continue;
+      if (copier === 'dry-run') {
+        if (!(await present(tag, manifest.digest))) count++;
+        continue;
+      }
       ctx.onStep?.(`copying ${tag}`);
       await copier.copyManifest(manifest, tag);
       count++;
@@ -36,14 +43,18 @@ export async function copyAttached(copier: GraphCopier, src: Repository, dst: Re
           { hint: 'copy with --no-include-signatures and attach what you need separately' });
       }
       seen.add(referrer.digest);
+      queue.push(referrer.digest);
+      if (copier === 'dry-run') {
+        if (!(await present(referrer.digest, referrer.digest))) count++;
+        continue;
+      }
       ctx.onStep?.(`copying referrer ${referrer.digest}`);
       const manifest = await copier.fetch(referrer.digest);
       await copier.copyManifest(manifest, referrer.digest);
       copied.push({ ...referrer, mediaType: manifest.mediaType, size: manifest.bytes.length });
-      queue.push(referrer.digest);
       count++;
     }
-    await ensureReferrersListed(dst, digest, copied, ctx.signal);
+    if (copier !== 'dry-run') await ensureReferrersListed(dst, digest, copied, ctx.signal);
   }
   return count;
 }
