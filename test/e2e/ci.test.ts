@@ -25,7 +25,7 @@ describe('GitHub Actions', () => {
     expect(r.code).toBe(0);
     const url = r.stdout.trim();
     const digest = url.slice(url.indexOf('@') + 1);
-    expect(await readFile(output, 'utf8')).toBe(`previous=kept\ndigest=${digest}\nurl=${url}\n`);
+    expect(await readFile(output, 'utf8')).toBe(`previous=kept\ndigest=${digest}\nurl=${url}\npushed=true\n`);
     const md = await readFile(summary, 'utf8');
     expect(md).toContain('### oci-artifact push');
     expect(md).toContain(`\`${digest}\``);
@@ -146,12 +146,12 @@ describe('CI reports of tag, copy, sign, pull and verify', () => {
 });
 
 describe('dotenv report', () => {
-  it('appends OCI_ARTIFACT_DIGEST and OCI_ARTIFACT_URL', async () => {
+  it('appends OCI_ARTIFACT_DIGEST, OCI_ARTIFACT_URL and OCI_ARTIFACT_PUSHED', async () => {
     const dotenv = join(work.path, 'build.env');
     const r = await runCli(['push', `oci-layout://${join(work.path, 'store2')}:v1`, '-f', KUSTOMIZE_FIXTURE, '--dotenv', dotenv,
       '--source', 'https://gitlab.example/g/p', '--revision', 'main@sha1:1'], { env: { CI_JOB_ID: '42' } });
     expect(r.code).toBe(0);
     const url = r.stdout.trim();
-    expect(await readFile(dotenv, 'utf8')).toBe(`OCI_ARTIFACT_DIGEST=${url.slice(url.indexOf('@') + 1)}\nOCI_ARTIFACT_URL=${url}\n`);
+    expect(await readFile(dotenv, 'utf8')).toBe(`OCI_ARTIFACT_DIGEST=${url.slice(url.indexOf('@') + 1)}\nOCI_ARTIFACT_URL=${url}\nOCI_ARTIFACT_PUSHED=true\n`);
   });
 });

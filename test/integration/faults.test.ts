@@ -150,6 +150,8 @@ const CASES: Record<CommandName, CommandCase> = {
     async args(cell) {
       return ['tag', `oci://${cell.host}/shared/app:v1`, '--tag', `t-${cell.fault.id}`];
     },
+    // Every reference written, digest-pinned, one a line.
+    stdout: (cell) => `oci://${cell.host}/shared/app:t-${cell.fault.id}@${digests.a}\n`,
     async success(cell) {
       expect(await resolveTag(`oci://${registry.host}/shared/app:t-${cell.fault.id}`)).toBe(digests.a);
     },

@@ -39,6 +39,7 @@ describe.each<Backend>(['registry', 'layout'])('push and pull (%s)', (kind) => {
       repository: kind === 'registry' ? `${registry.host}/round/trip` : `oci-layout://${join(work.path, 'layouts', 'round/trip')}`,
       tag: 'v1',
       digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      pushed: true,
     });
     const out = join(work.path, `round-trip-${kind}`);
     const pulled = await runCli(['pull', ref('round/trip'), '--output', out]);
