@@ -1,4 +1,5 @@
 import { appendFile } from 'node:fs/promises';
+import type { OutputFormat } from '../output/printer.js';
 
 export interface CiFacts {
   /** `oci://host/repo@sha256:…` (or `oci-layout://…`): where the artifact is, pinned to its digest. */
@@ -49,6 +50,25 @@ export async function reportCi(command: string, facts: CiFacts, dotenv: string |
     const table = ['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
     await appendFile(env.GITHUB_STEP_SUMMARY, `### oci-artifact ${command}\n\n${table}\n\n`);
   }
+}
+
+/** What `sign` and `attest` report: the artifact they signed, and what they added to it. */
+export interface SignedArtifact {
+  /** `oci://host/repo@sha256:…`: the signed artifact pinned to its digest. */
+  url: string;
+  digest: string;
+  reference: string;
+}
+
+/**
+ * sign and attest end the same way: CI reports name the artifact that was signed, as for every other command (what
+ * was added goes in the summary's Signatures row), then `-o json|yaml` prints the command's whole result.
+ */
+export async function reportSigned(command: 'sign' | 'attest', signed: SignedArtifact, added: string, result: object, output: OutputFormat, dotenv: string | undefined): Promise<void> {
+  await reportCi(command, { ...signed, signatures: added }, dotenv);
+  if (output === 'table') return;
+  const { printDocument } = await import('../output/printer.js');
+  await printDocument(process.stdout, output, result);
 }
 
 /**

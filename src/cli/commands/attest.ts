@@ -1,5 +1,5 @@
 import { Option } from '@commander-js/extra-typings';
-import { reportCi } from '../ci-report.js';
+import { reportSigned } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { required } from '../flag-rules.js';
 import { withDotenvFlag, withProviderFlag } from '../flags.js';
@@ -18,7 +18,7 @@ export function attestCommand() {
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
       const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
-      const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
+      const { parseOutputFormat } = await import('../../output/printer.js');
       const ref = parseReference(reference);
       const format = parseOutputFormat(flags.output, 'table');
       const { keyPath, password, keyless } = await signerFromFlags('attest', flags, cmd.optsWithGlobals().passwordStdin === true);
@@ -26,13 +26,8 @@ export function attestCommand() {
         const { attest } = await import('../../ops/attest.js');
         const result = await attest(ref, { predicate: { type: flags.type, path: flags.predicate }, keyPath, password, keyless }, ctx);
         reporter.success(`attested ${result.reference} (${result.predicateType} at ${result.location})`);
-        await reportCi('attest', {
-          url: formatReference(withVersion(ref, { digest: result.digest })),
-          digest: result.digest,
-          reference: result.reference,
-          signatures: `attested (${result.predicateType} at ${result.location})`,
-        }, flags.dotenv);
-        if (format !== 'table') await printDocument(process.stdout, format, result);
+        await reportSigned('attest', { url: formatReference(withVersion(ref, { digest: result.digest })), digest: result.digest, reference: result.reference },
+          `attested (${result.predicateType} at ${result.location})`, result, format, flags.dotenv);
         return 0;
       });
     }));

@@ -1,6 +1,6 @@
 import { Option } from '@commander-js/extra-typings';
 import { usageError } from '../../errors.js';
-import { reportCi } from '../ci-report.js';
+import { reportSigned } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { collect } from '../flag-values.js';
 import { withDotenvFlag, withProviderFlag } from '../flags.js';
@@ -26,7 +26,7 @@ export function signCommand() {
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
       const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
-      const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
+      const { parseOutputFormat } = await import('../../output/printer.js');
       const ref = parseReference(reference);
       const format = parseOutputFormat(flags.output, 'table');
       const notation = flags.format === 'notation';
@@ -48,14 +48,8 @@ export function signCommand() {
           : await sign({ ref, keyPath, password, keyless, format: flags.format, annotations }, ctx);
         const signer = 'signer' in result ? result.signer : undefined;
         reporter.success(`signed ${result.reference} (${result.kind} at ${result.location})${signer ? ` as ${signer.identity}` : ''}`);
-        // The outputs name the artifact that was signed, as for every other command; the signature is in the summary.
-        await reportCi('sign', {
-          url: formatReference(withVersion(ref, { digest: result.digest })),
-          digest: result.digest,
-          reference: result.reference,
-          signatures: `signed (${result.kind} at ${result.location})`,
-        }, flags.dotenv);
-        if (format !== 'table') await printDocument(process.stdout, format, result);
+        await reportSigned('sign', { url: formatReference(withVersion(ref, { digest: result.digest })), digest: result.digest, reference: result.reference },
+          `signed (${result.kind} at ${result.location})`, result, format, flags.dotenv);
         return 0;
       });
     }));
