@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import type { Descriptor, Repository } from '../../src/oci/types.js';
 import { openRepository } from '../../src/ops/support/open-repository.js';
+import { digestOf } from '../../src/ref/digest.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { ROOT, tempDir } from './cli.js';
 import { startRegistry, type StartRegistryOptions, type TestRegistry } from './registry.js';
@@ -59,4 +61,22 @@ export async function resolveTag(reference: string): Promise<string | undefined>
   } finally {
     await repo.close();
   }
+}
+
+/**
+ * A small OCI artifact like the ones this tool pushes (Flux config, one content layer made unique per call, so each
+ * call has its own digest), tagged `tag`: a subject for tests that sign, attest or copy through the library.
+ */
+export async function pushSmallArtifact(repo: Repository, tag = 'v1'): Promise<Descriptor> {
+  const pushBlob = async (mediaType: string, bytes: Buffer): Promise<Descriptor> => {
+    const desc = { mediaType, digest: digestOf(bytes), size: bytes.length };
+    await repo.pushBlob(desc, bytes);
+    return desc;
+  };
+  const config = await pushBlob('application/vnd.cncf.flux.config.v1+json', Buffer.from('{}'));
+  const layer = await pushBlob('application/vnd.cncf.flux.content.v1.tar+gzip', Buffer.from(`content ${Math.random()}`));
+  const mediaType = 'application/vnd.oci.image.manifest.v1+json';
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, config, layers: [layer] }));
+  await repo.putManifest(tag, bytes, mediaType);
+  return { mediaType, digest: digestOf(bytes), size: bytes.length };
 }

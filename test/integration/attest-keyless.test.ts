@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { openRepository } from '../../src/ops/support/open-repository.js';
-import type { Descriptor, ImageManifest, Repository } from '../../src/oci/types.js';
-import { digestOf } from '../../src/ref/digest.js';
+import type { ImageManifest, Repository } from '../../src/oci/types.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { attestArtifact } from '../../src/signing/attest/attest.js';
 import { verifyAttestations } from '../../src/signing/attest/verify.js';
-import { useRegistry, useWorkDir } from '../helpers/fixtures.js';
+import { pushSmallArtifact, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { startSigstoreStandIns, type SigstoreStandIns } from '../helpers/sigstore-stand-ins.js';
 
 /** Keyless attestations through the Sigstore stand-ins (keyless-sign.test.ts has the signatures), on the real registry. */
-const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const SLSA1 = 'https://slsa.dev/provenance/v1';
 const registry = useRegistry();
 const work = useWorkDir('attest-keyless-');
@@ -26,24 +24,11 @@ afterAll(async () => {
   await sigstore?.stop();
 });
 
-async function artifact(): Promise<Descriptor> {
-  const push = async (mediaType: string, bytes: Buffer): Promise<Descriptor> => {
-    const desc = { mediaType, digest: digestOf(bytes), size: bytes.length };
-    await repo.pushBlob(desc, bytes);
-    return desc;
-  };
-  const config = await push('application/vnd.cncf.flux.config.v1+json', Buffer.from('{}'));
-  const layer = await push('application/vnd.cncf.flux.content.v1.tar+gzip', Buffer.from(`content ${Math.random()}`));
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config, layers: [layer] }));
-  await repo.putManifest('v1', bytes, MANIFEST);
-  return { mediaType: MANIFEST, digest: digestOf(bytes), size: bytes.length };
-}
-
 const policy = (identity: string) => ({ provider: 'cosign' as const, certificateIdentity: identity, certificateOidcIssuer: sigstore.oidc.url, trustedRootPath: sigstore.trustedRootPath });
 
 describe('keyless attestations', () => {
   it('attest keyless + verify --attestation: verifies for the workflow identity with its predicate, fails for another', async () => {
-    const subject = await artifact();
+    const subject = await pushSmallArtifact(repo);
     const predicate = { buildDefinition: { buildType: 'https://example.com/b/v1' }, runDetails: { builder: { id: 'https://example.com' } } };
     const written = await attestArtifact(repo, subject, {
       predicateType: SLSA1,

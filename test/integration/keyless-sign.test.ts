@@ -8,7 +8,7 @@ import type { Descriptor, ImageManifest, Repository } from '../../src/oci/types.
 import { digestOf } from '../../src/ref/digest.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { signArtifact, verifyArtifact, type KeylessOptions } from '../../src/signing/index.js';
-import { useRegistry, useWorkDir } from '../helpers/fixtures.js';
+import { pushSmallArtifact, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { startSigstoreStandIns, type SigstoreStandIns } from '../helpers/sigstore-stand-ins.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
@@ -17,7 +17,6 @@ import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
  * three ways: our `verifyArtifact` with the stand-ins' trusted root (chain, SCT and Rekor entry all checked, no
  * threshold lowered), @sigstore/verify directly, and the shape of what cosign itself writes (the real vectors).
  */
-const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const registry = useRegistry();
 const work = useWorkDir('keyless-sign-');
 let sigstore: SigstoreStandIns;
@@ -37,19 +36,6 @@ async function open(name: string): Promise<Repository> {
   const repo = await openRepository(parseReference(`oci://${registry.host}/${name}`), { insecure: true });
   repos.push(repo);
   return repo;
-}
-
-async function artifact(repo: Repository): Promise<Descriptor> {
-  const push = async (mediaType: string, bytes: Buffer): Promise<Descriptor> => {
-    const desc = { mediaType, digest: digestOf(bytes), size: bytes.length };
-    await repo.pushBlob(desc, bytes);
-    return desc;
-  };
-  const config = await push('application/vnd.cncf.flux.config.v1+json', Buffer.from('{}'));
-  const layer = await push('application/vnd.cncf.flux.content.v1.tar+gzip', Buffer.from(`content ${Math.random()}`));
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config, layers: [layer] }));
-  await repo.putManifest('v1', bytes, MANIFEST);
-  return { mediaType: MANIFEST, digest: digestOf(bytes), size: bytes.length };
 }
 
 const keyless = (extra: Partial<KeylessOptions> = {}): KeylessOptions => ({
@@ -81,7 +67,7 @@ const vector = (path: string) => readFileSync(`${SIGNATURE_VECTORS}/${path}`, 'u
 describe('keyless signing against the stand-ins and the real registry', () => {
   it('legacy .sig: verifies for the workflow identity, fails for another, and @sigstore/verify agrees', async () => {
     const repo = await open('keyless/legacy');
-    const subject = await artifact(repo);
+    const subject = await pushSmallArtifact(repo);
     const written = await signArtifact(repo, subject, { keyless: keyless(), dockerReference: `${registry.host}/keyless/legacy` });
     const identity = sigstore.oidc.workflowIdentity();
     expect(written).toEqual({ kind: 'cosign-legacy', location: `sha256-${subject.digest.slice(7)}.sig`, signer: { identity, issuer: sigstore.oidc.url } });
@@ -139,7 +125,7 @@ describe('keyless signing against the stand-ins and the real registry', () => {
 
   it('v3 bundle referrer: verifies with a dsse Rekor entry, fails for another identity, @sigstore/verify agrees, and has the vector shape', async () => {
     const repo = await open('keyless/bundle');
-    const subject = await artifact(repo);
+    const subject = await pushSmallArtifact(repo);
     const written = await signArtifact(repo, subject, { keyless: keyless(), format: 'bundle' });
     expect(written.kind).toBe('cosign-bundle');
     const identity = sigstore.oidc.workflowIdentity();
@@ -170,7 +156,7 @@ describe('keyless signing against the stand-ins and the real registry', () => {
 
   it('the GitHub Actions path: the token is asked from the runner endpoint with audience sigstore', async () => {
     const repo = await open('keyless/actions');
-    const subject = await artifact(repo);
+    const subject = await pushSmallArtifact(repo);
     const env = sigstore.githubActionsEnv();
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
@@ -189,7 +175,7 @@ describe('keyless signing against the stand-ins and the real registry', () => {
 
   it('writes nothing when the signature does not verify with the trusted root, when Fulcio refuses, or with a token from another issuer', async () => {
     const repo = await open('keyless/refused');
-    const subject = await artifact(repo);
+    const subject = await pushSmallArtifact(repo);
     const tagsBefore = await repo.listTags();
     const wrongRoot = `${SIGNATURE_VECTORS}/cosign-legacy-keyless/trusted_root.json`;
     await expect(signArtifact(repo, subject, { keyless: keyless({ trustedRootPath: wrongRoot }) })).rejects.toMatchObject({
@@ -210,7 +196,7 @@ describe('keyless signing against the stand-ins and the real registry', () => {
 
   it('without a token, SIGSTORE_ID_TOKEN or the GitHub Actions variables: one usage line', async () => {
     const repo = await open('keyless/none');
-    const subject = await artifact(repo);
+    const subject = await pushSmallArtifact(repo);
     const names = ['SIGSTORE_ID_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
     const saved = Object.fromEntries(names.map((k) => [k, process.env[k]]));
     for (const k of names) delete process.env[k];

@@ -10,10 +10,10 @@ import { verifyArtifact, type VerifyPolicy } from '../../src/signing/index.js';
 import { notationEnvelope, signNotation, THUMBPRINT_ANNOTATION } from '../../src/signing/notation/sign.js';
 import { pushReferrer } from '../../src/signing/referrer.js';
 import { generateCert, type GeneratedCert } from '../../fixtures/signing/generate.js';
+import { pushSmallArtifact } from '../helpers/fixtures.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
-const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const VECTOR = join(SIGNATURE_VECTORS, 'notation-jws-oci', 'oci-layout', 'blobs', 'sha256');
 const vectorBlob = (hexPrefix: string) => JSON.parse(readFileSync(join(VECTOR, hexPrefix)).toString()) as Record<string, unknown>;
 
@@ -43,16 +43,7 @@ afterAll(async () => {
 async function artifact(name: string): Promise<{ repo: Repository; subject: Descriptor }> {
   const repo = await openRepository(parseReference(`oci://${registry.host}/${name}`), { insecure: true });
   repos.push(repo);
-  const blob = async (mediaType: string, bytes: Buffer): Promise<Descriptor> => {
-    const desc = { mediaType, digest: digestOf(bytes), size: bytes.length };
-    await repo.pushBlob(desc, bytes);
-    return desc;
-  };
-  const config = await blob('application/vnd.cncf.flux.config.v1+json', Buffer.from('{}'));
-  const layer = await blob('application/vnd.cncf.flux.content.v1.tar+gzip', Buffer.from(`content ${name} ${Math.random()}`));
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config, layers: [layer] }));
-  await repo.putManifest('v1', bytes, MANIFEST);
-  return { repo, subject: { mediaType: MANIFEST, digest: digestOf(bytes), size: bytes.length } };
+  return { repo, subject: await pushSmallArtifact(repo) };
 }
 
 describe('notation signing against the CNCF Distribution registry', () => {

@@ -8,6 +8,7 @@ import { digestOf } from '../../src/ref/digest.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { signArtifact, verifyArtifact } from '../../src/signing/index.js';
 import { generateKey, publicKeyPem } from '../../fixtures/signing/generate.js';
+import { pushSmallArtifact } from '../helpers/fixtures.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
@@ -34,21 +35,6 @@ async function open(name: string): Promise<Repository> {
   return repo;
 }
 
-async function pushBlob(repo: Repository, mediaType: string, bytes: Buffer): Promise<Descriptor> {
-  const desc = { mediaType, digest: digestOf(bytes), size: bytes.length };
-  await repo.pushBlob(desc, bytes);
-  return desc;
-}
-
-/** A small OCI artifact tagged v1, like the ones this tool pushes. */
-async function artifact(repo: Repository): Promise<Descriptor> {
-  const config = await pushBlob(repo, 'application/vnd.cncf.flux.config.v1+json', Buffer.from('{}'));
-  const layer = await pushBlob(repo, 'application/vnd.cncf.flux.content.v1.tar+gzip', Buffer.from(`content ${Math.random()}`));
-  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config, layers: [layer] }));
-  await repo.putManifest('v1', bytes, MANIFEST);
-  return { mediaType: MANIFEST, digest: digestOf(bytes), size: bytes.length };
-}
-
 function keypair(name: string, type: 'ec' | 'rsa' | 'ed25519' = 'ec'): { key: string; pub: string } {
   const key = generateKey(tmp, name, type);
   return { key, pub: publicKeyPem(tmp, key, name) };
@@ -57,7 +43,7 @@ function keypair(name: string, type: 'ec' | 'rsa' | 'ed25519' = 'ec'): { key: st
 describe('sign -> verify against the CNCF Distribution registry', () => {
   it('legacy .sig signatures: signed, found by tag, verified; another key fails', async () => {
     const repo = await open('signing/legacy');
-    const subject = await artifact(repo);
+    const subject = await pushSmallArtifact(repo);
     const a = keypair('reg-legacy-a');
     const written = await signArtifact(repo, subject, { keyPath: a.key, dockerReference: `${registry.host}/signing/legacy` });
     expect(written).toEqual({ kind: 'cosign-legacy', location: `sha256-${subject.digest.slice(7)}.sig` });
@@ -69,7 +55,7 @@ describe('sign -> verify against the CNCF Distribution registry', () => {
 
   it('bundles are found through the fallback index (this registry has no referrers API)', async () => {
     const repo = await open('signing/bundle');
-    const subject = await artifact(repo);
+    const subject = await pushSmallArtifact(repo);
     const a = keypair('reg-bundle-a', 'ed25519');
     const b = keypair('reg-bundle-b', 'rsa');
     const first = await signArtifact(repo, subject, { keyPath: a.key, format: 'bundle' });
@@ -88,10 +74,10 @@ describe('sign -> verify against the CNCF Distribution registry', () => {
 
   it('without the fallback index a referrer is invisible to a registry without the referrers API', async () => {
     const repo = await open('signing/nofallback');
-    const subject = await artifact(repo);
+    const subject = await pushSmallArtifact(repo);
     const { key, pub } = keypair('reg-nofallback');
     const signedElsewhere = await open('signing/scratch');
-    const scratchSubject = await artifact(signedElsewhere);
+    const scratchSubject = await pushSmallArtifact(signedElsewhere);
     const { location } = await signArtifact(signedElsewhere, scratchSubject, { keyPath: key, format: 'bundle' });
     // Copy only the referrer manifest (rewritten to name this subject) and its blobs: no fallback tag.
     const manifest = JSON.parse((await signedElsewhere.getManifest(location)).bytes.toString());
