@@ -19,6 +19,17 @@ function manifestWhat(session: RepositorySession, reference: string): string {
   return `manifest ${session.name}${isDigest(reference) ? '@' : ':'}${reference}`;
 }
 
+/** GET and HEAD ask for a manifest the same way: with the pull scope, accepting the media types the caller reads. */
+function sendManifestRead(session: RepositorySession, method: 'GET' | 'HEAD', reference: string, accept: readonly string[], signal: AbortSignal | undefined) {
+  return session.send({
+    method,
+    url: manifestUrl(session.name, reference),
+    headers: { accept: accept.join(', ') },
+    what: manifestWhat(session, reference),
+    signal,
+  }, session.pull);
+}
+
 export async function getManifest(
   session: RepositorySession,
   reference: string,
@@ -27,13 +38,7 @@ export async function getManifest(
 ): Promise<FetchedManifest> {
   const { host } = session;
   const what = manifestWhat(session, reference);
-  const res = await session.send({
-    method: 'GET',
-    url: manifestUrl(session.name, reference),
-    headers: { accept: accept.join(', ') },
-    what,
-    signal,
-  }, session.pull);
+  const res = await sendManifestRead(session, 'GET', reference, accept, signal);
   if (res.status === 404) throw asManifestUnknown(await responseError(res, host, what));
   if (res.status !== 200) throw await responseError(res, host, what);
   if (Number(res.headers['content-length'] ?? 0) > MAX_MANIFEST_BYTES) {
@@ -64,13 +69,7 @@ export async function getManifest(
 /** The descriptor of a manifest from a HEAD; undefined when there is none. */
 export async function resolveManifest(session: RepositorySession, reference: string, signal: AbortSignal | undefined): Promise<Descriptor | undefined> {
   const what = manifestWhat(session, reference);
-  const res = await session.send({
-    method: 'HEAD',
-    url: manifestUrl(session.name, reference),
-    headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
-    what,
-    signal,
-  }, session.pull);
+  const res = await sendManifestRead(session, 'HEAD', reference, MANIFEST_MEDIA_TYPES, signal);
   res.body.resume();
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw await responseError(res, session.host, what);
