@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,14 +9,18 @@ import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 /**
  * Each registry of a two-reference command receives its own credentials and nothing else. Two real registries: the
  * source with token authentication (its token service records every user name and password presented to it), the
- * destination with htpasswd behind a recording proxy (every Authorization header it received). `--creds` never
- * goes to both; a bare token waits for the host's own challenge.
+ * destination with htpasswd behind a recording proxy (every Authorization header it received); for the copy of many
+ * releases, a second htpasswd registry with another user, behind its own recording proxy, as the source. `--creds`
+ * never goes to both; a bare token waits for the host's own challenge.
  */
 const SRC_USER = 'srcuser';
 const SRC_PW = 'canary-src-pw-7c1e5a9d';
 const DST_USER = 'dstuser';
 const DST_PW = 'canary-dst-pw-42b8f0e3';
 const TOKEN = 'canary-bare-token-d93a61c4';
+/** The htpasswd source of the many-releases copy: a second user and password, its own proxy. */
+const REL_USER = 'reluser';
+const REL_PW = 'canary-rel-pw-5e0b7d21';
 const META = ['--source', 'https://example.com/repo', '--revision', 'main@sha1:0123456789abcdef'];
 
 let src: TestRegistry;
@@ -23,23 +28,28 @@ let dstRegistry: TestRegistry;
 let dst: LoopbackProxy;
 let plainRegistry: TestRegistry;
 let plain: LoopbackProxy;
+let releasesRegistry: TestRegistry;
+let releases: LoopbackProxy;
 /** Authorization headers that reached the destination and the plain registry, in order. */
 const dstAuth: (string | undefined)[] = [];
 const plainAuth: (string | undefined)[] = [];
+const releasesAuth: (string | undefined)[] = [];
 let work: { path: string; remove(): Promise<void> };
 let content: string;
 const results: CliResult[] = [];
 
 beforeAll(async () => {
-  [src, dstRegistry, plainRegistry, work] = await Promise.all([
+  [src, dstRegistry, plainRegistry, releasesRegistry, work] = await Promise.all([
     startRegistry({ token: { users: { [SRC_USER]: SRC_PW } } }),
     startRegistry({ htpasswd: { username: DST_USER, password: DST_PW } }),
     startRegistry(),
+    startRegistry({ htpasswd: { username: REL_USER, password: REL_PW } }),
     tempDir('creds-scoping-'),
   ]);
-  [dst, plain] = await Promise.all([
+  [dst, plain, releases] = await Promise.all([
     startProxy({ target: dstRegistry.host, onRequest: (req) => void dstAuth.push(req.headers.authorization) }),
     startProxy({ target: plainRegistry.host, onRequest: (req) => void plainAuth.push(req.headers.authorization) }),
+    startProxy({ target: releasesRegistry.host, onRequest: (req) => void releasesAuth.push(req.headers.authorization) }),
   ]);
   content = join(work.path, 'content');
   mkdirSync(content);
@@ -49,9 +59,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([src?.stop(), dst?.stop(), dstRegistry?.stop(), plain?.stop(), plainRegistry?.stop(), work?.remove()]);
+  await Promise.all([src?.stop(), dst?.stop(), dstRegistry?.stop(), plain?.stop(), plainRegistry?.stop(), releases?.stop(), releasesRegistry?.stop(), work?.remove()]);
   for (const r of results) {
-    for (const secret of [SRC_PW, DST_PW, TOKEN]) expect(r.stdout + r.stderr).not.toContain(secret);
+    for (const secret of [SRC_PW, DST_PW, REL_PW, TOKEN]) expect(r.stdout + r.stderr).not.toContain(secret);
   }
 });
 
@@ -61,14 +71,21 @@ async function cli(args: string[], env: Record<string, string | undefined> = {},
   return result;
 }
 
-/** What the source's token service and the destination were given since `mark()`. */
+/** Authorization headers a proxy recorded after `from`, Basic ones decoded to `user:password`. */
+function credentialsSent(log: (string | undefined)[], from: number): string[] {
+  return log.slice(from).filter((h): h is string => h !== undefined)
+    .map((h) => (h.startsWith('Basic ') ? Buffer.from(h.slice(6), 'base64').toString() : h));
+}
+
+/** What the source's token service, the destination and the releases' source were given since `mark()`. */
 function mark() {
   const tokenFrom = src.token!.requests.length;
   const dstFrom = dstAuth.length;
+  const releasesFrom = releasesAuth.length;
   return {
     presentedAtSource: () => src.token!.requests.slice(tokenFrom).flatMap((r) => (r.presented ? [`${r.presented.user}:${r.presented.password}`] : [])),
-    sentToDestination: () => dstAuth.slice(dstFrom).filter((h): h is string => h !== undefined)
-      .map((h) => (h.startsWith('Basic ') ? Buffer.from(h.slice(6), 'base64').toString() : h)),
+    sentToDestination: () => credentialsSent(dstAuth, dstFrom),
+    sentToReleasesSource: () => credentialsSent(releasesAuth, releasesFrom),
   };
 }
 
@@ -156,6 +173,35 @@ describe('copy and diff: each side its own credentials', () => {
     expect(copy.code, copy.stderr).toBe(0);
     const layout = await cli(['copy', srcRef(), `oci-layout://${join(work.path, 'from-src')}:v1`, '--creds', `${SRC_USER}:${SRC_PW}`]);
     expect(layout.code, layout.stderr).toBe(0);
+  });
+});
+
+describe('copy of many releases: each side its own credentials', () => {
+  it('--all-tags between two htpasswd registries: every request to each carries only its own user and password', async () => {
+    const keyDir = join(work.path, 'release-keys');
+    mkdirSync(keyDir);
+    const key = join(keyDir, 'cosign.key');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], { stdio: 'pipe' });
+    for (const version of ['1.0.0', '1.1.0', '2.0.0']) {
+      const push = await cli(['push', `oci://${releases.host}/rel/app:${version}`, '-f', content, ...META, '-a', `version=${version}`, '--creds', `${REL_USER}:${REL_PW}`]);
+      expect(push.code, push.stderr).toBe(0);
+    }
+    // A signature too, so the copy also reads and writes signature tags with each side's credentials.
+    const sign = await cli(['sign', `oci://${releases.host}/rel/app:1.1.0`, '--key', key, '--creds', `${REL_USER}:${REL_PW}`]);
+    expect(sign.code, sign.stderr).toBe(0);
+
+    const seen = mark();
+    const copy = await cli(['copy', `oci://${releases.host}/rel/app`, `oci://${dst.host}/rel/app`, '--all-tags',
+      '--src-creds', `${REL_USER}:${REL_PW}`, '--dest-creds', `${DST_USER}:${DST_PW}`, '-o', 'json']);
+    expect(copy.code, copy.stderr).toBe(0);
+    const result = JSON.parse(copy.stdout) as { releases: { tag: string; action: string }[] };
+    expect(result.releases.map((r) => [r.tag, r.action]).sort()).toEqual([['1.0.0', 'copied'], ['1.1.0', 'copied'], ['2.0.0', 'copied']]);
+    const atSource = seen.sentToReleasesSource();
+    expect(atSource.length).toBeGreaterThan(3);
+    expect(new Set(atSource)).toEqual(new Set([`${REL_USER}:${REL_PW}`]));
+    const atDestination = seen.sentToDestination();
+    expect(atDestination.length).toBeGreaterThan(3);
+    expect(new Set(atDestination)).toEqual(new Set([`${DST_USER}:${DST_PW}`]));
   });
 });
 
