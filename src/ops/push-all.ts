@@ -45,6 +45,8 @@ export interface ArtifactOutcome {
   /** Blobs uploaded (not found in the registry already). */
   uploaded: number;
   signed?: string;
+  /** The content layer's media type (Flux's, or the standard OCI one a refusing registry got), once pushed or found unchanged. */
+  layerMediaType?: string;
   error?: unknown;
 }
 
@@ -120,6 +122,7 @@ async function pushOne(
       revision: result.revision,
       tags: result.pushed ? artifact.tags : [],
       uploaded: Object.values(result.blobs).filter((b) => b === 'uploaded').length,
+      layerMediaType: result.layer.mediaType,
     });
     if (artifact.sign !== undefined && result.pushed) {
       const { sign } = await import('./sign.js');

@@ -56,6 +56,11 @@ describe('oci-artifact.yaml', () => {
     }]);
   });
 
+  it('reads flux: keys, checked and normalised as the --flux-* flags are', () => {
+    const file = parse(`${VALID}    flux: { name: web.prod, namespace: apps, interval: 10m, path: apps/web }\n`);
+    expect(file.artifacts[0]!.flux).toEqual({ name: 'web.prod', namespace: 'apps', interval: '10m', path: './apps/web' });
+  });
+
   it.each([
     ['version: 1\nartifacts:\n  - name: web\n    reference: oci://r/x:1\n    sources: [apps/web]\n    sorces: [b]\n', "oci-artifact.yaml:6: artifacts[0]: unknown key 'sorces'"],
     ['version: 2\nartifacts: []\n', "oci-artifact.yaml:1: 'version' must be 1"],
@@ -77,6 +82,11 @@ describe('oci-artifact.yaml', () => {
     ['version: 1\nartifacts:\n  - name: web\n    name: web2\n', 'oci-artifact.yaml:4: Map keys must be unique'],
     ['version: 1\nartifacts:\n  - name: web\n    reference: oci://r/x:1\n    sources:\n      - apps/web\n      - apps/nope:x\n', "oci-artifact.yaml:7: artifacts[0].sources: 'apps/nope' does not exist in"],
     ['- just a list\n', "oci-artifact.yaml:1: the file must be a mapping"],
+    ['version: 1\nartifacts:\n  - name: web\n    reference: oci://r/x:1\n    sources: [apps/web]\n    flux: ./web\n', 'oci-artifact.yaml:6: artifacts[0].flux must be a mapping'],
+    ['version: 1\nartifacts:\n  - name: web\n    reference: oci://r/x:1\n    sources: [apps/web]\n    flux:\n      path: web\n      prune: false\n', "oci-artifact.yaml:8: artifacts[0].flux: unknown key 'prune' (expected name, namespace, interval, path)"],
+    ['version: 1\nartifacts:\n  - name: web\n    reference: oci://r/x:1\n    sources: [apps/web]\n    flux: { name: Web }\n', "oci-artifact.yaml:6: artifacts[0].flux.name 'Web' is not a Kubernetes name"],
+    ['version: 1\nartifacts:\n  - name: web\n    reference: oci://r/x:1\n    sources: [apps/web]\n    flux:\n      interval: 5\n', 'oci-artifact.yaml:7: artifacts[0].flux.interval must be a non-empty string'],
+    ['version: 1\nartifacts:\n  - name: web\n    reference: oci://r/x:1\n    sources: [apps/web]\n    flux: { path: ../up }\n', "artifacts[0].flux.path '../up' is not a path inside the artifact"],
   ])('refuses a bad file with its line: %#', (text, message) => {
     expect(error(text)).toContain(message);
   });

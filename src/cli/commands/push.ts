@@ -5,6 +5,7 @@ import { handler, newCommand, withRuntime } from '../command.js';
 import { onlyWith } from '../flag-rules.js';
 import { collect, parseInteger, splitList } from '../flag-values.js';
 import { withDotenvFlag, withIgnoreFlags, withProviderFlag } from '../flags.js';
+import { withFluxFlags } from '../flux-flags.js';
 import { keylessFlagsGiven, keylessOptions, withKeylessFlags } from '../keyless-flags.js';
 
 /**
@@ -20,7 +21,7 @@ export function pushCommand() {
     .option('--revision <revision>', 'revision annotation, <branch>@sha1:<commit> (default: git or CI)')
     .option('-a, --annotations <key=value>', 'extra manifest annotation (repeatable)', collect)
     .option('--reproducible', 'use the epoch as created time so the same input gives the same digest')
-    .option('-o, --output <format>', 'print the result as json or yaml')
+    .option('-o, --output <format>', 'print the result as json or yaml, or as the Flux objects (flux)')
     .option('--compression-level <0-9>', 'gzip level', '6')
     .option('--sign', 'sign the pushed digest (cosign format): with --key, or keyless with the CI job\'s OIDC identity')
     .addOption(onlyWith(new Option('--key <path>', 'private key for --sign (PEM, or a cosign encrypted key with COSIGN_PASSWORD)'), 'sign'))
@@ -33,7 +34,7 @@ export function pushCommand() {
     .addOption(onlyWith(new Option('--concurrency <n>', 'with --all: artifacts pushed at once').default('4'), 'all'))
     .option('--config-media-type <type>', "config media type (default: Flux's; a registry that refuses Flux's types gets the OCI ones)")
     .option('--layer-media-type <type>', "content layer media type, a ...tar+gzip type (default: Flux's)");
-  return withKeylessFlags(withDotenvFlag(withIgnoreFlags(withProviderFlag(command))), 'sign')
+  return withFluxFlags(withKeylessFlags(withDotenvFlag(withIgnoreFlags(withProviderFlag(command))), 'sign'))
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
       const globals = cmd.optsWithGlobals();
@@ -41,13 +42,15 @@ export function pushCommand() {
       if (flags.all) {
         const given = [[reference !== undefined, 'a reference'], [flags.path !== undefined, '--path'], [flags.annotations !== undefined, '--annotations'],
           [flags.sign === true, '--sign'], [flags.ignorePaths !== undefined || flags.addIgnorePaths !== undefined, 'the ignore flags'],
-          [flags.configMediaType !== undefined || flags.layerMediaType !== undefined, 'the media type flags']] as const;
+          [flags.configMediaType !== undefined || flags.layerMediaType !== undefined, 'the media type flags'],
+          [flags.fluxName !== undefined || flags.fluxPath !== undefined, '--flux-name or --flux-path (flux: { name, path } per artifact)']] as const;
         const conflict = given.find(([present]) => present);
         if (conflict !== undefined) {
           throw usageError('FLAG_CONFLICT', `--all takes the artifacts from ${flags.config}: ${conflict[1]} cannot be given with it`, `set it per artifact in ${flags.config}`);
         }
         const { pushAllCommand } = await import('./push-all.js');
-        return pushAllCommand({ ...flags, compressionLevel, concurrency: parseInteger('--concurrency', flags.concurrency, 1, 64) ?? 4 }, globals);
+        const flux = await (await import('../flux-flags.js')).fluxRequest(flags, undefined);
+        return pushAllCommand({ ...flags, flux, compressionLevel, concurrency: parseInteger('--concurrency', flags.concurrency, 1, 64) ?? 4 }, globals);
       }
       if (reference === undefined) throw usageError('FLAG_INVALID', 'push needs a reference, or --all', 'e.g. oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy');
       if (flags.path === undefined) throw usageError('FLAG_INVALID', "required option '-f, --path <SRC[:DEST]>' not specified", 'give the directory or file to push');
@@ -55,7 +58,8 @@ export function pushCommand() {
       const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
       const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
       const ref = parseReference(reference);
-      const format = parseOutputFormat(flags.output, 'table');
+      const flux = await (await import('../flux-flags.js')).fluxRequest(flags, ref);
+      const format = flux?.stdout ? 'table' : parseOutputFormat(flags.output, 'table');
       // Flux takes `-a a=1,b=2` as two annotations; a comma followed by something other than `key=` stays in the value.
       const annotations = parseAnnotationFlags((flags.annotations ?? []).flatMap((v) => v.split(/,(?=[\w./-]+=)/)));
       const keylessFlags = keylessFlagsGiven(flags);
@@ -98,6 +102,7 @@ export function pushCommand() {
           layerMediaType,
         }, ctx);
         let signatures: string | undefined;
+        let signer: { identity: string; issuer: string } | undefined;
         if (!result.pushed) {
           reporter.success(`unchanged: ${result.reference} already holds this content${result.revision ? ` (pushed from ${result.revision})` : ''}; nothing pushed`);
         } else {
@@ -108,6 +113,7 @@ export function pushCommand() {
             const subject = result.manifest; // just written: signed without fetching it again
             const signed = await sign({ ref: withVersion(ref, { digest: result.digest }), keyPath, password, keyless, format: flags.signFormat, subject }, ctx);
             reporter.success(`signed ${signed.reference} (${signed.kind})${signed.signer ? ` as ${signed.signer.identity}` : ''}`);
+            signer = signed.signer;
             signatures = `signed (${signed.kind})`;
             if (provenance !== undefined) {
               const { attest } = await import('../../ops/attest.js');
@@ -117,8 +123,22 @@ export function pushCommand() {
             }
           }
         }
+        // Written before the CI reports: a Flux file that cannot be made fails the run with nothing reported.
+        const fluxText = flux === undefined || ref.kind !== 'registry' ? undefined : await (async () => {
+          const { emitFlux, fluxSourceFor, fluxVerification } = await import('../flux-flags.js');
+          const { reachedOverPlainHttp } = await import('../../ops/support/plain-http.js');
+          const verify = fluxVerification(!flags.sign ? { kind: 'none' } : keyPath !== undefined ? { kind: 'key' }
+            : { kind: 'keyless', trustedRoot: keyless?.trustedRootPath !== undefined, signer });
+          const source = await fluxSourceFor(flux, {
+            ref, digest: result.digest, layerMediaType: result.layer.mediaType, plainHttp: reachedOverPlainHttp(ref, ctx.repositoryOptions),
+          }, { provider: flags.provider !== 'generic' ? flags.provider : globals.registryProvider, verify });
+          const text = await emitFlux(flux, [source]);
+          if (flux.file !== undefined) reporter.success(`wrote the Flux objects for ${result.digest} to ${flux.file}`);
+          return text;
+        })();
         await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures, pushed: result.pushed }, flags.dotenv);
-        if (format === 'table') printText(process.stdout, `${result.url}\n`);
+        if (flux?.stdout) printText(process.stdout, fluxText ?? '');
+        else if (format === 'table') printText(process.stdout, `${result.url}\n`);
         else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest, pushed: result.pushed });
         return 0;
       });
@@ -157,6 +177,14 @@ Examples:
 
   # Every artifact of oci-artifact.yaml, unchanged ones skipped
   oci-artifact push --all
+
+  # Hand Flux the pushed digest: an OCIRepository pinned to it (verify set up as signed) and a Kustomization
+  # applying ./prod of the artifact, written to flux/web.yaml (-o flux prints them instead)
+  oci-artifact push oci://ghcr.io/org/web:prod -f apps/web --sign --key cosign.key --if-changed \\
+    --emit-flux flux/web.yaml --flux-path ./prod --flux-interval 10m
+
+  # The same for every artifact of oci-artifact.yaml, one file (names, paths: flux: keys per artifact)
+  oci-artifact push --all --emit-flux flux/artifacts.yaml
 
   # Push to GitLab's registry with the standard OCI media types (it refuses Flux's; without the flags the push
   # falls back to these by itself and says so)

@@ -5,6 +5,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type Pai
 import { parseAnnotationFlags } from '../../artifact/manifest.js';
 import { parseSourceSpec, type SourceSpec } from '../../artifact/sources.js';
 import { isOciError, OciError, usageError } from '../../errors.js';
+import { checkFluxInterval, checkFluxName, checkFluxNamespace, checkFluxPath } from './flux-fields.js';
 import { checkTag, formatReference, parseReference, withVersion, type ArtifactReference } from '../../ref/reference.js';
 
 /**
@@ -19,6 +20,7 @@ import { checkTag, formatReference, parseReference, withVersion, type ArtifactRe
  *       ignore: ["*.md"]                                # added to the default ignore patterns
  *       annotations: { team: web }                      # ${VARIABLES} allowed in values
  *       sign: { key: cosign.key }                       # sign the pushed digest with this cosign key
+ *       flux: { path: ./prod, interval: 10m }           # its Flux objects (push --all --emit-flux); name, namespace too
  *
  * `${NAME}` is replaced by the environment variable NAME; `${GIT_SHA}` and `${GIT_TAG}` also come from the CI
  * system or git when not set (resolveVariables); `$$` is a literal `$`. Every error names the file and line.
@@ -36,8 +38,17 @@ export interface ConfiguredArtifact {
   annotations: Record<string, string>;
   /** The key's path, absolute. */
   sign?: { key: string };
+  /** Its Flux objects' fields (checked), for `push --all --emit-flux`. */
+  flux?: ConfiguredFlux;
   /** Line of the entry in the file (for messages). */
   line: number;
+}
+
+export interface ConfiguredFlux {
+  name?: string;
+  namespace?: string;
+  interval?: string;
+  path?: string;
 }
 
 export interface ConfigFile {
@@ -51,7 +62,7 @@ export interface ConfigFile {
 /** Variable values: asked for by name, only for the names the file uses; undefined when not set. */
 export type VariableLookup = (name: string) => string | undefined;
 
-const ARTIFACT_KEYS = new Set(['name', 'reference', 'tags', 'sources', 'ignore', 'annotations', 'sign']);
+const ARTIFACT_KEYS = new Set(['name', 'reference', 'tags', 'sources', 'ignore', 'annotations', 'sign', 'flux']);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Read, check and expand the file at `path` (relative to `cwd`); its sources are relative to its own directory. */
@@ -162,7 +173,8 @@ export function parseConfigFile(text: string, path: string, baseDir: string, loo
     const ignore = stringList(field('ignore'), checker).map((p) => p.value);
     const annotations = annotationMap(field('annotations'), checker, expand);
     const sign = signOptions(field('sign'), checker, baseDir);
-    return { name, ref, tags, sources, ignore, annotations, sign, line };
+    const flux = fluxOptions(field('flux'), checker);
+    return { name, ref, tags, sources, ignore, annotations, sign, flux, line };
   });
   return { path, baseDir, artifacts };
 }
@@ -227,6 +239,29 @@ function signOptions(field: Field, { lineOf, fail }: Checker, baseDir: string): 
   const key = field.node.get('key', true) as Node | undefined;
   if (!isScalar(key) || typeof key.value !== 'string' || key.value === '') return fail(line, `${field.where}.key must name a cosign private key file`);
   return { key: resolve(baseDir, key.value) };
+}
+
+const FLUX_KEYS: Record<keyof ConfiguredFlux, (what: string, value: string) => string> = {
+  name: checkFluxName, namespace: checkFluxNamespace, interval: checkFluxInterval, path: checkFluxPath,
+};
+
+function fluxOptions(field: Field, { lineOf, fail }: Checker): ConfiguredFlux | undefined {
+  if (field.node === undefined) return undefined;
+  if (!isMap(field.node)) return fail(lineOf(field.node), `${field.where} must be a mapping such as { path: ./apps/web }`);
+  const flux: ConfiguredFlux = {};
+  for (const pair of field.node.items) {
+    const key = keyOf(pair) as keyof ConfiguredFlux;
+    const check = Object.hasOwn(FLUX_KEYS, key) ? FLUX_KEYS[key] : undefined;
+    if (check === undefined) return fail(lineOf(pair), `${field.where}: unknown key '${key}' (expected ${Object.keys(FLUX_KEYS).join(', ')})`);
+    const value = pair.value;
+    if (!isScalar(value) || typeof value.value !== 'string' || value.value === '') return fail(lineOf(pair), `${field.where}.${key} must be a non-empty string`);
+    try {
+      flux[key] = check(`${field.where}.${key}`, value.value);
+    } catch (err) {
+      return fail(lineOf(pair), (err as Error).message);
+    }
+  }
+  return flux;
 }
 
 /**
