@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { clipName, entryNameProblem } from './entry-name.js';
-import { pathNotFound, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
+import { pathNotFound, sortByBytes, walkTree, type WalkEntry, type WalkOptions } from './walk.js';
 
 /**
  * Several local sources packed into one artifact (`-f SRC[:DEST]`, repeatable).
@@ -142,7 +142,7 @@ async function* walkSources(sources: readonly SourceSpec[], options: WalkOptions
       claims.set(rel, { entry: { ...entry, rel }, owner, shared: false });
     }
   }
-  const ordered = [...claims.values()].sort((a, b) => compareWalkOrder(a.entry.rel, b.entry.rel));
+  const ordered = sortByBytes([...claims.values()], (claim) => walkOrderKey(claim.entry.rel));
   for (const claim of ordered) {
     yield claim.shared && claim.entry.type === 'directory' ? { ...claim.entry, source: '', mode: SHARED_DIRECTORY_MODE } : claim.entry;
   }
@@ -174,17 +174,10 @@ function conflict(rel: string, first: string, second: string): Error {
 }
 
 /**
- * Go's walk order over full paths: component by component, each compared by its UTF-8 bytes, a parent before
- * its children (so `a/b` sorts before `a-c`, as walk.ts explains).
+ * Go's walk order over full paths is component by component, each compared by its UTF-8 bytes, a parent before
+ * its children (so `a/b` sorts before `a-c`, as walk.ts explains): the byte order of the paths with each `/` as
+ * NUL, the one byte below every byte a name can hold.
  */
-function compareWalkOrder(a: string, b: string): number {
-  if (a === '') return b === '' ? 0 : -1;
-  if (b === '') return 1;
-  const pa = a.split('/');
-  const pb = b.split('/');
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    const order = Buffer.compare(Buffer.from(pa[i]!), Buffer.from(pb[i]!));
-    if (order !== 0) return order;
-  }
-  return pa.length - pb.length;
+function walkOrderKey(rel: string): string {
+  return rel.replaceAll('/', '\0');
 }

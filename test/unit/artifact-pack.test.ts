@@ -127,6 +127,11 @@ describe('packArtifact: the Flux tar layout', () => {
     expect(await names((await packToBuffer(work)).gz)).toEqual(['.', 'B', 'a', 'a/b', 'a-c', 'a.txt', 'z', 'é']);
   });
 
+  it('sorts a name above U+FFFF by its UTF-8 bytes too: U+FB01 before U+1F600, though its UTF-16 units sort after', async () => {
+    for (const name of ['\u{1F600}.yaml', '\uFB01.yaml', 'z.yaml', '\u00E9.yaml']) await writeFile(join(work, name), name);
+    expect(await names((await packToBuffer(work)).gz)).toEqual(['.', 'z.yaml', '\u00E9.yaml', '\uFB01.yaml', '\u{1F600}.yaml']);
+  });
+
   it('uses the USTAR prefix for long ASCII names and PAX for others, and both read back', async () => {
     const longDir = `${'nested-directory/'.repeat(7)}leaf`;
     await mkdir(join(work, longDir), { recursive: true });

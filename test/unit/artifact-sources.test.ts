@@ -98,6 +98,12 @@ describe('several sources in one artifact', () => {
     expect((await pack(sources)).equals(gz), 'the same input twice gives the same bytes').toBe(true);
   });
 
+  it('merges sources in Go walk order: `a/b` before `a-c`, names by UTF-8 bytes also above U+FFFF', async () => {
+    for (const rel of ['one/a/b.yaml', 'one/\u{1F600}.yaml', 'two/a-c.yaml', 'two/\uFB01.yaml', 'two/a.yaml']) await write(rel);
+    const gz = await pack([{ path: join(work, 'two'), dest: '' }, { path: join(work, 'one'), dest: '' }]);
+    expect((await entries(gz)).map((e) => e.path)).toEqual(['.', 'a', 'a/b.yaml', 'a-c.yaml', 'a.yaml', '\uFB01.yaml', '\u{1F600}.yaml']);
+  });
+
   it("keeps a source's own directory modes; shared and made-up directories are 0755", async () => {
     await write('a/x/one.yaml');
     await write('b/x/two.yaml');
