@@ -2,7 +2,7 @@ import { Code, isOciError, usageError } from '../errors.js';
 import { describeInput, type PackInput } from '../artifact/sources.js';
 import { compareFiles, summarise, type ChangeSummary, type FileChange } from '../diff/compare.js';
 import { diffObjects, isYamlPath, parseYamlObjects, type ObjectChange, type YamlObject } from '../diff/semantic.js';
-import { MAX_TEXT_DIFF_BYTES, renderFilePatch } from '../diff/text.js';
+import { MAX_TEXT_DIFF_BYTES, renderFilePatch, type FilePatch } from '../diff/text.js';
 import { openRepository } from './support/open-repository.js';
 import type { Repository } from '../oci/types.js';
 import { formatReference, type ArtifactReference } from '../ref/reference.js';
@@ -21,6 +21,11 @@ export interface DiffOptions {
   unified?: boolean;
   /** Compare YAML files as Kubernetes objects. */
   semantic?: boolean;
+  /**
+   * List the Kubernetes objects that changed (`semantic.objects`) without comparing YAML files as objects: the
+   * exit status and the patches stay file by file. For a review (`-o markdown`), which shows both.
+   */
+  objectSummary?: boolean;
   /** Uncompressed size cap per artifact layer; 0 for none. */
   maxSize?: number;
   /**
@@ -40,7 +45,7 @@ export interface DiffResult {
   changes: FileChange[];
   semantic?: SemanticResult;
   /** With `unified`: patches of the changed files (YAML files compared semantically excepted), in path order. */
-  patches?: Array<{ path: string; patch: string }>;
+  patches?: Array<{ path: string } & FilePatch>;
 }
 
 export interface SemanticResult {
@@ -59,8 +64,9 @@ const MAX_SEMANTIC_BYTES = 4 * 1024 * 1024;
  */
 export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffResult> {
   const against = options.against;
+  const objects = options.semantic === true || options.objectSummary === true;
   const keepContent = (path: string, size: number): boolean =>
-    (options.unified === true && size <= MAX_TEXT_DIFF_BYTES) || (options.semantic === true && isYamlPath(path) && size <= MAX_SEMANTIC_BYTES);
+    (options.unified === true && size <= MAX_TEXT_DIFF_BYTES) || (objects && isYamlPath(path) && size <= MAX_SEMANTIC_BYTES);
   const repos: Repository[] = [];
   /** `side`: which of the two references, for its own credentials (ctx.sides). */
   const open = async (ref: ArtifactReference, side: 'source' | 'destination' = 'source') => {
@@ -137,11 +143,10 @@ async function finish(oldSide: DiffSide, newSide: DiffSide, options: DiffOptions
   const missing = oldSide.info.missing === true || newSide.info.missing === true;
   const result: DiffResult = { old: oldSide.info, new: newSide.info, differs: missing || changes.length > 0, summary: summarise(changes), changes };
   const semanticPaths = new Set<string>();
-  if (options.semantic) {
-    const semantic = await semanticDiff(oldSide, newSide);
-    for (const path of semantic.files) semanticPaths.add(path);
-    result.semantic = semantic;
-    result.differs = missing || semantic.objects.length > 0 || changes.some((c) => !semanticPaths.has(c.path));
+  if (options.semantic || options.objectSummary) result.semantic = await semanticDiff(oldSide, newSide);
+  if (options.semantic && result.semantic !== undefined) {
+    for (const path of result.semantic.files) semanticPaths.add(path);
+    result.differs = missing || result.semantic.objects.length > 0 || changes.some((c) => !semanticPaths.has(c.path));
   }
   if (options.unified) {
     result.patches = [];
@@ -151,7 +156,7 @@ async function finish(oldSide: DiffSide, newSide: DiffSide, options: DiffOptions
         change.old ? oldSide.read(change.path) : undefined,
         change.new ? newSide.read(change.path) : undefined,
       ]);
-      result.patches.push({ path: change.path, patch: renderFilePatch(change, before, after) });
+      result.patches.push({ path: change.path, ...renderFilePatch(change, before, after) });
     }
   }
   return result;
