@@ -19,6 +19,23 @@ export function underGithubActions(env: Record<string, string | undefined> = pro
   return env.GITHUB_ACTIONS === 'true';
 }
 
+/** The file GitHub Actions shows as this step's summary, when running under it and it is set. */
+export function stepSummaryFile(env: Record<string, string | undefined> = process.env): string | undefined {
+  return underGithubActions(env) && env.GITHUB_STEP_SUMMARY ? env.GITHUB_STEP_SUMMARY : undefined;
+}
+
+/**
+ * Append a Markdown document to the step summary (other steps' and commands' summaries are kept). A write that fails
+ * is `warn`ed about, not thrown: the summary is a courtesy, the command's result stands.
+ */
+export async function appendStepSummary(file: string, markdown: string, warn: (message: string) => void): Promise<void> {
+  try {
+    await appendFile(file, markdown.endsWith('\n') ? `${markdown}\n` : `${markdown}\n\n`);
+  } catch (err) {
+    warn(`could not append to $GITHUB_STEP_SUMMARY: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** A workflow command's data: GitHub decodes %25, %0D and %0A, so those three are all that must be encoded. */
 export function githubErrorLine(message: string): string {
   return `::error::${message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`;

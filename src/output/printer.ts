@@ -5,10 +5,14 @@ import { displayWidth, truncateToWidth } from './format.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
-export function parseOutputFormat(value: string | undefined, fallback: OutputFormat = 'table'): OutputFormat {
+/** `extra`: formats one command has besides these (e.g. diff's `markdown`). */
+export function parseOutputFormat<Extra extends string = never>(value: string | undefined, fallback: OutputFormat = 'table', extra: readonly Extra[] = []): OutputFormat | Extra {
   if (value === undefined) return fallback;
   if (value === 'table' || value === 'json' || value === 'yaml') return value;
-  throw usageError('OUTPUT_FORMAT_INVALID', `output format '${value}' is not supported`, 'use table, json or yaml');
+  const other = extra.find((format) => format === value);
+  if (other !== undefined) return other;
+  const formats = ['table', 'json', 'yaml', ...extra];
+  throw usageError('OUTPUT_FORMAT_INVALID', `output format '${value}' is not supported`, `use ${formats.slice(0, -1).join(', ')} or ${formats.at(-1)}`);
 }
 
 /**
