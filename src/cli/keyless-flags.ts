@@ -14,9 +14,9 @@ export function withKeylessFlags<A extends unknown[], O extends OptionValues, G 
   const only = <T extends Option<string, unknown, unknown, unknown, boolean, unknown>>(option: T): T => onlyWith(option, partner);
   return cmd
     .addOption(only(new Option('--identity-token <file>', "keyless: OIDC identity token (audience sigstore) in a file, or '-' for stdin (default: GitHub Actions' or GitLab's SIGSTORE_ID_TOKEN)")))
-    .addOption(only(new Option('--fulcio-url <url>', 'keyless: Fulcio that issues the certificate (default: the public-good instance)')))
-    .addOption(only(new Option('--rekor-url <url>', 'keyless: Rekor that logs the signature (default: the public-good instance)')))
-    .addOption(only(new Option('--oidc-issuer <url>', 'keyless: refuse an identity token issued by anyone else')))
+    .addOption(only(new Option('--fulcio-url <url>', 'keyless: Fulcio that issues the certificate, https (default: the public-good instance)')))
+    .addOption(only(new Option('--rekor-url <url>', 'keyless: Rekor that logs the signature, https (default: the public-good instance)')))
+    .addOption(only(new Option('--oidc-issuer <url>', 'keyless: refuse an identity token issued by anyone else (without it, any issuer the Fulcio trusts; verify pins it with --certificate-oidc-issuer)')))
     .addOption(only(new Option('--trusted-root <path>', 'keyless: trusted_root.json of that Fulcio and Rekor, checked before writing (default: public-good, through TUF)')));
 }
 
@@ -40,8 +40,12 @@ export function keylessFlagsGiven(flags: KeylessFlagValues): string[] {
 export async function keylessOptions(flags: KeylessFlagValues): Promise<KeylessOptions> {
   const options: KeylessOptions = {};
   if (flags.identityToken !== undefined) options.identityToken = await readIdentityToken(flags.identityToken);
-  if (flags.fulcioUrl !== undefined) options.fulcioUrl = serviceUrl('--fulcio-url', flags.fulcioUrl);
-  if (flags.rekorUrl !== undefined) options.rekorUrl = serviceUrl('--rekor-url', flags.rekorUrl);
+  if (flags.fulcioUrl !== undefined || flags.rekorUrl !== undefined) {
+    // Checked here too, so a plain-HTTP URL is refused before the registry is asked anything.
+    const { sigstoreServiceUrl } = await import('../signing/index.js');
+    if (flags.fulcioUrl !== undefined) options.fulcioUrl = sigstoreServiceUrl('--fulcio-url', flags.fulcioUrl);
+    if (flags.rekorUrl !== undefined) options.rekorUrl = sigstoreServiceUrl('--rekor-url', flags.rekorUrl);
+  }
   if (flags.oidcIssuer !== undefined) options.oidcIssuer = flags.oidcIssuer;
   if (flags.trustedRoot !== undefined) options.trustedRootPath = flags.trustedRoot;
   return options;
@@ -79,16 +83,4 @@ async function readIdentityToken(source: string): Promise<string> {
   return readFile(source, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw usageError('FILE_UNREADABLE', `cannot read the identity token file '${source}': ${err.code ?? err.message}`, "give --identity-token a file holding the token, or '-' for stdin");
   });
-}
-
-/** An http(s) URL without a trailing slash (sigstore-js appends `/api/v2/...`). */
-function serviceUrl(flag: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw usageError('FLAG_INVALID', `${flag} '${value}' is not a URL`, `e.g. ${flag} https://fulcio.example.com`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usageError('FLAG_INVALID', `${flag} '${value}' is not an http(s) URL`);
-  return value.replace(/\/+$/, '');
 }

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isLoopback } from '../ref/host.js';
 import { abortError, untilAborted } from './abort.js';
 
 /**
@@ -51,18 +51,6 @@ export class SchemeProbe {
       settle(); // also when the probe failed for another reason: the others then try for themselves
     }
   }
-}
-
-/** `localhost`, `127.x.x.x` or `::1`, with or without a port. */
-export function isLoopback(host: string): boolean {
-  const name = hostName(host);
-  return name === 'localhost' || name === '::1' || (isIP(name) === 4 && name.startsWith('127.'));
-}
-
-function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
-  const colon = host.lastIndexOf(':');
-  return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
 /** Plain HTTP is tried only where Docker would: loopback hosts and --insecure. */

@@ -5,6 +5,7 @@
  * before anything is pushed, so a job without an identity fails in one line with nothing written.
  */
 import { OciError, usageError } from '../errors.js';
+import { isLoopback } from '../ref/host.js';
 import { rememberSecret } from '../secrets.js';
 
 export type IdentitySource =
@@ -38,8 +39,30 @@ export function identitySource(explicitToken: string | undefined, env: NodeJS.Pr
 }
 
 /**
+ * A Fulcio or Rekor base URL, without a trailing slash (sigstore-js appends `/api/v...`). HTTPS only: the identity
+ * token travels to Fulcio in the request body, and Rekor's answers decide what is published; plain HTTP only to a
+ * loopback instance (a test or a local Sigstore), where it never leaves the machine.
+ */
+export function sigstoreServiceUrl(flag: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usageError('FLAG_INVALID', `${flag} '${value}' is not a URL`, `e.g. ${flag} https://fulcio.example.com`);
+  }
+  if (url.protocol === 'http:' && !isLoopback(url.host)) {
+    throw usageError('FLAG_INVALID', `${flag} '${value}' is plain HTTP`, 'use its https:// URL (plain http:// is accepted only for a loopback address)');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usageError('FLAG_INVALID', `${flag} '${value}' is not an https URL`);
+  return value.replace(/\/+$/, '');
+}
+
+/**
  * Check a token before it goes to Fulcio: it must be a JWT, and when --oidc-issuer is given, issued by it. Its
- * claims are read unverified: Fulcio verifies the token.
+ * claims are read unverified: Fulcio verifies the token, and accepts only the issuers it is configured to trust.
+ * Without --oidc-issuer no list of issuers is checked here: the one list that counts is the Fulcio's own (a
+ * private Fulcio trusts issuers no built-in list would know), and the issuer is written into the certificate,
+ * where `verify --certificate-oidc-issuer` pins it.
  */
 export function checkIdentityToken(token: string, source: IdentitySource['kind'], oidcIssuer: string | undefined): string {
   rememberSecret(token);

@@ -6,7 +6,7 @@ import { preparePolicy } from './policy.js';
 import type { VerifyPolicy } from './types.js';
 
 export type { KeylessOptions, SignatureKind, SignatureResult, SignOptions, SignResult, VerifyOptions, VerifyPolicy, VerifyReport } from './types.js';
-export { identitySource, NO_IDENTITY_MESSAGE } from './identity-token.js';
+export { identitySource, NO_IDENTITY_MESSAGE, sigstoreServiceUrl } from './identity-token.js';
 export { verifyArtifact } from './verify-artifact.js';
 export { signArtifact } from './sign.js';
 export { encryptCosignKey } from './cosign-key.js';

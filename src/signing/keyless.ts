@@ -24,7 +24,7 @@ import { OciError } from '../errors.js';
 import { Annotation } from '../oci/mediatypes.js';
 import type { Descriptor, Repository } from '../oci/types.js';
 import { IN_TOTO_PAYLOAD_TYPE } from './cosign-verify.js';
-import { checkIdentityToken, identitySource, type IdentitySource } from './identity-token.js';
+import { checkIdentityToken, identitySource, sigstoreServiceUrl, type IdentitySource } from './identity-token.js';
 import { runSigstoreVerifier } from './sigstore.js';
 import { signStatement, simpleSigningPayload, writeBundleReferrer, writeLegacySignature } from './signature-writer.js';
 import { fetchPublicGoodTrustMaterial, loadTrustedRootFile } from './trust.js';
@@ -161,7 +161,11 @@ interface KeylessSession {
 
 async function keylessSession(k: KeylessOptions): Promise<KeylessSession> {
   const source = identitySource(k.identityToken);
-  const services: Services = { fulcioUrl: k.fulcioUrl ?? DEFAULT_FULCIO_URL, rekorUrl: k.rekorUrl ?? DEFAULT_REKOR_URL, source: source.kind };
+  const services: Services = {
+    fulcioUrl: sigstoreServiceUrl('--fulcio-url', k.fulcioUrl ?? DEFAULT_FULCIO_URL),
+    rekorUrl: sigstoreServiceUrl('--rekor-url', k.rekorUrl ?? DEFAULT_REKOR_URL),
+    source: source.kind,
+  };
   const trust = k.trustedRootPath !== undefined ? loadTrustedRootFile(k.trustedRootPath) : await fetchPublicGoodTrustMaterial();
   const signer = new FulcioSigner({ fulcioBaseURL: services.fulcioUrl, identityProvider: identityProvider(source, k.oidcIssuer), retry: RETRY, timeout: TIMEOUT_MS });
   const witness = (entryType?: 'dsse') => new RekorWitness({ rekorBaseURL: services.rekorUrl, entryType, fetchOnConflict: false, retry: RETRY, timeout: TIMEOUT_MS });

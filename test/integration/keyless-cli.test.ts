@@ -122,4 +122,17 @@ describe('keyless signing through the CLI', () => {
     expect(tokenWithKey.code).toBe(2);
     expect(await resolveTag(reference)).toBeUndefined();
   });
+
+  it('a plain-HTTP --fulcio-url or --rekor-url that is not loopback is refused in one line before anything is pushed', async () => {
+    const reference = ref('keyless-cli/plain-http');
+    for (const [flag, url] of [['--fulcio-url', 'http://fulcio.example.com'], ['--rekor-url', 'http://rekor.example.com']] as const) {
+      const args = services();
+      args[args.indexOf(flag) + 1] = url;
+      const r = await runCli(['push', reference, '-f', KUSTOMIZE_FIXTURE, ...PROVENANCE, '--sign', ...args], { env: sigstore.githubActionsEnv() });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${flag} '${url}' is plain HTTP`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(await resolveTag(reference)).toBeUndefined();
+  });
 });

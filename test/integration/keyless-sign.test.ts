@@ -9,6 +9,7 @@ import { digestOf } from '../../src/ref/digest.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { signArtifact, verifyArtifact, type KeylessOptions } from '../../src/signing/index.js';
 import { pushSmallArtifact, useRegistry, useWorkDir } from '../helpers/fixtures.js';
+import { startProxy, type ProxyRequest } from '../helpers/proxy.js';
 import { startSigstoreStandIns, type SigstoreStandIns } from '../helpers/sigstore-stand-ins.js';
 import { SIGNATURE_VECTORS } from '../helpers/vectors.js';
 
@@ -209,5 +210,53 @@ describe('keyless signing against the stand-ins and the real registry', () => {
     } finally {
       for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
     }
+  });
+});
+
+describe('where the identity token goes', () => {
+  it('only to Fulcio: no request to the registry or to Rekor carries it, in a header or a body (legacy and bundle)', async () => {
+    const token = sigstore.oidc.issueToken();
+    // The signature part of the JWT: no request may carry it, whole or as part of the token.
+    const secret = token.split('.')[2]!;
+    const carried: Record<'registry' | 'fulcio' | 'rekor', number> = { registry: 0, fulcio: 0, rekor: 0 };
+    const requests: Record<'registry' | 'fulcio' | 'rekor', number> = { registry: 0, fulcio: 0, rekor: 0 };
+    const record = (name: keyof typeof carried) => async (req: ProxyRequest) => {
+      requests[name] += 1;
+      const body = req.method === 'GET' || req.method === 'HEAD' ? '' : (await req.body()).toString('latin1');
+      if (JSON.stringify(req.headers).includes(secret) || body.includes(secret)) carried[name] += 1;
+      return undefined;
+    };
+    const proxies = await Promise.all([
+      startProxy({ target: registry.host, onRequest: record('registry') }),
+      startProxy({ target: new URL(sigstore.fulcio.url).host, onRequest: record('fulcio') }),
+      startProxy({ target: new URL(sigstore.rekor.url).host, onRequest: record('rekor') }),
+    ]);
+    const [registryProxy, fulcio, rekor] = proxies;
+    try {
+      const repo = await openRepository(parseReference(`oci://${registryProxy!.host}/keyless/token-scope`), { insecure: true });
+      repos.push(repo);
+      const subject = await pushSmallArtifact(repo);
+      const options = keyless({ identityToken: token, fulcioUrl: fulcio!.url, rekorUrl: rekor!.url });
+      for (const format of ['legacy', 'bundle'] as const) {
+        await signArtifact(repo, subject, { keyless: options, format, dockerReference: `${registryProxy!.host}/keyless/token-scope` });
+      }
+      expect(requests.registry).toBeGreaterThan(4);
+      expect(requests.rekor).toBe(2);
+      expect(carried).toEqual({ registry: 0, fulcio: 2, rekor: 0 });
+    } finally {
+      await Promise.all(proxies.map((p) => p.stop()));
+    }
+  });
+
+  it('never over plain HTTP to a host that is not loopback: refused before any request, for Fulcio and Rekor', async () => {
+    const repo = await open('keyless/plain-http');
+    const subject = await pushSmallArtifact(repo);
+    const fulcioBefore = sigstore.fulcio.requests.length;
+    for (const services of [{ fulcioUrl: 'http://fulcio.example.com' }, { rekorUrl: 'http://rekor.example.com/' }]) {
+      const attempt = signArtifact(repo, subject, { keyless: keyless(services), dockerReference: `${registry.host}/keyless/plain-http` });
+      await expect(attempt).rejects.toMatchObject({ code: 'FLAG_INVALID', kind: 'usage', message: expect.stringMatching(/is plain HTTP/) });
+    }
+    expect(sigstore.fulcio.requests.length).toBe(fulcioBefore);
+    expect(await repo.listTags()).toEqual(['v1']);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopback, mayUsePlainHttp, SchemeProbe, schemeKey } from '../../src/registry/scheme-probe.js';
+import { isLoopback } from '../../src/ref/host.js';
+import { mayUsePlainHttp, SchemeProbe, schemeKey } from '../../src/registry/scheme-probe.js';
 
 describe('isLoopback', () => {
   it('knows the loopback names', () => {
