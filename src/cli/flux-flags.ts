@@ -58,6 +58,15 @@ export async function fluxRequest(flags: FluxFlagValues, ref: ArtifactReference 
   };
 }
 
+/**
+ * Flux's `spec.provider`: the cloud provider the push took its registry credentials from (the command's --provider,
+ * else the global --registry-provider); undefined for generic, Flux's default.
+ */
+export function fluxProvider(command: string | undefined, global: string | undefined): string | undefined {
+  const provider = command !== undefined && command !== 'generic' ? command : global;
+  return provider === 'generic' ? undefined : provider;
+}
+
 /** How `push` signed (or would have signed, when --if-changed skipped the push) the digest. */
 export type PushSigning =
   | { kind: 'none' }

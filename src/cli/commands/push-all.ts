@@ -59,7 +59,7 @@ export async function pushAllCommand(flags: PushAllFlags, globals: RuntimeFlags)
     const message = (err: unknown) => redactSecrets(err instanceof Error ? err.message : String(err));
     for (const failed of result.failed) reporter.error(`${failed.name}: ${message(failed.error)}`);
     // Only for a run where every artifact was pushed or found unchanged: never a file missing some of them.
-    const fluxText = flags.flux === undefined || result.failed.length > 0 ? undefined : await emitFluxAll(flags.flux, file, fluxNames!, result.artifacts, flags.provider ?? globals.registryProvider, ctx.repositoryOptions);
+    const fluxText = flags.flux === undefined || result.failed.length > 0 ? undefined : await emitFluxAll(flags.flux, file, fluxNames!, result.artifacts, [flags.provider, globals.registryProvider], ctx.repositoryOptions);
     if (fluxText !== undefined && flags.flux?.file !== undefined) reporter.success(`wrote the Flux objects of ${result.artifacts.length} artifacts to ${flags.flux.file}`);
     await reportCiAll(result.artifacts.map(({ name, reference, status, digest, url }) => ({ name, reference, status, digest, url })), flags.dotenv);
     if (flags.flux?.stdout) {
@@ -105,10 +105,11 @@ async function emitFluxAll(
   file: ConfigFile,
   names: string[],
   outcomes: ArtifactOutcome[],
-  provider: string | undefined,
+  providers: [command: string | undefined, global: string | undefined],
   repositoryOptions: RepositoryOptions,
 ): Promise<string> {
-  const { emitFlux, fluxSourceFor, fluxVerification } = await import('../flux-flags.js');
+  const { emitFlux, fluxProvider, fluxSourceFor, fluxVerification } = await import('../flux-flags.js');
+  const provider = fluxProvider(...providers);
   const { reachedOverPlainHttp } = await import('../../ops/support/plain-http.js');
   const sources = await Promise.all(file.artifacts.map(async (artifact, i) => {
     const outcome = outcomes[i]!;
@@ -116,7 +117,7 @@ async function emitFluxAll(
     return fluxSourceFor({ ...request, namespace: artifact.flux?.namespace ?? request.namespace, interval: artifact.flux?.interval ?? request.interval }, {
       ref: artifact.ref, digest: outcome.digest!, layerMediaType: outcome.layerMediaType!, plainHttp: reachedOverPlainHttp(artifact.ref, repositoryOptions),
     }, {
-      provider: provider === 'generic' ? undefined : provider,
+      provider,
       verify: fluxVerification(artifact.sign === undefined ? { kind: 'none' } : { kind: 'key' }),
       name: names[i]!,
       path: artifact.flux?.path,

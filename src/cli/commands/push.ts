@@ -125,13 +125,13 @@ export function pushCommand() {
         }
         // Written before the CI reports: a Flux file that cannot be made fails the run with nothing reported.
         const fluxText = flux === undefined || ref.kind !== 'registry' ? undefined : await (async () => {
-          const { emitFlux, fluxSourceFor, fluxVerification } = await import('../flux-flags.js');
+          const { emitFlux, fluxProvider, fluxSourceFor, fluxVerification } = await import('../flux-flags.js');
           const { reachedOverPlainHttp } = await import('../../ops/support/plain-http.js');
           const verify = fluxVerification(!flags.sign ? { kind: 'none' } : keyPath !== undefined ? { kind: 'key' }
             : { kind: 'keyless', trustedRoot: keyless?.trustedRootPath !== undefined, signer });
           const source = await fluxSourceFor(flux, {
             ref, digest: result.digest, layerMediaType: result.layer.mediaType, plainHttp: reachedOverPlainHttp(ref, ctx.repositoryOptions),
-          }, { provider: flags.provider !== 'generic' ? flags.provider : globals.registryProvider, verify });
+          }, { provider: fluxProvider(flags.provider, globals.registryProvider), verify });
           const text = await emitFlux(flux, [source]);
           if (flux.file !== undefined) reporter.success(`wrote the Flux objects for ${result.digest} to ${flux.file}`);
           return text;
