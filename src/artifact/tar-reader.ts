@@ -41,10 +41,15 @@ export type TarEntryHandler = (entry: TarEntryInfo, body: ReadEntry) => Promise<
 
 /**
  * zlib runs each step on the thread pool and hands back one output buffer per hop: with the default 16 KiB a
- * 256 MiB layer took 16k hops, each waiting for the main thread. Larger buffers, and room for a few of them
- * queued, let inflation run ahead while the main thread parses and writes.
+ * 256 MiB layer took 16k hops, each waiting for the main thread. 1 MiB buffers make 256 hops of it (256 KiB: about
+ * 10% more CPU in zlib's bookkeeping), and the read-ahead lets inflation continue while tarSink parses and writes.
  */
-const GUNZIP_OPTIONS = { chunkSize: 256 * 1024, readableHighWaterMark: 1024 * 1024 };
+const GUNZIP_OPTIONS = { chunkSize: 1024 * 1024, readableHighWaterMark: 4 * 1024 * 1024 };
+/**
+ * What tarSink accepts before it pushes back: a few of the gunzip buffers above, so the one being parsed and
+ * written does not stop the next from being inflated (see tarSink's write).
+ */
+const SINK_HIGH_WATER_MARK = 4 * 1024 * 1024;
 
 export async function readTar(source: Readable, options: ReadTarOptions, onEntry: TarEntryHandler): Promise<void> {
   const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
@@ -153,9 +158,16 @@ function tarSink(onEntry: TarEntryHandler): Writable {
   });
   const parsed = new Promise<void>((resolve) => parser.on('end', () => resolve()));
   const sink: Writable = new Writable({
+    highWaterMark: SINK_HIGH_WATER_MARK,
+    // Parse (and so extract) on the next tick, not inside the write: gunzip hands over its output from its thread-pool
+    // callback and asks for the next inflation only after that hand-over returns, so working inside it made
+    // inflation and extraction take turns; deferred, the next buffer inflates while this one is written.
     write(chunk: Buffer, _encoding, callback) {
-      if (parser.write(chunk)) callback();
-      else parser.once('drain', () => callback());
+      process.nextTick(() => {
+        if (failure !== undefined) callback(); // stopped meanwhile: destroy() settles the sink, nothing more is parsed
+        else if (parser.write(chunk)) callback();
+        else parser.once('drain', () => callback());
+      });
     },
     final(callback) {
       parser.end();
