@@ -7,7 +7,7 @@ import { openRepository } from './support/open-repository.js';
 import type { Repository } from '../oci/types.js';
 import { formatReference, type ArtifactReference } from '../ref/reference.js';
 import type { OpContext } from './support/context.js';
-import { artifactInfo, loadArtifactSide, loadLocalSide, resolveArtifactSide, type DiffSide, type ResolvedSide } from './support/diff-sides.js';
+import { artifactInfo, HELD_CONTENT_BYTES, loadArtifactSide, loadLocalSide, resolveArtifactSide, type DiffSide, type ResolvedSide } from './support/diff-sides.js';
 
 export interface DiffOptions {
   /** The artifact: the "old" side. */
@@ -65,8 +65,10 @@ const MAX_SEMANTIC_BYTES = 4 * 1024 * 1024;
 export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffResult> {
   const against = options.against;
   const objects = options.semantic === true || options.objectSummary === true;
-  const keepContent = (path: string, size: number): boolean =>
-    (options.unified === true && size <= MAX_TEXT_DIFF_BYTES) || (objects && isYamlPath(path) && size <= MAX_SEMANTIC_BYTES);
+  const semanticContent = (path: string, size: number): boolean => objects && isYamlPath(path) && size <= MAX_SEMANTIC_BYTES;
+  const patchContent = (_path: string, size: number): boolean => options.unified === true && size <= MAX_TEXT_DIFF_BYTES;
+  const artifactSide = (repo: Repository, side: ResolvedSide): Promise<DiffSide> =>
+    loadArtifactSide(repo, side, { keepContent: semanticContent, patchContent, maxSize: options.maxSize, signal: ctx.signal });
   const repos: Repository[] = [];
   /** `side`: which of the two references, for its own credentials (ctx.sides). */
   const open = async (ref: ArtifactReference, side: 'source' | 'destination' = 'source') => {
@@ -85,14 +87,14 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
         ignorePaths: options.ignorePaths,
         addIgnorePaths: options.addIgnorePaths,
         resolveSymlinks: options.resolveSymlinks,
-        keepContent,
+        keepContent: (file, size) => semanticContent(file, size) || patchContent(file, size),
       });
       const oldRepo = await open(options.ref);
       ctx.onStep?.(`fetching ${formatReference(options.ref)}`);
       const oldResolved = await resolveOrMissing(oldRepo, options.ref, ctx.signal, options);
       ctx.onStep?.('downloading the artifact content');
       oldSide = 'missing' in oldResolved ? oldResolved.missing
-        : await loadArtifactSide(oldRepo, oldResolved, { keepContent, maxSize: options.maxSize, signal: ctx.signal });
+        : await artifactSide(oldRepo, oldResolved);
     } else {
       if (options.ignorePaths !== undefined || options.addIgnorePaths !== undefined || options.resolveSymlinks) {
         throw usageError('FLAG_CONFLICT', 'ignore and symlink flags apply to --path only', 'drop them when comparing two artifacts');
@@ -105,8 +107,7 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
         resolveOrMissing(newRepo, against.ref, ctx.signal, options),
       ]);
       if ('missing' in oldResolved || 'missing' in newResolved) {
-        const load = (repo: Repository, side: typeof oldResolved) => ('missing' in side ? side.missing
-          : loadArtifactSide(repo, side, { keepContent, maxSize: options.maxSize, signal: ctx.signal }));
+        const load = (repo: Repository, side: typeof oldResolved) => ('missing' in side ? side.missing : artifactSide(repo, side));
         ctx.onStep?.('downloading the artifact content');
         return await finish(await load(oldRepo, oldResolved), await load(newRepo, newResolved), options);
       }
@@ -117,8 +118,8 @@ export async function diff(options: DiffOptions, ctx: OpContext): Promise<DiffRe
       }
       ctx.onStep?.('downloading the artifact contents');
       [oldSide, newSide] = await Promise.all([
-        loadArtifactSide(oldRepo, oldResolved, { keepContent, maxSize: options.maxSize, signal: ctx.signal }),
-        loadArtifactSide(newRepo, newResolved, { keepContent, maxSize: options.maxSize, signal: ctx.signal }),
+        artifactSide(oldRepo, oldResolved),
+        artifactSide(newRepo, newResolved),
       ]);
     }
     return await finish(oldSide, newSide, options);
@@ -150,16 +151,38 @@ async function finish(oldSide: DiffSide, newSide: DiffSide, options: DiffOptions
   }
   if (options.unified) {
     result.patches = [];
-    for (const change of changes) {
-      if (semanticPaths.has(change.path)) continue;
-      const [before, after] = await Promise.all([
-        change.old ? oldSide.read(change.path) : undefined,
-        change.new ? newSide.read(change.path) : undefined,
+    for (const batch of patchBatches(changes.filter((change) => !semanticPaths.has(change.path)))) {
+      await Promise.all([
+        oldSide.hold?.(batch.filter((c) => c.old !== undefined).map((c) => c.path)),
+        newSide.hold?.(batch.filter((c) => c.new !== undefined).map((c) => c.path)),
       ]);
-      result.patches.push({ path: change.path, ...renderFilePatch(change, before, after) });
+      for (const change of batch) {
+        const [before, after] = await Promise.all([
+          change.old ? oldSide.read(change.path) : undefined,
+          change.new ? newSide.read(change.path) : undefined,
+        ]);
+        result.patches.push({ path: change.path, ...renderFilePatch(change, before, after) });
+      }
     }
   }
   return result;
+}
+
+/** Changes in order, cut where the content a patch reads (text up to MAX_TEXT_DIFF_BYTES) would pass HELD_CONTENT_BYTES. */
+function patchBatches(changes: readonly FileChange[]): FileChange[][] {
+  const read = (side: FileChange['old']): number => (side === undefined || side.size > MAX_TEXT_DIFF_BYTES ? 0 : side.size);
+  const batches: FileChange[][] = [];
+  let bytes = Infinity;
+  for (const change of changes) {
+    const size = change.status === 'mode-changed' ? 0 : read(change.old) + read(change.new);
+    if (bytes + size > HELD_CONTENT_BYTES) {
+      batches.push([]);
+      bytes = 0;
+    }
+    batches[batches.length - 1]!.push(change);
+    bytes += size;
+  }
+  return batches;
 }
 
 /**
