@@ -104,10 +104,11 @@ export async function copyReleases(options: CopyReleasesOptions, ctx: OpContext)
         concurrency: options.concurrency,
       });
       const limit = createLimiter(RELEASES_IN_FLIGHT);
+      const sourceTags = new Set(all);
       const outcomes = await Promise.all(selected.map((tag) => limit(async () => {
         const manifest = await fetchRelease(src, tag, ctx);
         if (manifest === undefined) return undefined;
-        return handleRelease({ tag, manifest, src, dst, copier, requirement, options, ctx });
+        return handleRelease({ tag, manifest, src, dst, copier, requirement, options, ctx, sourceTags });
       })));
       if (options.dryRun !== true) await dst?.commit?.();
       return {
@@ -158,10 +159,12 @@ interface ReleaseJob {
   requirement: SignatureCheck | undefined;
   options: CopyReleasesOptions;
   ctx: OpContext;
+  /** Every tag of the source as listed at the start: cosign's signature tags are looked up in it, not probed. */
+  sourceTags: ReadonlySet<string>;
 }
 
 async function handleRelease(job: ReleaseJob): Promise<ReleaseOutcome> {
-  const { tag, manifest, src, dst, copier, options, ctx } = job;
+  const { tag, manifest, src, dst, copier, options, ctx, sourceTags } = job;
   const outcome = (action: ReleaseAction, extra: Partial<ReleaseOutcome> = {}): ReleaseOutcome => ({
     tag,
     action,
@@ -172,12 +175,12 @@ async function handleRelease(job: ReleaseJob): Promise<ReleaseOutcome> {
   const existing = await dst?.resolve(tag, { signal: ctx.signal });
   const previous = existing !== undefined && existing.digest !== manifest.digest ? existing.digest : undefined;
   const carry = async (): Promise<number> =>
-    options.includeSignatures === false || copier === undefined || dst === undefined ? 0 : copyAttached(copier, src, dst, manifest.digest, ctx);
+    options.includeSignatures === false || copier === undefined || dst === undefined ? 0 : copyAttached(copier, src, dst, manifest.digest, ctx, sourceTags);
 
   if (existing?.digest === manifest.digest) {
     if (options.dryRun === true) {
       // In sync only when what copy would carry (signatures, attestations, referrers) is there too.
-      const missing = options.includeSignatures === false || dst === undefined ? 0 : await copyAttached('dry-run', src, dst, manifest.digest, ctx);
+      const missing = options.includeSignatures === false || dst === undefined ? 0 : await copyAttached('dry-run', src, dst, manifest.digest, ctx, sourceTags);
       return missing > 0 ? outcome('would-copy', { signatures: missing }) : outcome('in-sync');
     }
     const signatures = await carry();

@@ -113,6 +113,17 @@ describe('copy of many releases', () => {
     expect(requests.filter((r) => r.startsWith('GET') && r.includes('/blobs/'))).toEqual([]);
   });
 
+  it('looks up cosign signature tags in the listed tags: only one that exists is fetched, none is probed', async () => {
+    const options: CopyReleasesOptions = { source: src('app'), destination: dst('cosign-lookup'), regex: '^1\\.' };
+    const requests: string[] = [];
+    const first = await copyReleases(options, context((log) => requests.push(`${log.method} ${log.url}`)));
+    expect(first.releases.length).toBeGreaterThanOrEqual(3);
+    // Of the .sig, .att and .sbom tags of every release, only 1.2.0's signature exists at the source.
+    const cosignReads = requests.filter((r) => r.includes(`//${staging.host}/`) && /\/manifests\/sha256-[0-9a-f]{64}\.(sig|att|sbom)$/.test(r));
+    expect(cosignReads).toEqual([`GET http://${staging.host}/v2/app/manifests/${cosignTag(digests['1.2.0']!, '.sig')}`]);
+    expect(first.releases.find((r) => r.tag === '1.2.0')?.signatures).toBe(1);
+  });
+
   it('--no-clobber keeps a destination tag that points elsewhere, and says so', async () => {
     await copy({ source: parseReference(`oci://${staging.host}/app:2.0.0`), destination: parseReference(`oci://${production.host}/clobber:1.0.0`) }, context());
     const result = await copyReleases({ source: src('app'), destination: dst('clobber'), semver: '1.0.0 - 1.1.0', noClobber: true }, context());

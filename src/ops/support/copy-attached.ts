@@ -14,8 +14,17 @@ const MAX_ATTACHED = 256;
  * (a registry without the referrers API) the `sha256-<hex>` fallback index is updated. Returns the count copied.
  * With 'dry-run' in place of a copier nothing is written: the count is of what the destination lacks (a drift check
  * must see a signature added at the source after the release was copied).
+ * `sourceTags`, the source's tag list when the caller has just listed it (copying many releases), answers whether a
+ * cosign tag exists without a request per tag; one attached after that listing is carried by the next run.
  */
-export async function copyAttached(copier: GraphCopier | 'dry-run', src: Repository, dst: Repository, subject: string, ctx: OpContext): Promise<number> {
+export async function copyAttached(
+  copier: GraphCopier | 'dry-run',
+  src: Repository,
+  dst: Repository,
+  subject: string,
+  ctx: OpContext,
+  sourceTags?: ReadonlySet<string>,
+): Promise<number> {
   const present = async (reference: string, digest: string) => (await dst.resolve(reference, { signal: ctx.signal }))?.digest === digest;
   const queue = [subject];
   const seen = new Set(queue);
@@ -24,6 +33,7 @@ export async function copyAttached(copier: GraphCopier | 'dry-run', src: Reposit
     const digest = queue.shift() as string;
     for (const suffix of COSIGN_TAG_SUFFIXES) {
       const tag = cosignTag(digest, suffix);
+      if (sourceTags !== undefined && !sourceTags.has(tag)) continue;
       const manifest = await getTagIfPresent(src, tag, { signal: ctx.signal, accept: MANIFEST_MEDIA_TYPES });
       if (manifest === undefined) continue;
       if (copier === 'dry-run') {
