@@ -6,10 +6,12 @@ import { BenchContext, ROOT, type Settings } from './lib/context.js';
 import { versionOf } from './lib/proc.js';
 import { markdownTable, renderSection, targetStatus, targetsTable, type SectionResult, type Target } from './lib/report.js';
 import { bundle } from './sections/bundle.js';
+import { copy } from './sections/copy.js';
 import { gzip } from './sections/gzip.js';
 import { kustomize } from './sections/kustomize.js';
 import { large } from './sections/large.js';
 import { list } from './sections/list.js';
+import { memory } from './sections/memory.js';
 import { monorepo } from './sections/monorepo.js';
 import { roundTrips } from './sections/round-trips.js';
 import { startup } from './sections/startup.js';
@@ -29,6 +31,8 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   gzip,
   bundle,
   monorepo,
+  copy,
+  memory,
 };
 
 function parseArgs(argv: string[]): { names: string[]; settings: Settings } {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -96,7 +97,26 @@ export async function tagManifest(registryHost: string, repository: string, from
   await Promise.all(Array.from({ length: 8 }, worker));
 }
 
-function httpCall(method: string, url: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: Record<string, string | undefined>; body: Buffer }> {
+/** Upload one blob straight to the registry (set-up, not measured); returns its descriptor digest. */
+export async function putBlob(registryHost: string, repository: string, bytes: Buffer): Promise<string> {
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const started = await httpCall('POST', `http://${registryHost}/v2/${repository}/blobs/uploads/`, {});
+  const location = started.headers.location;
+  if (started.status !== 202 || location === undefined) throw new Error(`starting an upload to ${repository} answered ${started.status}`);
+  const url = new URL(location, `http://${registryHost}`);
+  url.searchParams.set('digest', digest);
+  const put = await httpCall('PUT', url.toString(), { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, bytes);
+  if (put.status !== 201) throw new Error(`uploading a blob to ${repository} answered ${put.status}`);
+  return digest;
+}
+
+/** Store manifest bytes under a tag straight at the registry (set-up, not measured). */
+export async function putManifest(registryHost: string, repository: string, tag: string, mediaType: string, bytes: Buffer): Promise<void> {
+  const put = await httpCall('PUT', `http://${registryHost}/v2/${repository}/manifests/${tag}`, { 'content-type': mediaType }, bytes);
+  if (put.status !== 201) throw new Error(`storing ${repository}:${tag} answered ${put.status}`);
+}
+
+export function httpCall(method: string, url: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: Record<string, string | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers }, (res) => {
       const parts: Buffer[] = [];
