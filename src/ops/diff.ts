@@ -52,6 +52,8 @@ export interface SemanticResult {
   objects: ObjectChange[];
   /** YAML files compared as objects; the others (invalid YAML, too large) were compared as files. */
   files: string[];
+  /** YAML files holding a Kubernetes Secret on either side: a diff that is published leaves their patches out. */
+  secretFiles: string[];
 }
 
 /** Largest YAML file parsed for a semantic diff; larger ones are compared as files. */
@@ -197,16 +199,18 @@ async function semanticDiff(oldSide: DiffSide, newSide: DiffSide): Promise<Seman
   const oldObjects: YamlObject[] = [];
   const newObjects: YamlObject[] = [];
   const files: string[] = [];
+  const secretFiles: string[] = [];
   for (const path of paths) {
     const before = oldPaths.has(path) ? await parseSide(oldSide, path) : [];
     const after = newPaths.has(path) ? await parseSide(newSide, path) : [];
+    if ([...before ?? [], ...after ?? []].some((object) => object.kind === 'Secret')) secretFiles.push(path);
     if (before === undefined || after === undefined) continue;
     // One at a time: push(...objects) overflows the call stack for a file of more than ~120k YAML documents.
     for (const object of before) oldObjects.push(object);
     for (const object of after) newObjects.push(object);
     files.push(path);
   }
-  return { objects: diffObjects(oldObjects, newObjects), files };
+  return { objects: diffObjects(oldObjects, newObjects), files, secretFiles };
 }
 
 async function parseSide(side: DiffSide, path: string): Promise<YamlObject[] | undefined> {

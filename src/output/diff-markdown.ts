@@ -49,7 +49,8 @@ export function renderDiffMarkdown(result: ReviewedDiff, limit = MARKDOWN_LIMIT)
   const head = renderHead(result);
   const objects = renderObjectRows(result);
   const changes = new Map(result.changes.map((change) => [change.path, change]));
-  const entries = result.patches.map((patch) => fileEntry(patch, changes.get(patch.path)));
+  const secrets = new Set(result.semantic?.secretFiles ?? []);
+  const entries = result.patches.map((patch) => fileEntry(patch, changes.get(patch.path), secrets.has(patch.path)));
   return fit(head, objects, entries, limit);
 }
 
@@ -89,7 +90,8 @@ function renderObjectRows(result: ReviewedDiff): string[] {
 
 const OBJECTS_HEADER = '| Change | Object | File | Fields |\n|---|---|---|---|\n';
 
-function fileEntry(patch: ReviewedDiff['patches'][number], change: DiffResult['changes'][number] | undefined): FileEntry {
+/** `secret`: the file holds a Kubernetes Secret, whose values a published diff must not show. */
+function fileEntry(patch: ReviewedDiff['patches'][number], change: DiffResult['changes'][number] | undefined, secret: boolean): FileEntry {
   const size = (side: { size: number } | undefined) => (side === undefined ? 'none' : countOf(side.size, 'byte'));
   const sizes = `${size(change?.old)} → ${size(change?.new)}`;
   const name = escapeMarkdown(patch.path);
@@ -104,9 +106,11 @@ function fileEntry(patch: ReviewedDiff['patches'][number], change: DiffResult['c
     else if (inHunks && line.startsWith('+')) added++;
     else if (inHunks && line.startsWith('-')) removed++;
   }
+  const counts = `${name} (+${added} −${removed})`;
+  if (secret) return { summary: counts, line: 'holds a Kubernetes Secret: diff not shown (its changed fields are in the objects table, without values)' };
   const text = safeText(patch.patch).replace(/\n$/, '');
   const fence = fenceFor(text);
-  return { summary: `${name} (+${added} −${removed})`, body: `${fence}diff\n${text}\n${fence}` };
+  return { summary: counts, body: `${fence}diff\n${text}\n${fence}` };
 }
 
 function renderEntry(entry: FileEntry, omitted = false): string {

@@ -48,6 +48,21 @@ describe('diff -o markdown', () => {
     expect(r.stdout).toContain('No differences.');
   });
 
+  it('leaves out the diff of a file holding a Kubernetes Secret: its values never reach the review', async () => {
+    const secret = (token: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\nstringData:\n  token: ${token}\n`;
+    const dir = join(work.path, 'with-secret');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'secret.yaml'), secret('hunter2'));
+    const pushed = await runCli(['push', `oci://${registry.host}/dmd/secret:v1`, '-f', dir, ...PROVENANCE]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    await writeFile(join(dir, 'secret.yaml'), secret('correct-horse'));
+    const r = await runCli(['diff', `oci://${registry.host}/dmd/secret:v1`, '--path', dir, '-o', 'markdown']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain('| modified | <code>v1 Secret prod/db</code> | <code>secret.yaml</code> | <code>stringData.token</code> |');
+    expect(r.stdout).toContain('<details><summary>secret.yaml (+1 −1)</summary>\n\nholds a Kubernetes Secret: diff not shown');
+    expect(r.stdout).not.toMatch(/hunter2|correct-horse/);
+  });
+
   it('names a tag that does not exist yet with --missing-as-changed', async () => {
     const r = await runCli(['diff', `oci://${registry.host}/dmd/new-app:v1`, '--path', changed, '--missing-as-changed', '-o', 'markdown']);
     expect(r.code, r.stderr).toBe(1);

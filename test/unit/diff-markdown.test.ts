@@ -29,13 +29,14 @@ function reviewed(files: FileCase[], refs: [string, string] = ['oci://registry.t
   };
   const objects = (list: typeof before): YamlObject[] => list.filter((f) => f.path.endsWith('.yaml'))
     .flatMap((f) => parseYamlObjects(f.path, Buffer.from(f.content).toString('utf8')) ?? []);
+  const secretFiles = [...before, ...after].filter((f) => objects([f]).some((o) => o.kind === 'Secret')).map((f) => f.path);
   return {
     old: { reference: refs[0] },
     new: { reference: refs[1] },
     differs: changes.length > 0,
     summary: summarise(changes),
     changes,
-    semantic: { objects: diffObjects(objects(before), objects(after)), files: [] },
+    semantic: { objects: diffObjects(objects(before), objects(after)), files: [], secretFiles: [...new Set(secretFiles)] },
     patches: changes.map((c) => ({ path: c.path, ...renderFilePatch(c, content(before, c.path), content(after, c.path)) })),
   };
 }
@@ -136,6 +137,15 @@ describe('renderDiffMarkdown', () => {
       { summary: 'run.sh (mode)', inner: 'mode 644 → 755' },
     ]);
     expect(md).not.toContain('```');
+  });
+
+  it('shows no diff of a file that holds a Kubernetes Secret, only its counts and changed fields', () => {
+    const secret = (token: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  token: ${token}\n`;
+    const md = renderDiffMarkdown(reviewed([{ path: 'secret.yaml', before: secret('hunter2'), after: secret('correct-horse') }]));
+    expect(md).not.toContain('hunter2');
+    expect(md).not.toContain('correct-horse');
+    expect(md).toContain('| modified | <code>v1 Secret db</code> | <code>secret.yaml</code> | <code>stringData.token</code> |');
+    expect(detailsOf(md)).toEqual([{ summary: 'secret.yaml (+1 −1)', inner: expect.stringMatching(/^holds a Kubernetes Secret: diff not shown/) }]);
   });
 
   it('stays within 65,536 characters by dropping the largest file diffs first, never cutting a fence', () => {
