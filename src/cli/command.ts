@@ -1,4 +1,4 @@
-import { Command } from '@commander-js/extra-typings';
+import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { CredentialTargets } from './creds-input.js';
 import type { GlobalFlags } from './global-flags.js';
 import type { CommandRuntime, RuntimeFlags } from './runtime.js';
@@ -11,6 +11,11 @@ import type { CommandRuntime, RuntimeFlags } from './runtime.js';
 /** A command whose options are typed from its own flag definitions, with the global flags (global-flags.ts). */
 export function newCommand(name: string) {
   return new Command<[], {}, GlobalFlags>(name);
+}
+
+/** The whole program, every command built: what `completion` lists (program.ts hands it to command factories). */
+export interface WholeProgram {
+  buildWhole(): Promise<CommandUnknownOpts>;
 }
 
 let exitStatus = 0;

@@ -7,10 +7,32 @@ import { packageVersion } from './version.js';
 const argv = process.argv.slice(2);
 
 // `oci-artifact list … | head` closes the pipe early: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+const endOnClosedPipe = (err: NodeJS.ErrnoException): void => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+};
+for (const name of ['stdout', 'stderr'] as const) onFirstUse(name, (stream) => stream.on('error', endOnClosedPipe));
+
+/**
+ * Run `attach` on process[name] when something first uses it. Node makes a standard stream on first use, and for a
+ * pipe that costs the net module and a socket, a few milliseconds that `--version` and `--help` (which never write to
+ * stderr) should not pay; the handler must still be there before the first write.
+ */
+function onFirstUse(name: 'stdout' | 'stderr', attach: (stream: NodeJS.WriteStream) => void): void {
+  const original = Object.getOwnPropertyDescriptor(process, name);
+  if (original?.get === undefined || original.configurable !== true) {
+    attach(process[name]);
+    return;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: original.enumerable ?? true,
+    get() {
+      Object.defineProperty(process, name, original);
+      const stream = process[name];
+      attach(stream);
+      return stream;
+    },
   });
 }
 

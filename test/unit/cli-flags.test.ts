@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import type { CommandUnknownOpts as Command } from '@commander-js/extra-typings';
+import { Help, type CommandUnknownOpts as Command } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
+import { COMMAND_LIST } from '../../src/cli/command-list.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { ROOT } from '../helpers/cli.js';
 
-const program = buildProgram();
+const program = await buildProgram();
 const command = (name: string) => program.commands.find((c) => c.name() === name) as Command;
 
 /** Every flag spelling a command accepts: its own options, the global ones, and --help. */
@@ -70,6 +71,30 @@ describe('COMMAND --help', () => {
       expect(missing, cmd.name()).toEqual([]);
     }
     expect(command('push').helpInformation()).toMatch(/Global Options:[\s\S]*--creds[\s\S]*--password-stdin[\s\S]*--insecure-registry[\s\S]*--timeout[\s\S]*--verbose/);
+  });
+});
+
+describe('the command list of --help (built without loading the command modules)', () => {
+  it("lists each command with the term commander writes for the built command, and the table's description", () => {
+    for (const cmd of program.commands.filter((c) => c.name() !== 'help')) {
+      const entry = COMMAND_LIST.find((c) => c.name === cmd.name());
+      expect(`${cmd.name()} ${entry?.term}`.trimEnd(), cmd.name()).toBe(new Help().subcommandTerm(cmd));
+      expect(cmd.description()).toBe(entry?.description);
+    }
+  });
+
+  it("--help of the program built for `--help` reads as that of the program with every command built, in commander's own terms", async () => {
+    const lazy = await buildProgram(['--help']);
+    expect(lazy.commands.map((c) => c.options.length)).toEqual(COMMAND_LIST.map(() => 0));
+    const whole = (await buildProgram()).configureHelp({ showGlobalOptions: true });
+    expect(lazy.helpInformation()).toBe(whole.helpInformation());
+  });
+
+  it('a command named on the command line is built in full, the others by name', async () => {
+    const lazy = await buildProgram(['push', '--help']);
+    const built = lazy.commands.filter((c) => c.options.length > 0).map((c) => c.name());
+    expect(built).toEqual(['push']);
+    expect(lazy.commands.find((c) => c.name() === 'push')!.helpInformation()).toBe(command('push').helpInformation());
   });
 });
 

@@ -8,7 +8,6 @@ import { signerFromFlags, withKeylessFlags } from '../keyless-flags.js';
 /** `attest REF --predicate FILE --type TYPE`: a signed in-toto attestation stored as cosign v3 stores it. */
 export function attestCommand() {
   return withKeylessFlags(withDotenvFlag(withProviderFlag(newCommand('attest'))), 'keyless')
-    .description('attach a signed in-toto attestation (SLSA provenance, SBOM, ...) to an artifact, cosign-compatible')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .addOption(required(new Option('--predicate <file>', 'the predicate: a JSON document (any text for --type custom)')))
     .option('--type <type>', 'slsaprovenance, slsaprovenance1, spdx, spdxjson, cyclonedx, vuln, openvex, custom, or a predicate type URI', 'custom')

@@ -7,7 +7,6 @@ import { withIgnoreFlags } from '../flags.js';
 /** `build -f PATH -o FILE`: the artifact's content as a .tgz, as `flux build artifact` writes it. */
 export function buildCommand() {
   const command = newCommand('build')
-    .description('write the artifact content as a .tgz file without pushing it')
     .addOption(required(new Option('-f, --path <SRC[:DEST]>', "directory or file to package, placed under DEST (repeatable), or '-' for stdin (also -p, as in Flux)").argParser(collect)))
     .option('-o, --output <file>', 'file to write', 'artifact.tgz')
     .option('--compression-level <0-9>', 'gzip level', '6');

@@ -12,7 +12,6 @@ import { verifyPolicy, withDotenvFlag, withProviderFlag, withSideCredentialFlags
  */
 export function copyCommand() {
   const command = withSideCredentialFlags(withDotenvFlag(withProviderFlag(newCommand('copy'))), 'the source', 'the destination')
-    .description('copy an artifact (or a selection of its tags) with its signatures between registries, OCI layouts and bundles, keeping digests')
     .argument('<source>', 'oci://host/repo[:tag][@digest], oci-layout://path[:tag] (a directory, or a .tar/.tar.gz bundle)')
     .argument('<destination>', 'oci://host/repo[:tag] or oci-layout://path[:tag] (default: the source tag)')
     .option('--include-signatures', 'also copy cosign .sig/.att/.sbom tags and OCI referrers (default)')

@@ -10,7 +10,6 @@ import { withIgnoreFlags, withProviderFlag, withSideCredentialFlags } from '../f
  */
 export function diffCommand() {
   const command = newCommand('diff')
-    .description('show which files differ between an artifact and a directory, or between two artifacts')
     .argument('<reference>', 'the artifact: oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .argument('[other]', 'a second artifact to compare with, instead of --path')
     .option('-f, --path <SRC[:DEST]>', 'directory or file to compare with, packed as push would (repeatable, as push -f)', collect)

@@ -5,7 +5,6 @@ import { promptSecret } from '../secret-input.js';
 /** `generate-key-pair`: cosign.key (encrypted with COSIGN_PASSWORD or a password asked twice) and cosign.pub. */
 export function generateKeyPairCommand() {
   return newCommand('generate-key-pair')
-    .description('write a cosign-compatible key pair: an encrypted private key (COSIGN_PASSWORD) and its public key')
     .option('--output-key-prefix <prefix>', 'path and name of the two files, <prefix>.key and <prefix>.pub', 'cosign')
     .option('--force', 'replace existing key files')
     .addHelpText('after', EXAMPLES)

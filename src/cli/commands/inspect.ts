@@ -7,7 +7,6 @@ import { withProviderFlag } from '../flags.js';
 /** `inspect REF`: manifest, config, annotations, layers, files and attached signatures of an artifact. */
 export function inspectCommand() {
   return withProviderFlag(newCommand('inspect'))
-    .description('show the manifest, config, annotations, layers, files and signatures of an artifact')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .option('--files', 'list the files of the content layer')
     .addOption(onlyWith(new Option('--max-size <size>', 'largest uncompressed size to read for --files; 0 for no limit').default('100Mi'), 'files'))

@@ -7,7 +7,6 @@ import { withProviderFlag } from '../flags.js';
 /** `list REPO`: one row per tag with its digest, source and revision, as `flux list artifacts`. */
 export function listCommand() {
   return withProviderFlag(newCommand('list'))
-    .description('list the artifacts of a repository with their digest, source and revision')
     .argument('<repository>', 'oci://host/repo or oci-layout://path')
     .option('--filter-semver <range>', "only tags that are versions in this semver range, newest first (e.g. '>=1.0.0 <2.0.0')")
     .option('--filter-regex <regex>', 'only tags matching this regular expression')

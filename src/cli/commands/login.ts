@@ -5,7 +5,6 @@ import { promptSecret, readSecretFromStdin } from '../secret-input.js';
 /** `login REGISTRY [-u user] [--password-stdin]`: check the credentials at the registry, then store them. */
 export function loginCommand() {
   return newCommand('login')
-    .description('check credentials at a registry and store them as Docker does (credential helper or config.json)')
     .argument('<registry>', 'registry host, e.g. ghcr.io or localhost:5000')
     .option('-u, --username <user>', 'user name (asked for on a terminal when omitted)')
     .addHelpText('after', EXAMPLES)

@@ -3,7 +3,6 @@ import { handler, newCommand, withRuntime } from '../command.js';
 /** `logout REGISTRY`: remove the stored credentials (through the credential helper when one is configured). */
 export function logoutCommand() {
   return newCommand('logout')
-    .description('remove the credentials stored for a registry')
     .argument('<registry>', 'registry host, e.g. ghcr.io')
     .action(handler(async (registry, _flags, cmd) => {
       const { parseRegistryHost } = await import('../../ops/login.js');

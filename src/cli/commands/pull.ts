@@ -8,7 +8,6 @@ import { verifyPolicy, withDotenvFlag, withProviderFlag, withVerifyFlags } from 
 /** `pull REF -o DIR`: fetch an artifact and extract its content (after checking its signatures with --verify). */
 export function pullCommand() {
   const command = newCommand('pull')
-    .description('pull an artifact and extract its content into a directory')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .addOption(required(new Option('-o, --output <dir>', "directory to extract into (created when missing); the artifact's files overwrite same-named files, other files are kept")))
     .option('--layer-media-type <type>', 'pick the layer with this media type')

@@ -14,7 +14,6 @@ import { keylessFlagsGiven, keylessOptions, withKeylessFlags } from '../keyless-
  */
 export function pushCommand() {
   const command = newCommand('push')
-    .description('package directories or files and push them as a Flux artifact; --all pushes every artifact of oci-artifact.yaml')
     .argument('[reference]', 'oci://host/repo:tag or oci-layout://path:tag (not with --all)')
     .addOption(new Option('-f, --path <SRC[:DEST]>', "directory or file to push, placed under DEST inside the artifact (repeatable), or '-' for manifests on stdin").argParser(collect))
     .option('--source <url>', 'source URL annotation (default: git remote or CI)')

@@ -13,7 +13,6 @@ import { signerFromFlags, withKeylessFlags } from '../keyless-flags.js';
  */
 export function signCommand() {
   return withKeylessFlags(withDotenvFlag(withProviderFlag(newCommand('sign'))), 'keyless')
-    .description('sign an artifact with a private key or keyless (Fulcio certificate, Rekor entry), cosign-compatible')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .addOption(new Option('--key <path>', 'private key: PEM (EC, RSA, Ed25519) or cosign encrypted (COSIGN_PASSWORD)'))
     .option('--keyless', 'cosign: sign with a short-lived Fulcio certificate for the CI job\'s OIDC identity, logged in Rekor')

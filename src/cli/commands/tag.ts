@@ -8,7 +8,6 @@ import { withDotenvFlag, withProviderFlag } from '../flags.js';
 /** `tag REF -t TAG`: new tags for an artifact, its manifest bytes kept (optionally in another repository). */
 export function tagCommand() {
   return withDotenvFlag(withProviderFlag(newCommand('tag')))
-    .description('add tags to an artifact, keeping its manifest bytes and digest (optionally in another repository)')
     .argument('<reference>', 'oci://host/repo:tag or oci://host/repo@sha256:<digest> (or oci-layout://path:tag)')
     .option('-t, --tag <tag>', 'tag to add; repeatable or comma-separated', collect)
     .option('--to <repository>', 'tag into this repository instead, mounting or copying the content (oci://host/other[:tag])')

@@ -8,7 +8,6 @@ import { verifyPolicy, withDotenvFlag, withVerifyFlags } from '../flags.js';
 /** `verify REF`: check the cosign or notation signatures of an artifact against a policy, as Flux does. */
 export function verifyCommand() {
   const command = newCommand('verify')
-    .description('verify the cosign or notation signatures of an artifact, as Flux does')
     .argument('<reference>', 'oci://host/repo:tag[@digest] or oci-layout://path:tag')
     .option('--attestation <type>', 'check attestations of this type instead of signatures: slsaprovenance1, spdx, cyclonedx, ... or a predicate type URI')
     .option('-o, --output <format>', 'table, json or yaml');
