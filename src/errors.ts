@@ -8,9 +8,10 @@ export type ErrorKind =
   | 'registry' // the registry or network failed, or served something unusable
   | 'auth' // credentials missing, wrong, or refused
   | 'verification' // no signature satisfied the policy
-  | 'interrupted'; // SIGINT / SIGTERM
+  | 'interrupted' // SIGINT / SIGTERM
+  | 'internal'; // a bug: a state the code should never reach (code INTERNAL), or an error that is no OciError
 
-export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'changes' | 'internal', number>> = {
+export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'changes', number>> = {
   ok: 0,
   changes: 1,
   verification: 1,
@@ -135,7 +136,7 @@ export class OciError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OciError';
     this.code = code;
-    this.kind = options.kind ?? 'registry';
+    this.kind = options.kind ?? (code === 'INTERNAL' ? 'internal' : 'registry');
     this.hint = options.hint;
     this.details = options.details;
   }

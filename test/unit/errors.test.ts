@@ -24,6 +24,11 @@ describe('OciError codes', () => {
     expect(EXIT_CODES[new OciError('INTERRUPTED', 'stop', { kind: 'interrupted' }).kind]).toBe(130);
   });
 
+  it('exits 70 for code INTERNAL (a state the code should never reach), not as a registry failure', () => {
+    expect(new OciError('INTERNAL', 'never').kind).toBe('internal');
+    expect(EXIT_CODES[new OciError('INTERNAL', 'never').kind]).toBe(70);
+  });
+
   it('matches an error by one of its codes', () => {
     const denied = new OciError(Code.Denied, 'no', { kind: 'auth' });
     expect(isOciError(denied)).toBe(true);

@@ -71,13 +71,23 @@ export async function pushAllCommand(flags: PushAllFlags, globals: RuntimeFlags)
       await printDocument(process.stdout, format, result.artifacts.map(({ error, layerMediaType, ...artifact }) => (
         error === undefined ? artifact : { ...artifact, error: message(error) })));
     }
-    const first = result.failed[0];
-    if (first === undefined) return 0;
-    const kind = first.error instanceof OciError ? first.error.kind : undefined;
-    throw new OciError('PUSH_ALL_FAILED', `${result.failed.length} of ${result.artifacts.length} artifacts failed: ${result.failed.map((a) => a.name).join(', ')}`, {
-      kind: kind ?? 'registry',
-      hint: `the others were pushed; exit status ${kind === undefined ? EXIT_CODES.registry : EXIT_CODES[kind]} is that of '${first.name}'`,
-    });
+    const failure = pushAllFailure(result.failed, result.artifacts.length);
+    if (failure === undefined) return 0;
+    throw failure;
+  });
+}
+
+/**
+ * The error that ends a run with failed artifacts: its kind, hence the exit status, is that of the first failed
+ * artifact in file order; an error that is no OciError is a bug, and exits as internal errors do (70).
+ */
+export function pushAllFailure(failed: readonly Pick<ArtifactOutcome, 'name' | 'error'>[], total: number): OciError | undefined {
+  const first = failed[0];
+  if (first === undefined) return undefined;
+  const kind = first.error instanceof OciError ? first.error.kind : 'internal';
+  return new OciError('PUSH_ALL_FAILED', `${failed.length} of ${total} artifacts failed: ${failed.map((a) => a.name).join(', ')}`, {
+    kind,
+    hint: `the others were pushed; exit status ${EXIT_CODES[kind]} is that of '${first.name}'`,
   });
 }
 
