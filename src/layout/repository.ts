@@ -8,6 +8,7 @@ import type {
   FetchedManifest,
   PushBlobResult,
   Repository,
+  StreamPushOptions,
   TransferOptions,
 } from '../oci/types.js';
 import { digestOf, parseDigest, verifyBytes } from '../ref/digest.js';
@@ -157,9 +158,15 @@ export class LayoutRepository implements Repository {
     return 'uploaded';
   }
 
-  async pushBlobStream(mediaType: string, source: Readable, options: TransferOptions = {}): Promise<Descriptor> {
+  async pushBlobStream(mediaType: string, source: Readable, options: StreamPushOptions = {}): Promise<Descriptor> {
     options.signal?.throwIfAborted();
-    return this.storage.storeBlobHashing(mediaType, source, options);
+    const { head } = options;
+    if (head === undefined) return this.storage.storeBlobHashing(mediaType, source, options);
+    const whole = Readable.from((async function* () {
+      yield head;
+      yield* source;
+    })());
+    return this.storage.storeBlobHashing(mediaType, whole, options);
   }
 
   /** Within one layout every blob is already shared: "mounted" exactly when it is present. */

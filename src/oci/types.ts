@@ -61,6 +61,14 @@ export interface TransferOptions {
   onProgress?: ProgressListener;
 }
 
+export interface StreamPushOptions extends TransferOptions {
+  /**
+   * Bytes that come before the stream, handed over: they are stored first, and the buffer may be written to
+   * afterwards (the registry client sends it as whole chunks and then fills it again, instead of allocating).
+   */
+  head?: Buffer;
+}
+
 /**
  * A blob body that can be read again from the start, so a failed upload can be retried.
  * A Buffer is its own replay; otherwise `open()` is called once per attempt.
@@ -116,7 +124,7 @@ export interface Repository {
    * Upload a blob whose digest is not known in advance, hashing while sending (single pass, bounded memory).
    * Returns the digest and size of what was stored.
    */
-  pushBlobStream(mediaType: string, source: Readable, options?: TransferOptions): Promise<Descriptor>;
+  pushBlobStream(mediaType: string, source: Readable, options?: StreamPushOptions): Promise<Descriptor>;
 
   /** Cross-repository mount on the same registry; false when the backend cannot or refuses (caller copies). */
   mountBlob(descriptor: Descriptor, fromRepository: string, options?: { signal?: AbortSignal }): Promise<boolean>;

@@ -68,9 +68,9 @@ export interface PushResult {
 }
 
 /**
- * 16 MiB of gzip'd YAML is ~64 MiB of manifests: typical artifacts are far below and re-push at HEADs only. The
- * head is held twice over when the content turns out larger (its pieces, then copied into the upload's chunks),
- * so every MiB here is about 2 MiB of a large push's peak RSS (bench/ section d: 32 MiB gave 223 MiB, 16 gives 188).
+ * 16 MiB of gzip'd YAML is ~64 MiB of manifests: typical artifacts are far below and re-push at HEADs only. When
+ * the content turns out larger, the held head is handed to the upload, which sends it as its first chunks and
+ * then refills the same memory (two 8 MiB chunks): the head costs a large push nothing beyond the upload's own.
  */
 const DEFAULT_IN_MEMORY_LIMIT = 16 * 1024 * 1024;
 
@@ -225,6 +225,7 @@ async function uploadContent(
     const digest = await digestOfRest(head, rest);
     const existing = await behind;
     if (existing?.layer.digest === digest) return { unchanged: existing };
+    head = Buffer.alloc(0); // not held while the second pass fills its own
     packed = pack();
     diffId = packed.summary.then((s) => s.diffId);
     diffId.catch(() => undefined);
@@ -233,7 +234,7 @@ async function uploadContent(
 
   let layer: Descriptor;
   if (rest === undefined) {
-    const bytes = Buffer.concat(head);
+    const bytes = head;
     layer = { mediaType: layerType, digest: digestOf(bytes), size: bytes.length };
     const existing = await behind;
     if (existing?.layer.digest === layer.digest) return { unchanged: existing };
@@ -250,37 +251,45 @@ async function uploadContent(
 
   ctx.onStep?.('uploading (streaming)');
   const { Readable } = await import('node:stream');
-  const remaining = rest;
-  const stream = Readable.from((async function* () {
-    // Hand the buffered head over one buffer at a time, so each can be freed once the uploader has taken it.
-    for (let first = head.shift(); first !== undefined; first = head.shift()) yield first;
-    for (let next = await remaining.next(); !next.done; next = await remaining.next()) yield next.value;
-  })());
-  layer = await repo.pushBlobStream(layerType, stream, transfer);
+  // The head is handed over: sent first as whole chunks, then reused as the upload's chunk buffers (upload.ts).
+  layer = await repo.pushBlobStream(layerType, Readable.from(rest), { ...transfer, head });
   blobs[layer.digest] = 'uploaded';
   const { bytes: configBytes, config } = fluxConfig(await diffId, configType);
   blobs[config.digest] = await repo.pushBlob(config, configBytes, { signal: ctx.signal });
   return { layer, blobs, config };
 }
 
-/** The digest of the whole stream: the buffered head, then the rest read to its end. */
-async function digestOfRest(head: Buffer[], rest: AsyncIterator<Buffer>): Promise<string> {
+/** The digest of the whole stream: the held head, then the rest read to its end. */
+async function digestOfRest(head: Buffer, rest: AsyncIterator<Buffer>): Promise<string> {
   const hash = createHash('sha256');
-  for (const piece of head) hash.update(piece);
+  hash.update(head);
   for (let next = await rest.next(); !next.done; next = await rest.next()) hash.update(next.value);
   return `sha256:${hash.digest('hex')}`;
 }
 
-/** Read a stream until it ends or `limit` bytes arrived; `rest` continues it when the limit was passed. */
-async function readUpTo(stream: NodeJS.ReadableStream, limit: number): Promise<{ head: Buffer[]; rest?: AsyncIterator<Buffer> }> {
+/**
+ * Read a stream until it ends or more than `limit` bytes arrived. The head is copied into one buffer as it comes,
+ * so the compressor's small pieces die at once (they were allocated on its worker threads, where V8 feels no
+ * pressure to collect them) and the uploader can send the head as whole chunks without copying it again. The
+ * buffer is allocated uncleared: pages never written cost no memory. When the limit was passed, `rest` continues
+ * the stream, starting with what did not fit.
+ */
+async function readUpTo(stream: NodeJS.ReadableStream, limit: number): Promise<{ head: Buffer; rest?: AsyncGenerator<Buffer> }> {
   const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
+  const held = Buffer.allocUnsafeSlow(limit);
   let size = 0;
   for (;;) {
     const next = await iterator.next();
-    if (next.done) return { head };
-    head.push(next.value);
-    size += next.value.length;
-    if (size > limit) return { head, rest: iterator };
+    if (next.done) return { head: held.subarray(0, size) };
+    const piece = next.value;
+    const n = piece.copy(held, size);
+    size += n;
+    if (n < piece.length) return { head: held, rest: prepend(piece.subarray(n), iterator) };
   }
+}
+
+/** `iterator` with `first` before it. */
+async function* prepend(first: Buffer, iterator: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
 }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Code, isOciError, OciError } from '../errors.js';
 import { labelOf } from '../oci/progress-label.js';
-import type { BlobBody, Descriptor, PushBlobResult, TransferOptions } from '../oci/types.js';
+import type { BlobBody, Descriptor, PushBlobResult, StreamPushOptions, TransferOptions } from '../oci/types.js';
 import { verifyBytes } from '../ref/digest.js';
 import { blobUrl } from './distribution-urls.js';
 import { responseError } from './registry-errors.js';
@@ -75,8 +75,8 @@ export async function pushBlob(session: RepositorySession, settings: PushSetting
 }
 
 /** Upload a stream whose digest and size are learned while sending; returns its descriptor. */
-export async function pushBlobStream(session: RepositorySession, settings: PushSettings, mediaType: string, source: Readable, signal: AbortSignal | undefined, options: TransferOptions = {}): Promise<Descriptor> {
-  const { digest, size } = await uploadChunked(uploadContext(session, settings, signal, options), source, mediaType);
+export async function pushBlobStream(session: RepositorySession, settings: PushSettings, mediaType: string, source: Readable, signal: AbortSignal | undefined, options: StreamPushOptions = {}): Promise<Descriptor> {
+  const { digest, size } = await uploadChunked(uploadContext(session, settings, signal, options), source, mediaType, undefined, options.head);
   return { mediaType, digest, size };
 }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type {
-  BlobBody, Descriptor, FetchedManifest, PushBlobResult, Repository, TransferOptions,
+  BlobBody, Descriptor, FetchedManifest, PushBlobResult, Repository, StreamPushOptions, TransferOptions,
 } from '../oci/types.js';
 import type { RegistryReference } from '../ref/reference.js';
 import { Authenticator } from './auth.js';
@@ -40,7 +40,7 @@ export interface RegistryClientOptions {
   certFile?: string;
   keyFile?: string;
   retry?: RetryOptions;
-  /** Upload chunk size, and the size up to which a blob goes in one PUT (default 16 MiB). */
+  /** Upload chunk size, and the size up to which a blob goes in one PUT (default 8 MiB: a streamed push holds two). */
   chunkSize?: number;
   /** Where credentials come from besides --creds and the Docker config (Flux's --provider). */
   provider?: ProviderName;
@@ -48,7 +48,7 @@ export interface RegistryClientOptions {
   cache?: RegistryCache;
 }
 
-const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
+const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
 export function openRegistryRepository(ref: RegistryReference, options: RegistryClientOptions = {}): RegistryRepository {
   return new RegistryRepository(ref, options);
@@ -136,7 +136,7 @@ export class RegistryRepository implements Repository {
     return pushBlob(this.session, this.pushSettings, descriptor, body, this.signal(options.signal), options);
   }
 
-  pushBlobStream(mediaType: string, source: Readable, options: TransferOptions = {}): Promise<Descriptor> {
+  pushBlobStream(mediaType: string, source: Readable, options: StreamPushOptions = {}): Promise<Descriptor> {
     return pushBlobStream(this.session, this.pushSettings, mediaType, source, this.signal(options.signal), options);
   }
 

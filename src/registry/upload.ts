@@ -45,12 +45,15 @@ export async function uploadMonolithic(ctx: UploadContext, digest: string, body:
  * Upload a stream in chunks. With `expected` (known digest and size) the registry checks the digest; without it
  * the digest is computed while sending. The source is copied into two reused chunk buffers: one is PATCHed while
  * the other fills, so producing the content (compression) goes on during each PATCH; memory stays at two chunks.
+ * A source buffer that holds a whole chunk where a chunk starts is sent without the copy.
  */
 export async function uploadChunked(
   ctx: UploadContext,
   source: Readable,
   label: string,
   expected?: { digest: string; size: number },
+  /** Bytes before `source`, handed over: sent first, then its memory serves as the chunk buffers. */
+  head?: Buffer,
 ): Promise<{ digest: string; size: number }> {
   const hasher = new HashingStream({ highWaterMark: HASHER_BUFFER });
   source.on('error', (err) => hasher.destroy(err));
@@ -60,9 +63,10 @@ export async function uploadChunked(
 
   try {
     const session = await openSession(ctx, expected?.digest ?? 'a streamed blob');
+    if (head !== undefined) hasher.write(head);
     source.pipe(hasher); // read only once the registry accepted the upload
     const writer = new ChunkWriter(ctx, session, expected?.digest, label, expected?.size);
-    const buffers = new ChunkBuffers(ctx.chunkSize);
+    const buffers = new ChunkBuffers(ctx.chunkSize, head);
     let full: Buffer | undefined; // sent only once more data shows it is not the last chunk (that one goes with the PUT)
     try {
       for await (const data of hasher as AsyncIterable<Buffer>) {
@@ -73,6 +77,13 @@ export async function uploadChunked(
             // A failed PATCH stops the reading at once instead of after the next chunk filled.
             uploading.catch((err: unknown) => hasher.destroy(err as Error));
             full = undefined;
+          }
+          if (buffers.isEmpty() && data.length - offset >= ctx.chunkSize) {
+            // A whole chunk of the source (a held head): sent as it is, no copy. Read only, like every source
+            // buffer: a stream's reader owns no right to write into what it was given.
+            full = data.subarray(offset, offset + ctx.chunkSize);
+            offset += ctx.chunkSize;
+            continue;
           }
           offset = buffers.fill(data, offset);
           if (buffers.isFull()) full = buffers.swap();
@@ -99,13 +110,21 @@ export async function uploadChunked(
   }
 }
 
-/** Two chunk buffers, allocated on first use and then reused: one filling, the other full or being sent. */
+/**
+ * Two chunk buffers, allocated on first use and then reused: one filling, the other full or being sent. A head
+ * handed over lends them its last whole chunks: it is sent first, as whole chunks without copying, and the last
+ * chunk sent is buffer 1, still in flight when filling starts in buffer 0 (sent, and waited for, before it).
+ */
 class ChunkBuffers {
   private readonly buffers: Buffer[] = [];
   private current = 0;
   private used = 0;
 
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number, head?: Buffer) {
+    const chunks = head === undefined ? 0 : Math.floor(head.length / size);
+    if (chunks >= 2) this.buffers[0] = head!.subarray((chunks - 2) * size, (chunks - 1) * size);
+    if (chunks >= 1) this.buffers[1] = head!.subarray((chunks - 1) * size, chunks * size);
+  }
 
   /** Copy from `data` at `offset` into the current buffer; returns the offset reached. */
   fill(data: Buffer, offset: number): number {
@@ -117,6 +136,10 @@ class ChunkBuffers {
 
   isFull(): boolean {
     return this.used === this.size;
+  }
+
+  isEmpty(): boolean {
+    return this.used === 0;
   }
 
   /** The full current buffer; filling goes on in the other one. */

@@ -51,7 +51,8 @@ function countingSource(pieces: number): { source: Readable; read: () => number;
   return { source, read: () => read, bytes };
 }
 
-function context(sent: Sent[], read: () => number, patchAnswer: (index: number) => number): UploadContext {
+/** `bodies` receives each request's body itself (not a copy), to see which memory it was sent from. */
+function context(sent: Sent[], read: () => number, patchAnswer: (index: number) => number, bodies: Buffer[] = []): UploadContext {
   let patches = 0;
   let inFlight = 0;
   return {
@@ -71,9 +72,12 @@ function context(sent: Sent[], read: () => number, patchAnswer: (index: number) 
         readAtEnd: -1,
       };
       sent.push(entry);
+      bodies.push(req.body as Buffer);
       expect(++inFlight).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 30));
       entry.readAtEnd = read();
+      // A chunk buffer is refilled only once its request was answered.
+      expect(Buffer.from(req.body ?? Buffer.alloc(0)).equals(entry.body), `${req.method} ${entry.range ?? ''} changed while in flight`).toBe(true);
       inFlight--;
       if (req.method === 'PATCH') return answer(patchAnswer(patches++), '/v2/app/blobs/uploads/1');
       return answer(201);
@@ -94,6 +98,23 @@ describe('uploadChunked (pipelined chunks)', () => {
     expect(Buffer.concat(sent.map((s) => s.body)).equals(bytes)).toBe(true);
     // While the first PATCH was in flight, the next chunk was being read.
     expect(sent[0]!.readAtEnd - sent[0]!.readAtStart).toBeGreaterThanOrEqual(CHUNK / 2);
+  });
+
+  it('sends a handed-over head as whole chunks without copying, then reuses its memory as the chunk buffers', async () => {
+    const { source, read, bytes } = countingSource(10); // 160 KiB after the head
+    const head = Buffer.alloc(3 * CHUNK + 1000);
+    for (let i = 0; i < head.length; i++) head[i] = (i * 7 + (i >> 10)) & 0xff;
+    const whole = Buffer.concat([head, bytes]); // before the upload: the head's bytes are overwritten as it goes
+    const sent: Sent[] = [];
+    const bodies: Buffer[] = [];
+    const result = await uploadChunked(context(sent, read, () => 202, bodies), source, 'layer', undefined, head);
+
+    expect(result).toEqual({ digest: `sha256:${createHash('sha256').update(whole).digest('hex')}`, size: whole.length });
+    expect(sent.map((s) => s.method)).toEqual(['PATCH', 'PATCH', 'PATCH', 'PATCH', 'PATCH', 'PUT']); // 353 KiB + 1000 B in 64 KiB chunks
+    expect(Buffer.concat(sent.map((s) => s.body)).equals(whole)).toBe(true);
+    // Every chunk went from the head's memory: its three whole chunks as they were, the rest through its last two.
+    expect(bodies.every((b) => b.buffer === head.buffer)).toBe(true);
+    expect(bodies.slice(0, 3).map((b) => b.byteOffset - head.byteOffset)).toEqual([0, CHUNK, 2 * CHUNK]);
   });
 
   it('stops reading the source once a PATCH fails', async () => {
