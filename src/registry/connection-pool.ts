@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
 import type { Agent, buildConnector, Dispatcher, ProxyAgent } from 'undici';
 import { OciError } from '../errors.js';
 import { proxyFor } from './proxy-env.js';
@@ -22,6 +23,18 @@ type BuildConnector = (options: buildConnector.BuildOptions) => ConnectFn;
  * every start of a command that talks to a registry (bench/, start-up). Only the Agent and its request() are used
  * here, so load just those two files; should a later undici move them, fall back to the index.
  */
+/**
+ * undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 compiles it once with its baseline compiler
+ * (Liftoff), then again with TurboFan on background threads: that second compile peaked at ~35 MiB of RSS
+ * (1-file push: 104 MiB peak, 70 MiB without it; a 256 MiB push peaked during it) for parsing a few response
+ * heads, which Liftoff's code does as well. Set before undici compiles the module, on its first connection.
+ */
+try {
+  setFlagsFromString('--liftoff-only');
+} catch {
+  // a node that refuses the flag keeps its default compiler
+}
+
 const undici = ((): { Agent: typeof Agent; request: RequestFn; buildConnector: BuildConnector } => {
   const require = createRequire(import.meta.url);
   try {
