@@ -4,6 +4,8 @@
 // temporary directory (as `npm install oci-artifact` would, dependencies from npm's cache or the registry) gives
 // the installed size, the number of dependencies and the share of sigstore's libraries.
 //
+// bench/sections/package.ts imports packFigures and installFigures for the npx cost (issue 17 item 5).
+//
 //   node scripts/package-figures.mjs            rewrite README.md (needs `npm run build`)
 //   node scripts/package-figures.mjs --check    exit 1 when a README figure is off by more than 10% (or the text
 //                                               around the figures differs); the README says "about", and code
@@ -13,6 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { markedParagraph, replaceMarked, wrap } from './readme-markers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = join(ROOT, 'README.md');
@@ -25,7 +28,7 @@ function npm(args, cwd) {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-function packFigures() {
+export function packFigures() {
   const [pack] = JSON.parse(npm(['pack', '--dry-run', '--json', ...NPM_QUIET], ROOT));
   return { size: pack.size, unpackedSize: pack.unpackedSize, files: pack.entryCount };
 }
@@ -41,13 +44,18 @@ function treeSize(dir) {
   return total;
 }
 
-/** Install the packed tarball into a temporary project and measure what landed in node_modules. */
-function installFigures() {
+/**
+ * Install the packed tarball into a temporary project and measure what landed in node_modules and how long
+ * `npm install` took. With `keep`, the project is left for the caller (to run the installed CLI) and named in `dir`.
+ */
+export function installFigures({ keep = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'oci-artifact-figures-'));
   try {
     const tarball = npm(['pack', '--silent', '--pack-destination', dir], ROOT).trim().split('\n').pop();
     writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
+    const started = performance.now();
     npm(['install', '--omit=dev', '--prefer-offline', ...NPM_QUIET, `./${tarball}`], dir);
+    const installMs = performance.now() - started;
     const lock = JSON.parse(readFileSync(join(dir, 'package-lock.json'), 'utf8')).packages;
     const installed = Object.keys(lock).filter((path) => path.startsWith('node_modules/'));
     const own = 'node_modules/oci-artifact';
@@ -65,9 +73,9 @@ function installFigures() {
     const sizes = Object.fromEntries(installed.map((path) => [path, sizeOf(path)]));
     const total = Object.values(sizes).reduce((a, b) => a + b, 0);
     const sigstore = installed.filter((path) => path !== own && !reachable.has(path)).reduce((a, path) => a + sizes[path], 0);
-    return { installedSize: total, dependencies: installed.length - 1, sigstoreSize: sigstore };
+    return { installedSize: total, dependencies: installed.length - 1, sigstoreSize: sigstore, installMs, ...(keep ? { dir } : {}) };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -98,40 +106,24 @@ function paragraph(f) {
   return wrap(text, 115);
 }
 
-/** Break `text` into lines of at most `width` characters, at spaces. */
-function wrap(text, width) {
-  const lines = [''];
-  for (const word of text.split(' ')) {
-    const last = lines.length - 1;
-    if (lines[last] === '') lines[last] = word;
-    else if (lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
-    else lines.push(word);
+// Run as a script (not imported by the bench).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const readme = readFileSync(README, 'utf8');
+  const current = markedParagraph(readme, START, END);
+  const wanted = paragraph({ ...packFigures(), ...installFigures() });
+
+  if (process.argv[2] === '--check') {
+    const numbers = (text) => (text.match(/\d+/g) ?? []).map(Number);
+    const shape = (text) => text.replace(/\d+/g, '#').replace(/\s+/g, ' ');
+    const [have, want] = [numbers(current.text), numbers(wanted)];
+    const off = want.filter((value, i) => Math.abs(have[i] - value) > Math.max(1, value * TOLERANCE));
+    if (shape(current.text) !== shape(wanted) || off.length > 0) {
+      console.error(`README.md's package figures are out of date; run: node scripts/package-figures.mjs\nREADME:   ${current.text.replace(/\n/g, ' ')}\nmeasured: ${wanted.replace(/\n/g, ' ')}`);
+      process.exit(1);
+    }
+    console.log(`package figures: README within ${TOLERANCE * 100}% of measured (${wanted.replace(/\n/g, ' ')})`);
+  } else {
+    writeFileSync(README, replaceMarked(readme, START, END, wanted));
+    console.log(wanted);
   }
-  return lines.join('\n');
-}
-
-function currentParagraph(readme) {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${START} … ${END} markers`);
-  return { start: start + START.length, end, text: readme.slice(start + START.length, end).trim() };
-}
-
-const readme = readFileSync(README, 'utf8');
-const current = currentParagraph(readme);
-const wanted = paragraph({ ...packFigures(), ...installFigures() });
-
-if (process.argv[2] === '--check') {
-  const numbers = (text) => (text.match(/\d+/g) ?? []).map(Number);
-  const shape = (text) => text.replace(/\d+/g, '#').replace(/\s+/g, ' ');
-  const [have, want] = [numbers(current.text), numbers(wanted)];
-  const off = want.filter((value, i) => Math.abs(have[i] - value) > Math.max(1, value * TOLERANCE));
-  if (shape(current.text) !== shape(wanted) || off.length > 0) {
-    console.error(`README.md's package figures are out of date; run: node scripts/package-figures.mjs\nREADME:   ${current.text.replace(/\n/g, ' ')}\nmeasured: ${wanted.replace(/\n/g, ' ')}`);
-    process.exit(1);
-  }
-  console.log(`package figures: README within ${TOLERANCE * 100}% of measured (${wanted.replace(/\n/g, ' ')})`);
-} else {
-  writeFileSync(README, `${readme.slice(0, current.start)}\n${wanted}\n${readme.slice(current.end)}`);
-  console.log(wanted);
 }

@@ -5,12 +5,13 @@ export interface Table {
   rows: string[][];
 }
 
-/** One target of the issue: a measured ratio (or count) against its limit. */
+/** One target of an issue: a measured ratio (or count) against its limit, or a figure only reported (no limit). */
 export interface Target {
   name: string;
   measured: number | undefined;
-  limit: number;
-  /** 'x' for ratios, '' for counts, ' MiB' for memory. */
+  /** Undefined for a figure the issues ask to report without a limit (install size, install time). */
+  limit: number | undefined;
+  /** 'x' for ratios, '' for counts, ' MiB' for memory, ' ms' for times. */
   unit: string;
   /** Why it is missing, when `measured` is undefined. */
   missing?: string;
@@ -48,12 +49,14 @@ export function markdownTable(table: Table): string {
 
 export function targetStatus(target: Target): string {
   if (target.measured === undefined) return `not measured${target.missing ? ` (${target.missing})` : ''}`;
+  if (target.limit === undefined) return 'reported';
   return target.measured <= target.limit ? 'met' : `missed by ${formatTarget(target.measured - target.limit, target.unit)}`;
 }
 
 export function formatTarget(value: number, unit: string): string {
   if (unit === 'x') return ratio(value);
   if (unit === '') return String(Math.round(value));
+  if (unit === ' ms') return ms(value);
   return `${value.toFixed(0)}${unit}`;
 }
 
@@ -63,10 +66,22 @@ export function targetsTable(targets: Target[]): Table {
     rows: targets.map((t) => [
       t.name,
       t.measured === undefined ? '—' : formatTarget(t.measured, t.unit),
-      `≤ ${formatTarget(t.limit, t.unit)}`,
+      t.limit === undefined ? '—' : `≤ ${formatTarget(t.limit, t.unit)}`,
       targetStatus(t),
     ]),
   };
+}
+
+/**
+ * The targets of every section, one table under each section's title: what `npm run bench` prints at the end and
+ * bench/results.md starts with. scripts/bench-figures.mjs reads it back to write the README's paragraph.
+ */
+export function renderTargets(results: SectionResult[]): string {
+  const parts = ['## Targets', ''];
+  for (const section of results.filter((r) => r.targets.length > 0)) {
+    parts.push(`### ${section.title}`, '', markdownTable(targetsTable(section.targets)), '');
+  }
+  return parts.join('\n');
 }
 
 export function renderSection(section: SectionResult): string {
