@@ -13,6 +13,7 @@ import { large } from './sections/large.js';
 import { list } from './sections/list.js';
 import { memory } from './sections/memory.js';
 import { monorepo } from './sections/monorepo.js';
+import { packageCost } from './sections/package.js';
 import { roundTrips } from './sections/round-trips.js';
 import { startup } from './sections/startup.js';
 
@@ -34,6 +35,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   monorepo,
   copy,
   memory,
+  package: packageCost,
 };
 
 function parseArgs(argv: string[]): { names: string[]; settings: Settings } {
