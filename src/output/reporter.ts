@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { styleText } from 'node:util';
 import type { TransferProgress } from '../oci/types.js';
 import type { RequestLog } from '../ops/support/open-repository.js';
 import { formatBytes } from '../bytes.js';
@@ -37,21 +38,23 @@ export interface Transfer {
 export class Reporter {
   private live: LiveArea | undefined;
   private readonly transfers = new Map<string, Transfer>();
-  private chalk: typeof import('chalk').default | undefined;
   private currentStep = '';
 
   constructor(private readonly options: ReporterOptions) {}
 
-  /** Load the optional presentation libraries only when they will be used. */
+  /** Set up the live area (spinner, progress bars) on an interactive terminal. */
   async init(): Promise<void> {
-    if (this.options.terminal.colour) this.chalk = (await import('chalk')).default;
     if (this.options.terminal.interactive && !this.options.quiet) {
       this.live = new LiveArea(this.options.stream, this.options.terminal.width, (frame) => this.paint('cyan', frame));
     }
   }
 
+  /**
+   * Colour, when detectTerminal decided on it for this stream (NO_COLOR, FORCE_COLOR, a terminal outside CI):
+   * node's own styleText, told not to second-guess that from process.stdout.
+   */
   private paint(colour: 'green' | 'red' | 'yellow' | 'cyan' | 'dim', text: string): string {
-    return this.chalk ? this.chalk[colour](text) : text;
+    return this.options.terminal.colour ? styleText(colour, text, { validateStream: false }) : text;
   }
 
   /** `symbol message` as one line; symbols and colours are ours, the message is escaped and has no secret. */

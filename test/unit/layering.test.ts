@@ -201,7 +201,7 @@ describe('layering (dependency rule of docs/architecture.md)', () => {
       ['errors.ts', "import { formatBytes } from './bytes.js';"],
       ['newarea/x.ts', "import { OciError } from '../errors.js';"],
       // Packages owned by one area.
-      ['ops/x.ts', "import chalk from 'chalk';"],
+      ['ops/x.ts', "import { Command } from 'commander';"],
       ['signing/x.ts', "import { request } from 'undici';"],
       ['ops/x.ts', "const t = require('tar');"],
       // Printing below cli and output.
@@ -216,7 +216,7 @@ describe('layering (dependency rule of docs/architecture.md)', () => {
       ['oci/x.ts', "import { parseReference } from '../ref/reference.js';"],
       ['ref/x.ts', "import { OciError } from '../errors.js'; import { digestOf } from './digest.js';"],
       ['artifact/x.ts', "import { withLock } from '../layout/lock.js'; import { formatBytes } from '../bytes.js';"],
-      ['cli/x.ts', "import chalk from 'chalk'; import { PROVIDER_NAMES } from '../registry/providers/types.js'; process.stdout.write('');"],
+      ['cli/x.ts', "import { Command } from 'commander'; import { PROVIDER_NAMES } from '../registry/providers/types.js'; process.stdout.write('');"],
       ['output/x.ts', "const { default: ora } = await import('ora'); import type { RequestLog } from '../ops/support/open-repository.js';"],
       ['registry/x.ts', "import { Agent } from 'undici';"],
       ['artifact/x.ts', "import { Header } from 'tar';"],
