@@ -64,14 +64,17 @@ function fallbackManifests(repo: Repository, subject: string, bytes: Buffer): un
  * The referrers of `subject` listed by its fallback index (referrers tag schema), for a registry without the
  * referrers API; empty when there is none. Anything at the tag that is not an index lists nothing.
  */
-export async function fallbackReferrers(repo: Repository, subject: string, signal?: AbortSignal): Promise<Descriptor[]> {
+export async function fallbackReferrers(repo: Repository, subject: string, signal?: AbortSignal, onIndex?: FallbackIndexSeen): Promise<Descriptor[]> {
   const fetched = await getFallbackIndex(repo, subject, signal);
+  onIndex?.(fetched);
   return fetched === undefined ? [] : descriptorsIn(fallbackManifests(repo, subject, fetched.bytes));
 }
 
+/** Told the fallback index a referrers listing was read from (undefined: there is none), for a caller about to add to it. */
+export type FallbackIndexSeen = (index: FetchedManifest | undefined) => void;
+
 /** The entries of the fallback index of `subject`, to add to; empty when there is none, refused when the tag holds something else. */
-async function readFallbackEntries(repo: Repository, subject: string, signal?: AbortSignal): Promise<Descriptor[]> {
-  const fetched = await getFallbackIndex(repo, subject, signal);
+function fallbackEntries(repo: Repository, subject: string, fetched: FetchedManifest | undefined): Descriptor[] {
   if (fetched === undefined) return [];
   const manifests = fallbackManifests(repo, subject, fetched.bytes);
   if (!Array.isArray(manifests)) {
@@ -114,6 +117,7 @@ function listingEntry(descriptor: Descriptor): Descriptor {
 /**
  * Add referrers of `subject` to the `<alg>-<hex>` fallback index (read-modify-write, kept sorted by digest as
  * cosign writes it). For registries without the referrers API; entries already listed are left as they are.
+ * `current`: the index as just read by a referrers listing, so it is not read a second time.
  * Returns the digests that were added (empty when nothing had to change, and then nothing is written).
  */
 export async function addToFallbackIndex(
@@ -121,9 +125,10 @@ export async function addToFallbackIndex(
   subject: string,
   referrers: readonly Descriptor[],
   signal?: AbortSignal,
+  current?: { index: FetchedManifest | undefined },
 ): Promise<string[]> {
   const tag = fallbackTag(subject);
-  const entries = await readFallbackEntries(repo, subject, signal);
+  const entries = fallbackEntries(repo, subject, current !== undefined ? current.index : await getFallbackIndex(repo, subject, signal));
   const known = new Set(entries.map((e) => e.digest));
   const added: string[] = [];
   for (const referrer of referrers) {
@@ -155,7 +160,12 @@ export async function ensureReferrersListed(
   signal?: AbortSignal,
 ): Promise<string[]> {
   if (referrers.length === 0) return [];
-  const listed = new Set((await repo.referrers(subject, { signal })).map((d) => d.digest));
+  // A registry without the referrers API lists from the fallback index: the index read then is the one added to.
+  let current: { index: FetchedManifest | undefined } | undefined;
+  const onFallbackIndex: FallbackIndexSeen = (index) => {
+    current = { index };
+  };
+  const listed = new Set((await repo.referrers(subject, { signal, onFallbackIndex })).map((d) => d.digest));
   const missing = referrers.filter((r) => !listed.has(r.digest));
-  return missing.length === 0 ? [] : addToFallbackIndex(repo, subject, missing, signal);
+  return missing.length === 0 ? [] : addToFallbackIndex(repo, subject, missing, signal, current);
 }

@@ -134,9 +134,10 @@ export interface Repository {
 
   /**
    * Manifests whose `subject` is `digest`: the referrers API where supported, else the `sha256-<hex>` fallback
-   * tag index. Filtered by artifactType when given.
+   * tag index. Filtered by artifactType when given. `onFallbackIndex` is told the fallback index when the listing
+   * came from it (undefined when there is none), so a caller adding to it need not read it again.
    */
-  referrers(digest: string, options?: { signal?: AbortSignal; artifactType?: string }): Promise<Descriptor[]>;
+  referrers(digest: string, options?: { signal?: AbortSignal; artifactType?: string; onFallbackIndex?: (index: FetchedManifest | undefined) => void }): Promise<Descriptor[]>;
 
   /**
    * Make what was written visible, where writes are held until the command succeeded: a bundle file is written

@@ -13,6 +13,7 @@ import { HttpClient, type RequestLogger } from './http.js';
 import { deleteManifest, getManifest, putManifest, resolveManifest } from './manifests.js';
 import { assertProviderServes } from './providers/hosts.js';
 import type { ProviderName } from './providers/types.js';
+import type { FallbackIndexSeen } from '../oci/referrers.js';
 import { ReferrersListing } from './referrers-listing.js';
 import { responseError } from './registry-errors.js';
 import type { RepositorySession } from './repository-session.js';
@@ -148,8 +149,8 @@ export class RegistryRepository implements Repository {
     return listTags(this.session, this.signal(options.signal), options.pageSize);
   }
 
-  referrers(digest: string, options: { signal?: AbortSignal; artifactType?: string } = {}): Promise<Descriptor[]> {
-    return this.referrersListing.list(digest, this.signal(options.signal), options.artifactType);
+  referrers(digest: string, options: { signal?: AbortSignal; artifactType?: string; onFallbackIndex?: FallbackIndexSeen } = {}): Promise<Descriptor[]> {
+    return this.referrersListing.list(digest, this.signal(options.signal), options.artifactType, options.onFallbackIndex);
   }
 
   /** Connections are pooled per endpoint for the whole process (closeAllConnections() ends them). */

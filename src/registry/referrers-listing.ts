@@ -1,6 +1,6 @@
 import { OciError } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
-import { descriptorsIn, fallbackReferrers } from '../oci/referrers.js';
+import { descriptorsIn, fallbackReferrers, type FallbackIndexSeen } from '../oci/referrers.js';
 import type { Descriptor, ImageIndex, Repository } from '../oci/types.js';
 import { referrersUrl } from './distribution-urls.js';
 import { pages } from './paging.js';
@@ -26,14 +26,14 @@ export class ReferrersListing {
   /** `repository` is the same repository as `session`'s, for reading a fallback index. */
   constructor(private readonly session: RepositorySession, private readonly repository: Repository) {}
 
-  async list(digest: string, signal: AbortSignal | undefined, artifactType?: string): Promise<Descriptor[]> {
+  async list(digest: string, signal: AbortSignal | undefined, artifactType?: string, onFallbackIndex?: FallbackIndexSeen): Promise<Descriptor[]> {
     const keep = (list: Descriptor[]): Descriptor[] =>
       artifactType === undefined ? list : list.filter((d) => d.artifactType === artifactType);
     if (this.api !== false) {
       const listed = await this.fromApi(digest, signal, artifactType);
       if (listed !== undefined) return keep(listed);
     }
-    return keep(await fallbackReferrers(this.repository, digest, signal));
+    return keep(await fallbackReferrers(this.repository, digest, signal, onFallbackIndex));
   }
 
   /** Every page of the referrers API; undefined when the registry has none. */

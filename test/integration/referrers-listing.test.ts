@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { ensureReferrersListed, fallbackTag } from '../../src/oci/referrers.js';
@@ -7,7 +9,7 @@ import { parseRegistryReference } from '../../src/ref/reference.js';
 import { closeAllConnections } from '../../src/registry/connection-pool.js';
 import { openRegistryRepository } from '../../src/registry/client.js';
 import { runCli } from '../helpers/cli.js';
-import { useRegistry } from '../helpers/fixtures.js';
+import { useRegistry, useWorkDir } from '../helpers/fixtures.js';
 import { startProxy, type LoopbackProxy, type ProxyAction, type ProxyRequest } from '../helpers/proxy.js';
 
 /**
@@ -20,12 +22,16 @@ import { startProxy, type LoopbackProxy, type ProxyAction, type ProxyRequest } f
  *    serves the subject itself, which must be read as "no referrers", not as a list of its children.
  */
 const registry = useRegistry();
+const work = useWorkDir('referrers-listing-');
 let proxy: LoopbackProxy;
-let mode: 'paging' | 'gitlab' = 'paging';
+let mode: 'paging' | 'gitlab' | 'plain' = 'paging';
 const PAGE = 2;
 
 beforeAll(async () => {
-  proxy = await startProxy({ target: registry.host, onRequest: (req) => (mode === 'paging' ? pageReferrers(req) : gitlabFallback(req)) });
+  proxy = await startProxy({
+    target: registry.host,
+    onRequest: (req) => (mode === 'paging' ? pageReferrers(req) : mode === 'gitlab' ? gitlabFallback(req) : undefined),
+  });
 });
 afterAll(async () => {
   await closeAllConnections();
@@ -148,5 +154,25 @@ describe('GitLab-style fallback tag that resolves to the subject (oras-go#1396)'
     // What was written at the real fallback tag lists the referrer alone.
     const written = await direct.getManifest(fallbackTag(subject.digest), { accept: [MediaType.OciIndex] });
     expect((JSON.parse(written.bytes.toString('utf8')) as { manifests: Descriptor[] }).manifests.map((d) => d.digest)).toEqual([referrer.digest]);
+  });
+});
+
+describe('adding to the fallback index (a registry without the referrers API, as Distribution 2.8)', () => {
+  it('reads the index once per bundle signature: the listing\'s read is the one added to', async () => {
+    mode = 'plain';
+    const direct = open('plain/app', registry.host);
+    const subject = await pushManifest(direct, 'v1', 'signed content');
+    const key = join(work.path, 'cosign.key');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key], { stdio: 'pipe' });
+    const indexPath = `/v2/plain/app/manifests/${fallbackTag(subject.digest)}`;
+    // The first signature starts the index, the second extends it: each reads it once and writes it once.
+    for (const count of [1, 2]) {
+      proxy.reset();
+      const signed = await runCli(['sign', `oci://${proxy.host}/plain/app:v1`, '--key', key, '--format', 'bundle']);
+      expect(signed.code, signed.stderr).toBe(0);
+      const atIndex = proxy.log.filter((r) => r.path === indexPath).map((r) => `${r.method} ${r.status}`);
+      expect(atIndex).toEqual([count === 1 ? 'GET 404' : 'GET 200', 'PUT 201']);
+      expect(await direct.referrers(subject.digest)).toHaveLength(count);
+    }
   });
 });
