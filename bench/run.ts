@@ -15,6 +15,7 @@ import { memory } from './sections/memory.js';
 import { monorepo } from './sections/monorepo.js';
 import { packageCost } from './sections/package.js';
 import { roundTrips } from './sections/round-trips.js';
+import { manyFiles, manyTags } from './sections/scale.js';
 import { startup } from './sections/startup.js';
 
 /**
@@ -36,6 +37,8 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   copy,
   memory,
   package: packageCost,
+  'scale-files': manyFiles,
+  'scale-tags': manyTags,
 };
 
 function parseArgs(argv: string[]): { names: string[]; settings: Settings } {
