@@ -101,7 +101,7 @@ async function measureAll(ctx: BenchContext, source: TestRegistry, from: Loopbac
     notes: [
       `${RELEASES} tags of one repository: ${CONTENTS} distinct content layers (two releases each) and one config blob, each release its own manifest (its revision annotation differs); seeded in ${ms(seedMs)}.`,
       `${count} interleaved run(s), each into fresh destination repositories; the "again" rows repeat the same command at once. Requests counted at both proxies (test/helpers/proxy.ts).`,
-      '`copy` carries signatures, attestations and referrers by default (a referrers query and a tag probe per release); skopeo sync 1.9 carries none, so the row without them is the same job.',
+      '`copy` carries signatures, attestations and referrers by default: a referrers query per release (on this registry, without the referrers API, a read of the fallback tag), cosign\'s .sig/.att/.sbom tags looked up in the tag list it fetched; skopeo sync 1.9 carries none, so the row without them is the same job.',
       'skopeo is run with --preserve-digests (the same manifest bytes, as copy keeps them) and plain HTTP on loopback (the failed TLS probe is not an HTTP request and is not counted).',
     ],
     targets,

@@ -27,7 +27,7 @@ export interface DiffSide {
  * hashes), and then only the changed files are read back, at most this much at a time: two 256 MiB artifacts are
  * never held in memory side by side.
  */
-export const HELD_CONTENT_BYTES = 16 * 1024 * 1024;
+export const HELD_CONTENT_BYTES = 8 * 1024 * 1024;
 
 export interface ArtifactSideOptions {
   /** Content always held (a semantic diff parses every YAML file, changed or not). */
