@@ -6,12 +6,18 @@ import { packageVersion } from './version.js';
  */
 const argv = process.argv.slice(2);
 
-// `oci-artifact list … | head` closes the pipe early: that is the reader's choice, not an error.
-const endOnClosedPipe = (err: NodeJS.ErrnoException): void => {
+// `oci-artifact list … | head` closes stdout early: that is the reader's choice, not an error, and nothing more
+// needs printing.
+onFirstUse('stdout', (stream) => stream.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw err;
-};
-for (const name of ['stdout', 'stderr'] as const) onFirstUse(name, (stream) => stream.on('error', endOnClosedPipe));
+}));
+// Nobody reads stderr: its lines are lost, but the command goes on and its outcome still decides the exit code
+// (ending here would exit 0 for a failure whose error line was the write that found the pipe closed).
+onFirstUse('stderr', (stream) => stream.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+  throw err;
+}));
 
 /**
  * Run `attach` on process[name] when something first uses it. Node makes a standard stream on first use, and for a

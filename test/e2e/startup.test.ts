@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,5 +110,25 @@ describe('a reader that closes the pipe early', () => {
 
   it('stderr closed before a usage error: the usage exit code, no stack trace', async () => {
     expect(await closing(['pusj'], 'stderr')).toEqual({ code: 2, other: '' });
+  });
+
+  it('stderr closed while a command fails (progress, then the error line): the failure keeps its exit code', async () => {
+    // Port 9 on loopback refuses: the registry failure is exit 3 whether or not anyone reads stderr.
+    expect(await closing(['list', 'oci://127.0.0.1:9/closed-stderr'], 'stderr')).toEqual({ code: 3, other: '' });
+  });
+
+  it('stdout closed while diff reports differences: exit 1, not 0', async () => {
+    const dir = await tempDir('oci-artifact-epipe-');
+    try {
+      const layout = `oci-layout://${join(dir.path, 'layout')}`;
+      for (const [tag, text] of [['a', 'one'], ['b', 'two']] as const) {
+        await mkdir(join(dir.path, tag));
+        await writeFile(join(dir.path, tag, 'cm.yaml'), `${text}\n`);
+        expect(spawnSync(process.execPath, [BIN, 'push', `${layout}:${tag}`, '--path', join(dir.path, tag), '--source', 'https://example.test/r', '--revision', 'main@sha1:0000000000000000000000000000000000000000'], { env: cleanEnv() }).status).toBe(0);
+      }
+      expect((await closing(['diff', `${layout}:a`, `${layout}:b`], 'stdout')).code).toBe(1);
+    } finally {
+      await dir.remove();
+    }
   });
 });
