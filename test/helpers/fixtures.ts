@@ -5,6 +5,7 @@ import { openRepository } from '../../src/ops/support/open-repository.js';
 import { digestOf } from '../../src/ref/digest.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { ROOT, tempDir } from './cli.js';
+import { startProxy, type LoopbackProxy } from './proxy.js';
 import { startRegistry, type StartRegistryOptions, type TestRegistry } from './registry.js';
 
 /** The small Kustomize tree most CLI tests push. */
@@ -25,7 +26,7 @@ function startedInBeforeAll<T extends object>(what: string, current: () => T | u
     if (value === undefined) throw new Error(`${what} is made in beforeAll: use it inside a hook or a test`);
     return value;
   };
-  return new Proxy({} as T, { get: (_target, key) => Reflect.get(get(), key) });
+  return new Proxy({} as T, { get: (_target, key) => Reflect.get(get(), key), set: (_target, key, value) => Reflect.set(get(), key, value) });
 }
 
 /** The real registry for this test file: started in beforeAll (before the file's own hooks), stopped in afterAll. */
@@ -38,6 +39,18 @@ export function useRegistry(options?: StartRegistryOptions): TestRegistry {
     await registry?.stop();
   });
   return startedInBeforeAll('the test registry', () => registry);
+}
+
+/** A request-recording proxy in front of `registry` for this test file: started in beforeAll, stopped in afterAll. */
+export function useProxy(registry: TestRegistry): LoopbackProxy {
+  let proxy: LoopbackProxy | undefined;
+  beforeAll(async () => {
+    proxy = await startProxy({ target: registry.host });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+  return startedInBeforeAll('the proxy', () => proxy);
 }
 
 /** A temporary work directory for this test file, removed with everything in it in afterAll. */

@@ -1,14 +1,13 @@
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readArchiveEntries } from '../../src/artifact/archive-entries.js';
 import { pushAll, readPushAllFile } from '../../src/ops/push-all.js';
 import type { OpContext } from '../../src/ops/support/context.js';
 import { openRepository } from '../../src/ops/support/open-repository.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { ROOT } from '../helpers/cli.js';
-import { REVISION, SOURCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
-import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
+import { REVISION, SOURCE, useProxy, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /**
  * push --all of the monorepo fixture (five apps, two environments: ten artifacts) against the real registry, with
@@ -17,16 +16,12 @@ import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
  */
 const registry = useRegistry();
 const work = useWorkDir();
-let proxy: LoopbackProxy;
+const proxy = useProxy(registry);
 let repo: string;
 
 beforeAll(async () => {
-  proxy = await startProxy({ target: registry.host });
   repo = join(work.path, 'monorepo');
   await cp(join(ROOT, 'fixtures', 'monorepo'), repo, { recursive: true });
-});
-afterAll(async () => {
-  await proxy?.stop();
 });
 
 const SHA = 'a'.repeat(40);

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/oci/mediatypes.js';
 import { push, type PushOptions } from '../../src/ops/push.js';
 import type { OpContext } from '../../src/ops/support/context.js';
 import { openRepository } from '../../src/ops/support/open-repository.js';
 import { parseReference } from '../../src/ref/reference.js';
-import { SOURCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
-import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
+import { SOURCE, useProxy, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /**
  * push with ifChanged against the real registry, every request counted by a proxy in front of it: an unchanged
@@ -16,14 +15,7 @@ import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
  */
 const registry = useRegistry();
 const work = useWorkDir();
-let proxy: LoopbackProxy;
-
-beforeAll(async () => {
-  proxy = await startProxy({ target: registry.host });
-});
-afterAll(async () => {
-  await proxy?.stop();
-});
+const proxy = useProxy(registry);
 
 const ctx = (): OpContext => ({ signal: new AbortController().signal, repositoryOptions: {}, cwd: work.path });
 const revision = (n: number): string => `main@sha1:${String(n).repeat(40).slice(0, 40)}`;

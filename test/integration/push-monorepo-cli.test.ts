@@ -1,9 +1,8 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { PROVENANCE, REVISION, useRegistry, useWorkDir } from '../helpers/fixtures.js';
-import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
+import { PROVENANCE, REVISION, useProxy, useRegistry, useWorkDir } from '../helpers/fixtures.js';
 
 /**
  * The monorepo features through the built CLI against the real registry: repeatable -f SRC[:DEST], push
@@ -12,18 +11,14 @@ import { startProxy, type LoopbackProxy } from '../helpers/proxy.js';
  */
 const registry = useRegistry();
 const work = useWorkDir();
-let proxy: LoopbackProxy;
+const proxy = useProxy(registry);
 
 beforeAll(async () => {
-  proxy = await startProxy({ target: registry.host });
   await mkdir(join(work.path, 'a'), { recursive: true });
   await mkdir(join(work.path, 'b'), { recursive: true });
   await writeFile(join(work.path, 'a', 'x.yaml'), 'x: 1\n');
   await writeFile(join(work.path, 'b', 'y.yaml'), 'y: 1\n');
   await cp(join(ROOT, 'fixtures', 'monorepo'), join(work.path, 'mono'), { recursive: true });
-});
-afterAll(async () => {
-  await proxy?.stop();
 });
 
 const requests = (): string[] => proxy.log.map((e) => `${e.method} ${e.path.replace(/\?.*/, '')} ${e.status}`);

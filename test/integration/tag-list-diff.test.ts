@@ -1,25 +1,18 @@
 import { chmod, cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openRepository } from '../../src/ops/support/open-repository.js';
 import { parseReference } from '../../src/ref/reference.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { SOURCE, useRegistry, useWorkDir } from '../helpers/fixtures.js';
-import { startProxy, type LoopbackProxy, type ProxyAction, type ProxyRequest, type RequestRecord } from '../helpers/proxy.js';
+import { SOURCE, useProxy, useRegistry, useWorkDir } from '../helpers/fixtures.js';
+import { type ProxyAction, type ProxyRequest, type RequestRecord } from '../helpers/proxy.js';
 
 /** tag, list and diff end to end: the built CLI against the real registry (through a counting proxy) and OCI layouts. */
 const revision = (c: string) => ['--source', SOURCE, '--revision', `main@sha1:${c.repeat(40)}`];
 
 const registry = useRegistry();
 const work = useWorkDir('oci-artifact-tld-');
-let proxy: LoopbackProxy;
-
-beforeAll(async () => {
-  proxy = await startProxy({ target: registry.host });
-});
-afterAll(async () => {
-  await proxy?.stop();
-});
+const proxy = useProxy(registry);
 
 /** Where a test's artifacts live: a repository on the registry (reached through the proxy), or an OCI layout. */
 interface Store {
