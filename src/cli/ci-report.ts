@@ -1,5 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import type { OutputFormat } from '../output/printer.js';
+import type { ArtifactReference } from '../ref/reference.js';
 
 export interface CiFacts {
   /** `oci://host/repo@sha256:…` (or `oci-layout://…`): where the artifact is, pinned to its digest. */
@@ -69,23 +70,18 @@ export async function reportCi(command: string, facts: CiFacts, dotenv: string |
   }
 }
 
-/** What `sign` and `attest` report: the artifact they signed, and what they added to it. */
-export interface SignedArtifact {
-  /** `oci://host/repo@sha256:…`: the signed artifact pinned to its digest. */
-  url: string;
-  digest: string;
-  reference: string;
-}
-
 /**
- * sign and attest end the same way: CI reports name the artifact that was signed, as for every other command (what
- * was added goes in the summary's Signatures row), then `-o json|yaml` prints the command's whole result.
+ * sign and attest end the same way: CI reports name the artifact that was signed, pinned to the digest the op signed,
+ * as for every other command (`added`, what was added, goes in the summary's Signatures row), then `-o json|yaml`
+ * prints the command's whole result.
  */
-export async function reportSigned(command: 'sign' | 'attest', signed: SignedArtifact, added: string, result: object, output: OutputFormat, dotenv: string | undefined): Promise<void> {
-  await reportCi(command, { ...signed, signatures: added }, dotenv);
-  if (output === 'table') return;
-  const { printDocument } = await import('../output/printer.js');
-  await printDocument(process.stdout, output, result);
+export async function reportSigned<Result extends { digest: string; reference: string }>(
+  command: 'sign' | 'attest', ref: ArtifactReference, result: Result, added: string, output: OutputFormat, dotenv: string | undefined,
+): Promise<void> {
+  const { formatReference, withVersion } = await import('../ref/reference.js');
+  const { printResult } = await import('../output/printer.js');
+  await reportCi(command, { url: formatReference(withVersion(ref, { digest: result.digest })), digest: result.digest, reference: result.reference, signatures: added }, dotenv);
+  await printResult(process.stdout, output, result);
 }
 
 /**

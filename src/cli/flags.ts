@@ -1,6 +1,6 @@
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { VerifyPolicy } from '../signing/index.js';
-import { collect } from './flag-values.js';
+import { collect, splitList } from './flag-values.js';
 import { onlyWith } from './flag-rules.js';
 import { REGISTRY_PROVIDERS } from './global-flags.js';
 
@@ -37,6 +37,11 @@ export function withIgnoreFlags<A extends unknown[], O extends OptionValues, G e
     .option('--ignore-paths <patterns>', 'gitignore-style patterns to exclude, replacing the defaults (comma-separated, repeatable)', collect)
     .option('--add-ignore-paths <patterns>', 'gitignore-style patterns to exclude, added to the defaults (comma-separated, repeatable)', collect)
     .option('--resolve-symlinks', 'copy the targets of symbolic links instead of skipping them');
+}
+
+/** The ignore flags' values as the packing ops take them (push, build, diff). */
+export function ignoreOptions(flags: { ignorePaths?: string[]; addIgnorePaths?: string[]; resolveSymlinks?: boolean }) {
+  return { ignorePaths: splitList(flags.ignorePaths), addIgnorePaths: splitList(flags.addIgnorePaths), resolveSymlinks: flags.resolveSymlinks };
 }
 
 const SIGNATURE_PROVIDERS = ['cosign', 'notation'] as const;

@@ -59,16 +59,16 @@ export interface SignerChoice {
 
 /**
  * `--key` or `--keyless` (with its flags), checked and read: who signs, for `sign` and `attest`. The key's password
- * and the identity token are read here, before the registry is asked anything.
+ * and the identity token are read here, before the registry is asked anything. `flags`: the command's with the
+ * global ones (cmd.optsWithGlobals()), for --password-stdin.
  */
 export async function signerFromFlags(
-  command: string,
-  flags: KeylessFlagValues & { key?: string; keyless?: boolean },
-  passwordStdin: boolean,
+  command: 'sign' | 'attest',
+  flags: KeylessFlagValues & { key?: string; keyless?: boolean; passwordStdin?: boolean },
 ): Promise<SignerChoice> {
   if (flags.key === undefined && !flags.keyless) throw usageError('FLAG_MISSING', `${command} needs --key <private key> or --keyless`, 'pass --key cosign.key, or --keyless in a CI job with an OIDC identity');
   if (flags.key !== undefined && flags.keyless) throw usageError('FLAG_CONFLICT', '--key and --keyless exclude each other', `${command} with one of them`);
-  if (flags.identityToken === '-' && passwordStdin) {
+  if (flags.identityToken === '-' && flags.passwordStdin === true) {
     throw usageError('FLAG_CONFLICT', 'stdin cannot carry both the password (--password-stdin) and the identity token (--identity-token -)');
   }
   if (flags.key !== undefined) {

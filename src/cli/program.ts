@@ -16,9 +16,11 @@ import { rootCommand } from './global-flags.js';
  *   `.action(handler(async (args..., flags, cmd) => ...))`; then add it to COMMAND_LIST (command-list.ts) with its
  *   description and the term `--help` lists. The flags are typed from their definitions
  *   (@commander-js/extra-typings): no flag interface, no casts.
- * - The handler returns the exit status, parses flags first (usage errors before any request), then runs the op inside
+ * - The handler returns the exit status, parses flags first (usage errors before any request; a command on artifacts
+ *   starts with `parseArtifactArguments(reference, flags.output)` from command.ts), then runs the op inside
  *   `withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => ...)`, which disposes of the runtime whatever
- *   happens. Ops never print: the handler prints through `reporter` (stderr) and output/printer (stdout).
+ *   happens. Ops never print: the handler prints through `reporter` (stderr) and output/printer (stdout; the result
+ *   in the `-o` format with `printResult`).
  * - Start-up: `--help` loads no command module and `push --help` only push's, so at top level a command module
  *   imports only commander, the small cli helpers (command, flags, flag-values, flag-rules, ci-report, secret-input),
  *   errors.js and types. Everything else (ops, ref, output, registry, signing, views/) is `await import(...)`ed in

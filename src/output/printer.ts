@@ -35,6 +35,15 @@ export function printText(stream: Writable, text: string): void {
   stream.write(safeText(text));
 }
 
+/**
+ * A command's result in the format asked for: with `table`, the text made by `text` for a person (nothing when the
+ * command shows its result on stderr only); with json or yaml, `document`.
+ */
+export async function printResult(stream: Writable, format: OutputFormat, document: unknown, text?: () => string): Promise<void> {
+  if (format !== 'table') await printDocument(stream, format, document);
+  else if (text !== undefined) printText(stream, text());
+}
+
 /** Fitting a table to a terminal: the column that gives way, cut with an ellipsis (the others are kept whole). */
 export interface TableFit {
   /** Columns available; undefined (not a terminal, or no window size) leaves the table as wide as its content. */

@@ -1,6 +1,6 @@
 import { Option } from '@commander-js/extra-typings';
 import { reportSigned } from '../ci-report.js';
-import { handler, newCommand, withRuntime } from '../command.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
 import { required } from '../flag-rules.js';
 import { withDotenvFlag, withProviderFlag } from '../flags.js';
 import { signerFromFlags, withKeylessFlags } from '../keyless-flags.js';
@@ -16,17 +16,13 @@ export function attestCommand() {
     .option('-o, --output <format>', 'table, json or yaml')
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
-      const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
-      const { parseOutputFormat } = await import('../../output/printer.js');
-      const ref = parseReference(reference);
-      const format = parseOutputFormat(flags.output, 'table');
-      const { keyPath, password, keyless } = await signerFromFlags('attest', flags, cmd.optsWithGlobals().passwordStdin === true);
+      const { ref, format } = await parseArtifactArguments(reference, flags.output);
+      const { keyPath, password, keyless } = await signerFromFlags('attest', cmd.optsWithGlobals());
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { attest } = await import('../../ops/attest.js');
         const result = await attest(ref, { predicate: { type: flags.type, path: flags.predicate }, keyPath, password, keyless }, ctx);
         reporter.success(`attested ${result.reference} (${result.predicateType} at ${result.location})`);
-        await reportSigned('attest', { url: formatReference(withVersion(ref, { digest: result.digest })), digest: result.digest, reference: result.reference },
-          `attested (${result.predicateType} at ${result.location})`, result, format, flags.dotenv);
+        await reportSigned('attest', ref, result, `attested (${result.predicateType} at ${result.location})`, format, flags.dotenv);
         return 0;
       });
     }));

@@ -1,8 +1,8 @@
 import { Option } from '@commander-js/extra-typings';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { addShortAlias, required } from '../flag-rules.js';
-import { collect, parseInteger, splitList } from '../flag-values.js';
-import { withIgnoreFlags } from '../flags.js';
+import { collect, parseInteger } from '../flag-values.js';
+import { ignoreOptions, withIgnoreFlags } from '../flags.js';
 
 /** `build -f PATH -o FILE`: the artifact's content as a .tgz, as `flux build artifact` writes it. */
 export function buildCommand() {
@@ -20,9 +20,7 @@ export function buildCommand() {
         // -p (Flux's alias) sets one value directly; -f collects a list.
         path: (await import('../../ops/support/source-flags.js')).sourcesOf([flags.path].flat(), process.cwd()),
         output: flags.output,
-        ignorePaths: splitList(flags.ignorePaths),
-        addIgnorePaths: splitList(flags.addIgnorePaths),
-        resolveSymlinks: flags.resolveSymlinks,
+        ...ignoreOptions(flags),
         compressionLevel: parseInteger('--compression-level', flags.compressionLevel, 0, 9),
       }, ctx);
       reporter.success(`wrote ${flags.output} (${countOf(result.files, 'file')}, ${formatBytes(result.size)}, ${result.digest})`);

@@ -1,7 +1,7 @@
 import { Option } from '@commander-js/extra-typings';
 import { usageError } from '../../errors.js';
 import { reportCi } from '../ci-report.js';
-import { handler, newCommand, withRuntime } from '../command.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
 import { parseInteger } from '../flag-values.js';
 import { verifyPolicy, withDotenvFlag, withProviderFlag, withSideCredentialFlags, withVerifyFlags } from '../flags.js';
 
@@ -29,12 +29,12 @@ export function copyCommand() {
     .addOption(new Option('-o, --output <format>', 'print the result as json or yaml'))
     .addHelpText('after', EXAMPLES)
     .action(handler(async (sourceArg, destinationArg, flags, cmd) => {
-      const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
+      const parsed = await parseArtifactArguments(sourceArg, flags.output, { other: destinationArg });
+      let { ref: source, other: destination } = parsed;
+      const { format } = parsed;
+      const { formatReference, withVersion } = await import('../../ref/reference.js');
       const { countOf } = await import('../../output/format.js');
-      const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
-      let source = parseReference(sourceArg);
-      let destination = parseReference(destinationArg);
-      const format = parseOutputFormat(flags.output, 'table');
+      const { printResult, renderTable } = await import('../../output/printer.js');
       const concurrency = parseInteger('--concurrency', flags.concurrency, 1, 64);
       const limit = parseInteger('--limit', flags.limit, 1, 1_000_000);
       const filters = { semver: flags.filterSemver, regex: flags.filterRegex };
@@ -74,12 +74,7 @@ export function copyCommand() {
             : `${countOf(count('copied'), 'release')} copied, ${count('in-sync')} in sync${count('kept') > 0 ? `, ${count('kept')} kept` : ''} (${moved})`;
           if (failed.length === 0) reporter.success(summary);
           else reporter.notice(`${summary}; ${countOf(failed.length, 'release')} failed verification`);
-          if (format === 'table') {
-            const { renderTable } = await import('../../output/printer.js');
-            printText(process.stdout, renderTable(['TAG', 'ACTION', 'DIGEST', 'DESTINATION'], result.releases.map((r) => [r.tag, r.action, r.digest, r.destination])));
-          } else {
-            await printDocument(process.stdout, format, result);
-          }
+          await printResult(process.stdout, format, result, () => renderTable(['TAG', 'ACTION', 'DIGEST', 'DESTINATION'], result.releases.map((r) => [r.tag, r.action, r.digest, r.destination])));
           return failed.length > 0 || (result.dryRun && count('would-copy') > 0) ? 1 : 0;
         }, { source, destination, sides: flags });
       }
@@ -98,8 +93,7 @@ export function copyCommand() {
         reporter.success(`copied ${result.source} to ${result.destination} (${parts.join(', ')})`);
         const url = formatReference(withVersion(destination, { digest: result.digest }));
         await reportCi('copy', { url, digest: result.digest, reference: result.destination, signatures: signatures && `${signatures} copied` }, flags.dotenv);
-        if (format === 'table') printText(process.stdout, `${result.destination}\n`);
-        else await printDocument(process.stdout, format, result);
+        await printResult(process.stdout, format, result, () => `${result.destination}\n`);
         return 0;
       }, { source, destination, sides: flags });
     }));

@@ -1,8 +1,8 @@
 import { usageError } from '../../errors.js';
 import { appendStepSummary, stepSummaryFile } from '../ci-report.js';
-import { handler, newCommand, withRuntime } from '../command.js';
-import { collect, parseSize, splitList } from '../flag-values.js';
-import { withIgnoreFlags, withProviderFlag, withSideCredentialFlags } from '../flags.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
+import { collect, parseSize } from '../flag-values.js';
+import { ignoreOptions, withIgnoreFlags, withProviderFlag, withSideCredentialFlags } from '../flags.js';
 
 /**
  * `diff REF (--path DIR | OTHER)`: which files differ. Exit status as diff(1): 0 the same, 1 different. Under GitHub
@@ -23,18 +23,15 @@ export function diffCommand() {
   return withSideCredentialFlags(withIgnoreFlags(withProviderFlag(command)), 'the first reference', 'the second reference')
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, otherArg, flags, cmd) => {
-      const { parseReference } = await import('../../ref/reference.js');
-      const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
+      const { ref, other, format } = await parseArtifactArguments(reference, flags.output, { other: otherArg, formats: ['markdown'] });
+      const { printDocument, printText } = await import('../../output/printer.js');
       const { renderBrief, renderFull, summarise } = await import('../views/diff.js');
       const { renderDiffMarkdown } = await import('../../output/diff-markdown.js');
-      const ref = parseReference(reference);
-      const other = otherArg === undefined ? undefined : parseReference(otherArg);
       const against = other !== undefined ? { ref: other } : flags.path !== undefined ? { path: (await import('../../ops/support/source-flags.js')).sourcesOf(flags.path, process.cwd()) } : undefined;
       if (against === undefined || (other !== undefined && flags.path !== undefined)) {
         throw usageError('DIFF_TARGET', against === undefined ? 'nothing to compare the artifact with' : 'give either a second artifact or --path, not both',
           'pass --path <dir> to compare with local files, or a second oci:// reference');
       }
-      const format = parseOutputFormat(flags.output, 'table', ['markdown']);
       if (format !== 'table' && flags.brief) throw usageError('FLAG_CONFLICT', '--brief and --output cannot be combined');
       if (flags.brief && flags.unified === true) throw usageError('FLAG_CONFLICT', '--brief and --unified cannot be combined', 'pick one: paths only, or patches');
       const maxSize = parseSize('--max-size', flags.maxSize);
@@ -48,9 +45,7 @@ export function diffCommand() {
         const result = await diff({
           ref,
           against,
-          ignorePaths: splitList(flags.ignorePaths),
-          addIgnorePaths: splitList(flags.addIgnorePaths),
-          resolveSymlinks: flags.resolveSymlinks,
+          ...ignoreOptions(flags),
           unified: unified || review,
           semantic: flags.semantic,
           objectSummary: review,

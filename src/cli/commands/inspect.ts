@@ -1,5 +1,5 @@
 import { Option } from '@commander-js/extra-typings';
-import { handler, newCommand, withRuntime } from '../command.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
 import { parseSize } from '../flag-values.js';
 import { onlyWith } from '../flag-rules.js';
 import { withProviderFlag } from '../flags.js';
@@ -13,18 +13,15 @@ export function inspectCommand() {
     .option('-o, --output <format>', 'table, json (includes the raw manifest) or yaml')
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
-      const { parseReference } = await import('../../ref/reference.js');
-      const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
+      const { ref, format } = await parseArtifactArguments(reference, flags.output);
+      const { printResult } = await import('../../output/printer.js');
       const { renderInspect } = await import('../views/inspect.js');
-      const ref = parseReference(reference);
-      const format = parseOutputFormat(flags.output, 'table');
       const maxSize = parseSize('--max-size', flags.maxSize);
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { inspect } = await import('../../ops/inspect.js');
         const result = await inspect({ ref, files: flags.files ?? false, maxSize }, ctx);
         reporter.finish();
-        if (format === 'table') printText(process.stdout, renderInspect(result));
-        else await printDocument(process.stdout, format, result);
+        await printResult(process.stdout, format, result, () => renderInspect(result));
         return 0;
       });
     }));

@@ -1,6 +1,6 @@
 import { Option } from '@commander-js/extra-typings';
 import { usageError } from '../../errors.js';
-import { handler, newCommand, withRuntime } from '../command.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
 import { parseInteger } from '../flag-values.js';
 import { withProviderFlag } from '../flags.js';
 
@@ -19,12 +19,10 @@ export function listCommand() {
     .option('-o, --output <format>', 'table, json or yaml')
     .addHelpText('after', EXAMPLES)
     .action(handler(async (repository, flags, cmd) => {
-      const { parseReference } = await import('../../ref/reference.js');
+      const { ref, format } = await parseArtifactArguments(repository, flags.output);
       const { shortDigest } = await import('../../ref/digest.js');
-      const { parseOutputFormat, printDocument, printText, renderTable } = await import('../../output/printer.js');
+      const { printResult, renderTable } = await import('../../output/printer.js');
       const { usableWidth } = await import('../../output/terminal.js');
-      const ref = parseReference(repository);
-      const format = parseOutputFormat(flags.output, 'table');
       const concurrency = parseInteger('--concurrency', flags.concurrency, 1, 64);
       const pageSize = parseInteger('--page-size', flags.pageSize, 1, 10_000);
       const limit = flags.latest ? 1 : parseInteger('--limit', flags.limit, 1, 1_000_000);
@@ -38,19 +36,15 @@ export function listCommand() {
           if (latest === undefined) {
             throw usageError('NO_TAG_MATCHES', `${result.repository} has no tag to pick (of ${result.totalTags})`, 'list the tags with `list` and the same filters');
           }
-          if (format === 'table') printText(process.stdout, `${latest.url}@${latest.digest}\n`);
-          else await printDocument(process.stdout, format, latest);
-          return 0;
-        }
-        if (format !== 'table') {
-          await printDocument(process.stdout, format, result.artifacts);
+          await printResult(process.stdout, format, latest, () => `${latest.url}@${latest.digest}\n`);
           return 0;
         }
         // The table is the command's output (stdout), as with `flux list artifacts`; the full digest is in -o json.
-        const rows = result.artifacts.map((a) => [a.url, shortDigest(a.digest), a.source ?? '', a.revision ?? '', a.created ?? '']);
-        // On a terminal the table fits its width: the revision (often a long branch name) gives way, never wraps.
-        const fit = { width: usableWidth(process.stdout), shrink: 3 };
-        printText(process.stdout, renderTable(['ARTIFACT', 'DIGEST', 'SOURCE', 'REVISION', 'CREATED'], rows, fit));
+        await printResult(process.stdout, format, result.artifacts, () => {
+          const rows = result.artifacts.map((a) => [a.url, shortDigest(a.digest), a.source ?? '', a.revision ?? '', a.created ?? '']);
+          // On a terminal the table fits its width: the revision (often a long branch name) gives way, never wraps.
+          return renderTable(['ARTIFACT', 'DIGEST', 'SOURCE', 'REVISION', 'CREATED'], rows, { width: usableWidth(process.stdout), shrink: 3 });
+        });
         return 0;
       });
     }));

@@ -1,6 +1,6 @@
 import { Option } from '@commander-js/extra-typings';
 import { reportCi } from '../ci-report.js';
-import { handler, newCommand, withRuntime } from '../command.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
 import { required } from '../flag-rules.js';
 import { parseInteger, parseSize } from '../flag-values.js';
 import { verifyPolicy, withDotenvFlag, withProviderFlag, withVerifyFlags } from '../flags.js';
@@ -18,12 +18,10 @@ export function pullCommand() {
   return withDotenvFlag(withVerifyFlags(withProviderFlag(command), '--verify-provider'))
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
-      const { parseReference } = await import('../../ref/reference.js');
+      const { ref, format } = await parseArtifactArguments(reference, flags.format);
       const { formatBytes } = await import('../../bytes.js');
       const { countOf } = await import('../../output/format.js');
-      const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
-      const ref = parseReference(reference);
-      const format = parseOutputFormat(flags.format, 'table');
+      const { printResult } = await import('../../output/printer.js');
       const layerIndex = parseInteger('--layer-index', flags.layerIndex);
       const maxSize = parseSize('--max-size', flags.maxSize);
       // Loaded only with --verify: signing pulls in sigstore.
@@ -57,7 +55,7 @@ export function pullCommand() {
           revision: result.revision,
           signatures: flags.verify ? 'verified' : undefined,
         }, flags.dotenv);
-        if (format !== 'table') await printDocument(process.stdout, format, result);
+        await printResult(process.stdout, format, result);
         return 0;
       });
     }));

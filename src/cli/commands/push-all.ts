@@ -30,7 +30,7 @@ export interface PushAllFlags {
  * artifact in file order.
  */
 export async function pushAllCommand(flags: PushAllFlags, globals: RuntimeFlags): Promise<number> {
-  const { parseOutputFormat, printDocument, printText, renderTable } = await import('../../output/printer.js');
+  const { parseOutputFormat, printResult, printText, renderTable } = await import('../../output/printer.js');
   const { pushAll, readPushAllFile } = await import('../../ops/push-all.js');
   const { redactSecrets } = await import('../../secrets.js');
   const format = flags.flux?.stdout ? 'table' : parseOutputFormat(flags.output, 'table');
@@ -64,12 +64,10 @@ export async function pushAllCommand(flags: PushAllFlags, globals: RuntimeFlags)
     await reportCiAll(result.artifacts.map(({ name, reference, status, digest, url }) => ({ name, reference, status, digest, url })), flags.dotenv);
     if (flags.flux?.stdout) {
       if (fluxText !== undefined) printText(process.stdout, fluxText);
-    } else if (format === 'table') {
-      const rows = result.artifacts.map((a) => [a.name, a.status, a.reference, a.digest ?? '', a.tags.join(',')]);
-      printText(process.stdout, renderTable(['NAME', 'STATUS', 'REFERENCE', 'DIGEST', 'TAGS'], rows));
     } else {
-      await printDocument(process.stdout, format, result.artifacts.map(({ error, layerMediaType, ...artifact }) => (
-        error === undefined ? artifact : { ...artifact, error: message(error) })));
+      const document = result.artifacts.map(({ error, layerMediaType, ...artifact }) => (error === undefined ? artifact : { ...artifact, error: message(error) }));
+      await printResult(process.stdout, format, document, () => renderTable(['NAME', 'STATUS', 'REFERENCE', 'DIGEST', 'TAGS'],
+        result.artifacts.map((a) => [a.name, a.status, a.reference, a.digest ?? '', a.tags.join(',')])));
     }
     const failure = pushAllFailure(result.failed, result.artifacts.length);
     if (failure === undefined) return 0;

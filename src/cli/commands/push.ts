@@ -3,8 +3,8 @@ import { usageError } from '../../errors.js';
 import { reportCi } from '../ci-report.js';
 import { handler, newCommand, withRuntime } from '../command.js';
 import { onlyWith } from '../flag-rules.js';
-import { collect, parseInteger, splitList } from '../flag-values.js';
-import { withDotenvFlag, withIgnoreFlags, withProviderFlag } from '../flags.js';
+import { collect, parseInteger } from '../flag-values.js';
+import { ignoreOptions, withDotenvFlag, withIgnoreFlags, withProviderFlag } from '../flags.js';
 import { withFluxFlags } from '../flux-flags.js';
 import { keylessFlagsGiven, keylessOptions, withKeylessFlags } from '../keyless-flags.js';
 
@@ -54,7 +54,7 @@ export function pushCommand() {
       if (reference === undefined) throw usageError('FLAG_INVALID', 'push needs a reference, or --all', 'e.g. oci-artifact push oci://ghcr.io/org/app:v1 -f ./deploy');
       if (flags.path === undefined) throw usageError('FLAG_INVALID', "required option '-f, --path <SRC[:DEST]>' not specified", 'give the directory or file to push');
       const { parseReference, withVersion } = await import('../../ref/reference.js');
-      const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
+      const { parseOutputFormat, printResult, printText } = await import('../../output/printer.js');
       const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
       const ref = parseReference(reference);
       const flux = await (await import('../flux-flags.js')).fluxRequest(flags, ref);
@@ -92,9 +92,7 @@ export function pushCommand() {
           revision: flags.revision,
           annotations,
           reproducible: flags.reproducible,
-          ignorePaths: splitList(flags.ignorePaths),
-          addIgnorePaths: splitList(flags.addIgnorePaths),
-          resolveSymlinks: flags.resolveSymlinks,
+          ...ignoreOptions(flags),
           compressionLevel,
           ifChanged: flags.ifChanged === true,
           configMediaType,
@@ -137,8 +135,7 @@ export function pushCommand() {
         })();
         await reportCi('push', { url: result.url, digest: result.digest, reference: result.reference, source: result.source, revision: result.revision, signatures, pushed: result.pushed }, flags.dotenv);
         if (flux?.stdout) printText(process.stdout, fluxText ?? '');
-        else if (format === 'table') printText(process.stdout, `${result.url}\n`);
-        else await printDocument(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest, pushed: result.pushed });
+        else await printResult(process.stdout, format, { url: result.url, repository: result.repository, tag: result.tag, digest: result.digest, pushed: result.pushed }, () => `${result.url}\n`);
         return 0;
       });
     }));

@@ -1,7 +1,7 @@
 import { Option } from '@commander-js/extra-typings';
 import { usageError } from '../../errors.js';
 import { reportSigned } from '../ci-report.js';
-import { handler, newCommand, withRuntime } from '../command.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
 import { collect } from '../flag-values.js';
 import { withDotenvFlag, withProviderFlag } from '../flags.js';
 import { signerFromFlags, withKeylessFlags } from '../keyless-flags.js';
@@ -24,10 +24,7 @@ export function signCommand() {
     .option('-o, --output <format>', 'table, json or yaml')
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
-      const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
-      const { parseOutputFormat } = await import('../../output/printer.js');
-      const ref = parseReference(reference);
-      const format = parseOutputFormat(flags.output, 'table');
+      const { ref, format } = await parseArtifactArguments(reference, flags.output);
       const notation = flags.format === 'notation';
       if (notation && flags.cert === undefined) throw usageError('FLAG_MISSING', '--format notation needs --cert <certificate chain>', 'pass the signing certificate, then its issuers, as PEM');
       const notationOnly = [flags.cert !== undefined && '--cert', flags.signatureFormat !== undefined && '--signature-format', flags.expiry !== undefined && '--expiry'].filter(Boolean);
@@ -35,7 +32,7 @@ export function signCommand() {
       const { parseDuration } = await import('../duration.js');
       const expirySeconds = flags.expiry === undefined ? undefined : parseDuration(flags.expiry) / 1000;
       if (notation && flags.keyless) throw usageError('FLAG_CONFLICT', '--keyless makes cosign signatures; --format notation signs with --key and --cert');
-      const { keyPath, password, keyless } = await signerFromFlags('sign', flags, cmd.optsWithGlobals().passwordStdin === true);
+      const { keyPath, password, keyless } = await signerFromFlags('sign', cmd.optsWithGlobals());
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { sign } = await import('../../ops/sign.js');
         const { parseAnnotationFlags } = await import('../../artifact/manifest.js');
@@ -47,8 +44,7 @@ export function signCommand() {
           : await sign({ ref, keyPath, password, keyless, format: flags.format, annotations }, ctx);
         const signer = 'signer' in result ? result.signer : undefined;
         reporter.success(`signed ${result.reference} (${result.kind} at ${result.location})${signer ? ` as ${signer.identity}` : ''}`);
-        await reportSigned('sign', { url: formatReference(withVersion(ref, { digest: result.digest })), digest: result.digest, reference: result.reference },
-          `signed (${result.kind} at ${result.location})`, result, format, flags.dotenv);
+        await reportSigned('sign', ref, result, `signed (${result.kind} at ${result.location})`, format, flags.dotenv);
         return 0;
       });
     }));

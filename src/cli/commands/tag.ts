@@ -1,5 +1,5 @@
 import { reportCi } from '../ci-report.js';
-import { handler, newCommand, withRuntime } from '../command.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
 import { Option } from '@commander-js/extra-typings';
 import { onlyWith } from '../flag-rules.js';
 import { collect, splitList } from '../flag-values.js';
@@ -17,13 +17,11 @@ export function tagCommand() {
     .option('-o, --output <format>', 'print each resulting reference as json or yaml')
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
-      const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
+      const { ref: source, other: to, format } = await parseArtifactArguments(reference, flags.output, { other: flags.to });
+      const { formatReference, withVersion } = await import('../../ref/reference.js');
       const { shortDigest } = await import('../../ref/digest.js');
       const { countOf } = await import('../../output/format.js');
-      const { parseOutputFormat, printDocument, printText } = await import('../../output/printer.js');
-      const source = parseReference(reference);
-      const to = flags.to === undefined ? undefined : parseReference(flags.to);
-      const format = parseOutputFormat(flags.output, 'table');
+      const { printResult } = await import('../../output/printer.js');
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const { tag } = await import('../../ops/tag.js');
         const latest = flags.latest === true ? { semver: flags.filterSemver, regex: flags.filterRegex } : undefined;
@@ -40,8 +38,7 @@ export function tagCommand() {
           reference: result.tagged.map((t) => t.url).join(', '),
         }, flags.dotenv);
         // Every reference written, with its digest: a promotion script reads them here.
-        if (format === 'table') printText(process.stdout, result.tagged.map((t) => `${t.url}\n`).join(''));
-        else await printDocument(process.stdout, format, result.tagged);
+        await printResult(process.stdout, format, result.tagged, () => result.tagged.map((t) => `${t.url}\n`).join(''));
         return 0;
       }, { source, destination: to });
     }));

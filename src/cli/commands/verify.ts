@@ -2,7 +2,7 @@ import type { OpContext } from '../../ops/support/context.js';
 import type { ArtifactReference } from '../../ref/reference.js';
 import type { VerifyPolicy } from '../../signing/index.js';
 import { reportCi } from '../ci-report.js';
-import { handler, newCommand, withRuntime } from '../command.js';
+import { handler, newCommand, parseArtifactArguments, withRuntime } from '../command.js';
 import { verifyPolicy, withDotenvFlag, withVerifyFlags } from '../flags.js';
 
 /** `verify REF`: check the cosign or notation signatures of an artifact against a policy, as Flux does. */
@@ -14,11 +14,10 @@ export function verifyCommand() {
   return withDotenvFlag(withVerifyFlags(command, '--provider'))
     .addHelpText('after', EXAMPLES)
     .action(handler(async (reference, flags, cmd) => {
-      const { formatReference, parseReference, withVersion } = await import('../../ref/reference.js');
+      const { ref, format } = await parseArtifactArguments(reference, flags.output);
+      const { formatReference, withVersion } = await import('../../ref/reference.js');
       const { countOf } = await import('../../output/format.js');
-      const { parseOutputFormat, printDocument } = await import('../../output/printer.js');
-      const ref = parseReference(reference);
-      const format = parseOutputFormat(flags.output, 'table');
+      const { printDocument } = await import('../../output/printer.js');
       const policy = verifyPolicy(flags.provider, flags);
       return withRuntime(cmd.optsWithGlobals(), async ({ ctx, reporter }) => {
         const outcome = flags.attestation === undefined
