@@ -1,8 +1,10 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { parseArtifactArguments } from '../../src/cli/command.js';
 import { parseDuration } from '../../src/cli/duration.js';
 import { parseSize, splitList } from '../../src/cli/flag-values.js';
 import { detectTerminal } from '../../src/output/terminal.js';
-import { renderFields, renderTable } from '../../src/output/printer.js';
+import { printResult, renderFields, renderTable } from '../../src/output/printer.js';
 
 describe('parseDuration', () => {
   it.each([['5m', 300_000], ['1h30m', 5_400_000], ['90s', 90_000], ['500ms', 500], ['2', 2000], ['1.5s', 1500]])('%s', (input, ms) => {
@@ -48,5 +50,38 @@ describe('renderTable', () => {
     expect(table[200_000]).toBe('t199999  x');
     const fields = renderFields(rows as Array<[string, string]>).split('\n');
     expect(fields[0]).toBe('t0       x');
+  });
+});
+
+describe('parseArtifactArguments (the preamble of the commands on artifacts)', () => {
+  it('parses the reference, a second one where given, and the -o format with the command\'s own formats', async () => {
+    const one = await parseArtifactArguments('oci://ghcr.io/org/app:v1', undefined);
+    expect(one).toMatchObject({ ref: { kind: 'registry', registry: 'ghcr.io', repository: 'org/app', tag: 'v1' }, format: 'table' });
+    expect(one.other).toBeUndefined();
+    const two = await parseArtifactArguments('oci://ghcr.io/org/app:v1', 'markdown', { other: 'oci-layout://./store:v2', formats: ['markdown'] });
+    expect(two).toMatchObject({ other: { kind: 'layout', tag: 'v2' }, format: 'markdown' });
+  });
+
+  it('refuses the reference first, then the second reference, then the format: usage errors before any request', async () => {
+    const refused = (promise: Promise<unknown>) => promise.then(() => 'accepted', (err: { kind?: string; message?: string }) => `${err.kind}: ${err.message}`);
+    expect(await refused(parseArtifactArguments('ghcr.io/org/app', 'bad', { other: 'also-bad' }))).toMatch(/^usage: invalid reference 'ghcr.io\/org\/app'/);
+    expect(await refused(parseArtifactArguments('oci://ghcr.io/org/app:v1', 'bad', { other: 'also-bad' }))).toMatch(/^usage: invalid reference 'also-bad'/);
+    expect(await refused(parseArtifactArguments('oci://ghcr.io/org/app:v1', 'markdown'))).toBe("usage: output format 'markdown' is not supported");
+  });
+});
+
+describe('printResult', () => {
+  const printed = async (format: 'table' | 'json' | 'yaml', text?: () => string) => {
+    const stream = new PassThrough();
+    let out = '';
+    stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await printResult(stream, format, { digest: 'sha256:ab' }, text);
+    return out;
+  };
+  it('prints the text for a table, the document for json and yaml, and nothing for a table without text', async () => {
+    expect(await printed('table', () => 'oci://h/r@sha256:ab\n')).toBe('oci://h/r@sha256:ab\n');
+    expect(await printed('table')).toBe('');
+    expect(JSON.parse(await printed('json', () => 'unused'))).toEqual({ digest: 'sha256:ab' });
+    expect(await printed('yaml')).toBe('digest: sha256:ab\n');
   });
 });
