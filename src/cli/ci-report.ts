@@ -75,8 +75,8 @@ export async function reportCi(command: string, facts: CiFacts, dotenv: string |
  * as for every other command (`added`, what was added, goes in the summary's Signatures row), then `-o json|yaml`
  * prints the command's whole result.
  */
-export async function reportSigned<Result extends { digest: string; reference: string }>(
-  command: 'sign' | 'attest', ref: ArtifactReference, result: Result, added: string, output: OutputFormat, dotenv: string | undefined,
+export async function reportSigned(
+  command: 'sign' | 'attest', ref: ArtifactReference, result: { digest: string; reference: string }, added: string, output: OutputFormat, dotenv: string | undefined,
 ): Promise<void> {
   const { formatReference, withVersion } = await import('../ref/reference.js');
   const { printResult } = await import('../output/printer.js');
