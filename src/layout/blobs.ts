@@ -1,14 +1,12 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { addAbortSignal, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { stageFile, writeFileAtomic } from '../atomic-write.js';
 import { OciError, type ContentErrorCode } from '../errors.js';
 import { labelOf } from '../oci/progress-label.js';
 import type { Descriptor, ProgressListener, TransferOptions, TransferProgress } from '../oci/types.js';
 import { HashingStream, VerifyingStream, verifyBytes } from '../ref/digest.js';
-import { writeFileAtomic } from './atomic.js';
-import { blobDir, blobPath, tempPath } from './paths.js';
+import { blobDir, blobPath } from './paths.js';
 
 /**
  * The `blobs/<alg>/<hex>` store of a layout. Nothing reaches its final name unverified: writes go to a temporary
@@ -79,7 +77,7 @@ export async function storeBlobBytes(root: string, digest: string, bytes: Buffer
   verifyBytes(bytes, digest, size, 'blob');
   const target = blobPath(root, digest);
   await mkdir(dirname(target), { recursive: true });
-  await writeFileAtomic(target, bytes);
+  await writeFileAtomic(target, bytes, { flush: true });
 }
 
 /** Store a stream whose digest is known: verified while written, renamed into place only when it matched. */
@@ -89,15 +87,13 @@ export async function storeBlobStream(
   source: Readable,
   options: TransferOptions = {},
 ): Promise<void> {
-  await commit(root, descriptor.digest, (temp) =>
-    pipelineAsync(
-      source,
-      new VerifyingStream(descriptor.digest, descriptor.size),
-      progressTap(options.onProgress, known('upload', descriptor)),
-      createWriteStream(temp, { flags: 'wx', flush: true }),
-      { signal: options.signal },
-    ),
-  );
+  const target = blobPath(root, descriptor.digest);
+  await mkdir(dirname(target), { recursive: true });
+  await writeFileAtomic(target, source, {
+    through: [new VerifyingStream(descriptor.digest, descriptor.size), progressTap(options.onProgress, known('upload', descriptor))],
+    flush: true,
+    signal: options.signal,
+  });
 }
 
 /** Store a stream whose digest is learnt at its end (sha256, single pass). */
@@ -109,38 +105,20 @@ export async function storeBlobHashing(
 ): Promise<Descriptor> {
   const dir = blobDir(root, 'sha256');
   await mkdir(dir, { recursive: true });
-  const temp = tempPath(dir, 'blob');
   const hashing = new HashingStream();
+  const staged = await stageFile(join(dir, 'blob'), source, {
+    // the digest is not known yet: the final event below carries it
+    through: [hashing, progressTap(options.onProgress, { direction: 'upload', label: mediaType }, false)],
+    flush: true,
+    signal: options.signal,
+  });
   try {
-    await pipelineAsync(
-      source,
-      hashing,
-      // the digest is not known yet: the final event below carries it
-      progressTap(options.onProgress, { direction: 'upload', label: mediaType }, false),
-      createWriteStream(temp, { flags: 'wx', flush: true }),
-      { signal: options.signal },
-    );
     const { digest, size } = hashing.result();
-    await rename(temp, blobPath(root, digest));
+    await staged.replace(blobPath(root, digest));
     options.onProgress?.({ ...known('upload', { mediaType, digest, size }), bytes: size, done: true });
     return { mediaType, digest, size };
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-}
-
-/** Write through `write` into a temp file next to the final name, then rename; the temp file never survives a failure. */
-async function commit(root: string, digest: string, write: (temp: string) => Promise<void>): Promise<void> {
-  const target = blobPath(root, digest);
-  const dir = dirname(target);
-  await mkdir(dir, { recursive: true });
-  const temp = tempPath(dir, 'blob');
-  try {
-    await write(temp);
-    await rename(temp, target);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await staged.discard();
     throw err;
   }
 }

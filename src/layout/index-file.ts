@@ -1,11 +1,11 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
 import { OciError } from '../errors.js';
 import { jsonNestsDeeperThan, MAX_JSON_NESTING } from '../oci/json-nesting.js';
 import { isStringRecord } from '../oci/referrers.js';
 import type { Descriptor } from '../oci/types.js';
 import { isDigest } from '../ref/digest.js';
-import { writeFileAtomic } from './atomic.js';
 import { INDEX_FILE, REF_NAME } from './paths.js';
 
 /**
@@ -79,7 +79,7 @@ export function parseIndex(root: string, text: string): LayoutIndex {
 }
 
 export async function writeIndex(root: string, index: LayoutIndex): Promise<void> {
-  await writeFileAtomic(join(root, INDEX_FILE), `${JSON.stringify(index)}\n`);
+  await writeFileAtomic(join(root, INDEX_FILE), `${JSON.stringify(index)}\n`, { flush: true });
 }
 
 export function refName(entry: Descriptor): string | undefined {

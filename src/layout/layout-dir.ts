@@ -1,9 +1,9 @@
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
 import { OciError } from '../errors.js';
 import { readIndex, writeIndex } from './index-file.js';
 import { withLock, type LockOptions } from './lock.js';
-import { writeFileAtomic } from './atomic.js';
 import { BLOBS_DIR, LAYOUT_FILE, LAYOUT_VERSION, LOCK_FILE } from './paths.js';
 
 /** Check that `root` holds an OCI image layout, or create one there (only in a missing or empty directory). */
@@ -43,7 +43,7 @@ async function initialize(root: string): Promise<void> {
   await mkdir(join(root, BLOBS_DIR, 'sha256'), { recursive: true });
   await writeIndex(root, { schemaVersion: 2, manifests: [] });
   // oci-layout last: its presence tells other processes the layout is complete.
-  await writeFileAtomic(join(root, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
+  await writeFileAtomic(join(root, LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }), { flush: true });
 }
 
 async function checkLayoutFile(root: string): Promise<void> {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { link, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { unlink } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { stageFile, type StagedFile } from '../atomic-write.js';
 import { OciError, usageError } from '../errors.js';
 import { generateCosignKeyPair } from '../signing/keys.js';
 
@@ -24,19 +24,18 @@ export interface GenerateKeyPairResult {
  */
 export async function generateKeyPair(options: GenerateKeyPairOptions): Promise<GenerateKeyPairResult> {
   const base = resolve(options.cwd ?? process.cwd(), options.prefix);
-  const files = [
-    { path: `${base}.key`, mode: 0o600 },
-    { path: `${base}.pub`, mode: 0o644 },
-  ];
   const { privateKeyPem, publicKeyPem } = generateCosignKeyPair(options.password);
-  const temps = files.map((f) => `${dirname(f.path)}/.${basename(f.path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const files = [
+    { path: `${base}.key`, mode: 0o600, pem: privateKeyPem },
+    { path: `${base}.pub`, mode: 0o644, pem: publicKeyPem },
+  ];
+  const staged: StagedFile[] = [];
   const placed: string[] = [];
   try {
-    await writeFile(temps[0]!, privateKeyPem, { flag: 'wx', mode: files[0]!.mode });
-    await writeFile(temps[1]!, publicKeyPem, { flag: 'wx', mode: files[1]!.mode });
+    for (const file of files) staged.push(await stageFile(file.path, file.pem, { mode: file.mode }));
     for (const [i, file] of files.entries()) {
-      if (options.force) await rename(temps[i]!, file.path);
-      else await link(temps[i]!, file.path);
+      if (options.force) await staged[i]!.replace();
+      else await staged[i]!.create();
       placed.push(file.path);
     }
   } catch (err) {
@@ -44,7 +43,7 @@ export async function generateKeyPair(options: GenerateKeyPairOptions): Promise<
     if (!options.force) await Promise.all(placed.map((p) => unlink(p).catch(() => undefined)));
     throw placementError(err);
   } finally {
-    await Promise.all(temps.map((t) => unlink(t).catch(() => undefined)));
+    await Promise.all(staged.map((s) => s.discard()));
   }
   return { privateKey: files[0]!.path, publicKey: files[1]!.path };
 }

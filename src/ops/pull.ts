@@ -1,11 +1,9 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { isGzipTarLayer, selectContentLayer } from '../artifact/manifest.js';
 import { checkOutputDirectory } from '../artifact/output-dir.js';
 import { extractArchive } from '../artifact/unpack.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { Annotation } from '../oci/mediatypes.js';
 import type { Descriptor, Repository } from '../oci/types.js';
 import { formatReference, withVersion, type ArtifactReference } from '../ref/reference.js';
@@ -79,13 +77,10 @@ export async function pull(options: PullOptions, ctx: OpContext): Promise<PullRe
 async function writeLayerFile(blob: NodeJS.ReadableStream, output: string, layer: Descriptor, outputExisted: boolean, signal: AbortSignal): Promise<string> {
   const name = usableTitle(layer.annotations?.[Annotation.Title]) ?? layer.digest.replace(':', '-');
   const target = join(output, name);
-  const temp = join(dirname(target), `.${name}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await mkdir(output, { recursive: true });
-    await pipeline(blob, createWriteStream(temp, { flags: 'wx', mode: 0o644 }), { signal });
-    await rename(temp, target);
+    await writeFileAtomic(target, blob, { mode: 0o644, signal });
   } catch (err) {
-    await rm(temp, { force: true });
     if (!outputExisted) await rm(output, { recursive: true, force: true });
     throw err;
   }
@@ -94,7 +89,7 @@ async function writeLayerFile(blob: NodeJS.ReadableStream, output: string, layer
 
 /**
  * The layer's title as a file name when it is one plain name the filesystem takes: no directories, no NUL, and
- * short enough for the temp name beside it (`.<name>.<12 hex>.tmp`) to fit in 255 bytes. Else the digest names it.
+ * short enough for the temp name src/atomic-write.ts puts beside it (`.<name>.<12 hex>.tmp`) to fit in 255 bytes. Else the digest names it.
  */
 function usableTitle(title: string | undefined): string | undefined {
   if (title === undefined || title === '' || title === '.' || title === '..') return undefined;

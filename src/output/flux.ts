@@ -1,6 +1,5 @@
-import { lstat, rename, unlink, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { NotRegularFileError, replaceableTarget, writeFileAtomic } from '../atomic-write.js';
 import { OciError, usageError } from '../errors.js';
 import { MediaType } from '../oci/mediatypes.js';
 
@@ -122,28 +121,24 @@ function fluxObjects(source: FluxSource): Array<[object, Comments]> {
 
 /**
  * Write `text` to `path` in one rename (a reader sees the old file or the new one), replacing only a regular file:
- * a directory, link, device or pipe at `path` is refused and left as it is.
+ * a directory, link, device or pipe at `path` is refused and left as it is. A replaced file keeps its mode.
  */
 export async function writeFluxFile(path: string, text: string): Promise<void> {
-  const existing = await checkFluxTarget(path);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await writeFile(temp, text, { flag: 'wx', mode: existing === undefined ? 0o644 : existing.mode & 0o777 });
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw usageError('FILE_UNWRITABLE', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'give --emit-flux a writable file path');
-  }
+  await writeFileAtomic(path, text, { mode: 0o644, keepMode: true, regularFileOnly: true }).catch((err: unknown) => {
+    throw fluxFileError(path, err);
+  });
 }
 
 /** Refuse a target that is not a regular file (also before a push, so a push is not made for nothing). */
 export async function checkFluxTarget(path: string): Promise<Stats | undefined> {
-  const existing = await lstat(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw usageError('FILE_UNWRITABLE', `cannot write ${path}: ${err.code ?? err.message}`, 'give --emit-flux a writable file path');
+  return replaceableTarget(path).catch((err: unknown) => {
+    throw fluxFileError(path, err);
   });
-  if (existing !== undefined && !existing.isFile()) {
-    throw usageError('PATH_NOT_REGULAR', `--emit-flux ${path} exists and is not a regular file`, 'give a path to a new or regular file; nothing was written');
+}
+
+function fluxFileError(path: string, err: unknown): OciError {
+  if (err instanceof NotRegularFileError) {
+    return usageError('PATH_NOT_REGULAR', `--emit-flux ${path} exists and is not a regular file`, 'give a path to a new or regular file; nothing was written');
   }
-  return existing;
+  return usageError('FILE_UNWRITABLE', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'give --emit-flux a writable file path');
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
 import { OciError } from '../errors.js';
 import { DOCKER_HUB } from '../ref/reference.js';
 
@@ -156,17 +156,12 @@ async function writeTarget(path: string): Promise<string> {
  * only. Through a symbolic link, the link's target is replaced and the link kept.
  */
 export async function writeConfigFile(path: string, config: DockerConfig): Promise<void> {
-  let temp: string | undefined;
   try {
     const target = await writeTarget(path);
-    const dir = dirname(target);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    temp = join(dir, `.config.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    await writeFile(temp, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600, flag: 'wx' });
-    await chmod(temp, 0o600); // the umask may have narrowed the mode, never widened it; be explicit anyway
-    await rename(temp, target);
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    // exactMode: the umask may have narrowed the mode, never widened it; be explicit anyway
+    await writeFileAtomic(target, `${JSON.stringify(config, null, '\t')}\n`, { mode: 0o600, exactMode: true });
   } catch (err) {
-    if (temp !== undefined) await rm(temp, { force: true });
     throw new OciError('DOCKER_CONFIG_UNWRITABLE', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { kind: 'usage', cause: err });
   }
 }

@@ -156,7 +156,7 @@ describe('layering (dependency rule of docs/architecture.md)', () => {
     const reporter = files.find((f) => f.path === 'output/reporter.ts');
     expect(reporter?.imports).toContain('ops/support/open-repository.ts');
     expect([...arch.allowed.keys()].sort()).toEqual(
-      ['artifact', 'bytes.ts', 'cli', 'diff', 'errors.ts', 'layout', 'oci', 'ops', 'output', 'ref', 'registry', 'secrets.ts', 'signing'],
+      ['artifact', 'atomic-write.ts', 'bytes.ts', 'cli', 'diff', 'errors.ts', 'layout', 'oci', 'ops', 'output', 'ref', 'registry', 'secrets.ts', 'signing'],
     );
     expect(arch.allowed.get('oci')).toEqual(['ref']);
     expect(arch.packages.get('undici')).toEqual(['registry']);
@@ -194,7 +194,8 @@ describe('layering (dependency rule of docs/architecture.md)', () => {
       ['diff/x.ts', "import type { Repository } from '../oci/types.js';"],
       ['layout/x.ts', "import { pack } from '../artifact/pack.js';"],
       ['layout/x.ts', "import { push } from '../ops/push.js';"],
-      ['artifact/x.ts', "import { writeFileAtomic } from '../layout/atomic.js';"],
+      ['artifact/x.ts', "import { storeBlobBytes } from '../layout/blobs.js';"],
+      ['atomic-write.ts', "import { OciError } from './errors.js';"],
       ['ops/x.ts', "import type { Printer } from '../output/printer.js';"],
       ['ops/x.ts', "const m = await import('../cli/options.js');"],
       ['cli/x.ts', "import { request } from '../registry/http.js';"],
