@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, type Stats, type WriteStream } from 'node:fs';
+import { createWriteStream, unlinkSync, type Stats, type WriteStream } from 'node:fs';
 import { chmod, link, lstat, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 /**
  * Leaf: writing a whole file so that a reader sees the old file or the new one, never a partial one. The content
  * goes to a temporary file beside the target (created exclusively, with the mode asked for), which is then renamed
- * over the target. On any failure the temporary file is removed and the target is as it was.
+ * over the target. On any failure the temporary file is removed and the target is as it was; a process that exits
+ * before that (a second Ctrl-C) still removes it, as it removes every file given to trackTempFile.
  *
  * It imports nothing of src/ so that every area may use it (`output` may not import `layout`, for one); callers
  * turn its plain Node errors into their own `OciError`s.
@@ -73,6 +74,7 @@ export async function stageFile(target: string, content: FileContent, options: A
   const existing = options.regularFileOnly || options.keepMode ? await replaceableTarget(target, options.regularFileOnly) : undefined;
   const mode = options.keepMode && existing?.isFile() ? existing.mode & 0o777 : options.mode ?? 0o666;
   const temp = tempFileFor(target);
+  trackTempFile(temp);
   let file: WriteStream | undefined;
   try {
     if (typeof content === 'string' || content instanceof Uint8Array) {
@@ -85,14 +87,17 @@ export async function stageFile(target: string, content: FileContent, options: A
   } catch (err) {
     // A destroyed stream may still be opening its file: wait for it to close so the unlink below finds it.
     if (file !== undefined && !file.closed) await once(file, 'close').catch(() => undefined);
-    await removeTemp(temp);
+    await removeTempFile(temp);
     throw err;
   }
   return {
     temp,
-    replace: (to = target) => rename(temp, to),
+    async replace(to = target) {
+      await rename(temp, to);
+      untrackTempFile(temp);
+    },
     create: () => link(temp, target),
-    discard: () => removeTemp(temp),
+    discard: () => removeTempFile(temp),
   };
 }
 
@@ -117,6 +122,38 @@ function tempFileFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-async function removeTemp(temp: string): Promise<void> {
-  await unlink(temp).catch(() => undefined);
+/** Temporary files not yet placed or removed; the process removes them when it exits (a second Ctrl-C exits at once). */
+const liveTemps = new Set<string>();
+let exitHookInstalled = false;
+
+/** Remove `path` if the process exits before removeTempFile or untrackTempFile is called for it. */
+export function trackTempFile(path: string): void {
+  liveTemps.add(path);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const temp of liveTemps) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+/** `path` was renamed into place: nothing is left to remove at exit. */
+export function untrackTempFile(path: string): void {
+  liveTemps.delete(path);
+}
+
+/** Whether `path` is a temporary file still to be removed (a bundle closing its files asks). */
+export function isTrackedTempFile(path: string): boolean {
+  return liveTemps.has(path);
+}
+
+/** Remove a temporary file now (if it is still there) and forget it. */
+export async function removeTempFile(path: string): Promise<void> {
+  liveTemps.delete(path);
+  await unlink(path).catch(() => undefined);
 }

@@ -1,11 +1,12 @@
-import { createReadStream, createWriteStream, unlinkSync } from 'node:fs';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { END_OF_ARCHIVE, encodeTarHeader, padding } from '../artifact/tar-header.js';
+import { isTrackedTempFile, removeTempFile, trackTempFile, untrackTempFile, writeFileAtomic } from '../atomic-write.js';
 import { OciError, type ContentErrorCode } from '../errors.js';
 import type { Descriptor, TransferOptions } from '../oci/types.js';
 import { HashingStream, VerifyingStream, parseDigest, verifyBytes } from '../ref/digest.js';
@@ -43,30 +44,6 @@ export function isBundlePath(path: string): boolean {
 
 function isGzipPath(path: string): boolean {
   return /\.(tar\.gz|tgz)$/i.test(path);
-}
-
-/** Temporary files of open bundles, removed even when the process exits without closing them (a second Ctrl-C). */
-const liveTemps = new Set<string>();
-let exitHookInstalled = false;
-function trackTemp(path: string): void {
-  liveTemps.add(path);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const temp of liveTemps) {
-        try {
-          unlinkSync(temp);
-        } catch {
-          // already gone
-        }
-      }
-    });
-  }
-}
-
-async function removeTemp(path: string): Promise<void> {
-  liveTemps.delete(path);
-  await unlink(path).catch(() => undefined);
 }
 
 interface TarFile {
@@ -121,12 +98,12 @@ async function openBase(location: string, size: number, signal?: AbortSignal): P
   let fileSize = size;
   if (isGzipPath(location)) {
     path = tempPath(tmpdir(), `${basename(location)}.read`);
-    trackTemp(path);
+    trackTempFile(path);
     try {
       await pipeline(createReadStream(location), createGunzip(), createWriteStream(path, { flags: 'wx' }), { signal });
       fileSize = (await stat(path)).size;
     } catch (err) {
-      await removeTemp(path);
+      await removeTempFile(path);
       if (err instanceof Error && 'code' in err && String(err.code).startsWith('Z_')) throw invalid(location, 'it is not gzip-compressed', err);
       throw err;
     }
@@ -140,9 +117,9 @@ async function openBase(location: string, size: number, signal?: AbortSignal): P
   }
 }
 
-async function closeTar(file: TarFile, temporary = liveTemps.has(file.path)): Promise<void> {
+async function closeTar(file: TarFile, temporary = isTrackedTempFile(file.path)): Promise<void> {
   await file.handle.close().catch(() => undefined);
-  if (temporary) await removeTemp(file.path);
+  if (temporary) await removeTempFile(file.path);
 }
 
 async function readEntry(file: TarFile, name: string, maxBytes: number): Promise<Buffer | undefined> {
@@ -265,19 +242,12 @@ export class BundleStorage implements LayoutStorage {
     await out.handle.sync();
     await out.handle.close();
     if (isGzipPath(this.location)) {
-      const packed = tempPath(dirname(this.location), basename(this.location));
-      trackTemp(packed);
-      try {
-        await pipeline(createReadStream(out.path), createGzip(), createWriteStream(packed, { flags: 'wx', flush: true }), { signal: this.options.signal });
-        await rename(packed, this.location);
-      } finally {
-        await removeTemp(packed);
-      }
-      await removeTemp(out.path);
+      await writeFileAtomic(this.location, createReadStream(out.path), { through: [createGzip()], flush: true, signal: this.options.signal });
+      await removeTempFile(out.path);
     } else {
       this.options.signal?.throwIfAborted();
       await rename(out.path, this.location);
-      liveTemps.delete(out.path);
+      untrackTempFile(out.path);
     }
     this.out = undefined;
     this.committed = true;
@@ -315,7 +285,7 @@ export class BundleStorage implements LayoutStorage {
     if (this.out !== undefined) return this.out;
     const dir = isGzipPath(this.location) ? tmpdir() : dirname(this.location);
     const path = tempPath(dir, basename(this.location));
-    trackTemp(path);
+    trackTempFile(path);
     const handle = await open(path, 'wx+');
     this.out = { handle, path, entries: new Map(), end: 0 };
     return this.out;

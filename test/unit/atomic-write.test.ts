@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
+import { promisify } from 'node:util';
+import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NotRegularFileError, stageFile, writeFileAtomic } from '../../src/atomic-write.js';
 
@@ -164,5 +167,31 @@ describe('stageFile', () => {
     const staged = await stageFile(join(dir, 'blob'), Readable.from(['abc']));
     await staged.replace(join(dir, 'ba7816bf'));
     expect(readdirSync(dir)).toEqual(['ba7816bf']);
+  });
+});
+
+describe('a process that exits mid-write (a second Ctrl-C exits at once)', () => {
+  it('still removes the temp file: only the old target is left', async () => {
+    const dir = freshDir();
+    // Node 20 cannot run TypeScript: the child gets the module with its types erased (it imports nothing of src/).
+    const source = readFileSync(new URL('../../src/atomic-write.ts', import.meta.url), 'utf8');
+    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+    writeFileSync(join(dir, 'atomic-write.mjs'), outputText);
+    writeFileSync(join(dir, 'child.mjs'), [
+      "import { readdirSync } from 'node:fs';",
+      "import { PassThrough } from 'node:stream';",
+      "import { writeFileAtomic } from './atomic-write.mjs';",
+      'const source = new PassThrough();',
+      "source.write('the first part of a long download');",
+      "void writeFileAtomic('out/layer.bin', source);",
+      "const poll = setInterval(() => { if (readdirSync('out').some((n) => n.endsWith('.tmp'))) process.exit(130); }, 5);",
+      'setTimeout(() => { clearInterval(poll); process.exit(1); }, 10_000);',
+    ].join('\n'));
+    mkdirSync(join(dir, 'out'));
+    writeFileSync(join(dir, 'out', 'layer.bin'), 'old');
+    const run = promisify(execFile);
+    await expect(run(process.execPath, ['child.mjs'], { cwd: dir, timeout: 30_000 })).rejects.toMatchObject({ code: 130 });
+    expect(readdirSync(join(dir, 'out'))).toEqual(['layer.bin']);
+    expect(readFileSync(join(dir, 'out', 'layer.bin'), 'utf8')).toBe('old');
   });
 });
