@@ -118,7 +118,7 @@ export async function replaceableTarget(path: string, regularFileOnly = true): P
  * A fresh name beside `target`: `.<name>.<12 hex>.tmp`, 18 bytes longer than the name (callers that take names
  * from elsewhere keep room for it). The leading dot keeps it out of listings and apart from digest-named blobs.
  */
-function tempFileFor(target: string): string {
+export function tempFileFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 

@@ -1,19 +1,19 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { END_OF_ARCHIVE, encodeTarHeader, padding } from '../artifact/tar-header.js';
-import { isTrackedTempFile, removeTempFile, trackTempFile, untrackTempFile, writeFileAtomic } from '../atomic-write.js';
+import { isTrackedTempFile, removeTempFile, tempFileFor, trackTempFile, untrackTempFile, writeFileAtomic } from '../atomic-write.js';
 import { OciError, type ContentErrorCode } from '../errors.js';
 import type { Descriptor, TransferOptions } from '../oci/types.js';
 import { HashingStream, VerifyingStream, parseDigest, verifyBytes } from '../ref/digest.js';
 import { uploadProgress, verifiedBlobStream } from './blobs.js';
 import { indexTarEntries, type TarEntry } from './bundle-tar.js';
 import { parseIndex, type LayoutIndex } from './index-file.js';
-import { INDEX_FILE, LAYOUT_FILE, LAYOUT_VERSION, tempPath } from './paths.js';
+import { INDEX_FILE, LAYOUT_FILE, LAYOUT_VERSION } from './paths.js';
 import type { LayoutStorage } from './storage.js';
 
 /**
@@ -97,7 +97,7 @@ async function openBase(location: string, size: number, signal?: AbortSignal): P
   let path = location;
   let fileSize = size;
   if (isGzipPath(location)) {
-    path = tempPath(tmpdir(), `${basename(location)}.read`);
+    path = tempFileFor(join(tmpdir(), `${basename(location)}.read`));
     trackTempFile(path);
     try {
       await pipeline(createReadStream(location), createGunzip(), createWriteStream(path, { flags: 'wx' }), { signal });
@@ -284,7 +284,7 @@ export class BundleStorage implements LayoutStorage {
   private async output(): Promise<TarFile & { end: number }> {
     if (this.out !== undefined) return this.out;
     const dir = isGzipPath(this.location) ? tmpdir() : dirname(this.location);
-    const path = tempPath(dir, basename(this.location));
+    const path = tempFileFor(join(dir, basename(this.location)));
     trackTempFile(path);
     const handle = await open(path, 'wx+');
     this.out = { handle, path, entries: new Map(), end: 0 };

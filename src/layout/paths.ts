@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseDigest } from '../ref/digest.js';
 
@@ -22,9 +21,4 @@ export function blobPath(root: string, digest: string): string {
 
 export function blobDir(root: string, algorithm: string): string {
   return join(root, BLOBS_DIR, algorithm);
-}
-
-/** A fresh name for a temporary file inside `dir`; the leading dot keeps it apart from digest-named blobs. */
-export function tempPath(dir: string, prefix: string): string {
-  return join(dir, `.${prefix}-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
