@@ -1,12 +1,15 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { DeflatePool, MAIN_COLLECT_EVERY, collectGarbage, deflateBlockSync, type BlockJob } from './gzip-worker.js';
+import { COLLECT_EVERY, DeflatePool, collectGarbage, deflateBlockSync, type BlockJob } from './deflate-pool.js';
 
 export interface GzipOptions {
   /** zlib level 0-9; Flux uses 6 (the default). */
   level?: number;
-  /** Worker threads compressing blocks; default: available parallelism, at most MAX_THREADS. */
+  /**
+   * Sets how many blocks are in flight (BLOCKS_PER_THREAD each); default: available parallelism, at most
+   * MAX_THREADS. The blocks compress on libuv's thread pool (deflate-pool.ts), whose size bounds the parallelism.
+   */
   threads?: number;
   /** Bytes of input per independently compressed block, at least 32 KiB; default 128 KiB like pigz. */
   blockSize?: number;
@@ -16,15 +19,15 @@ const DICTIONARY_SIZE = 32 * 1024;
 const DEFAULT_BLOCK_SIZE = 128 * 1024;
 const MAX_THREADS = 8;
 /**
- * Blocks in flight per thread (1 MiB of input at the default block size). Each worker needs a few queued blocks
- * so it keeps compressing while the main thread is descheduled; with 2 per thread, workers sat idle 5-25% of the
- * time on a busy 2-core machine, with 8 they stayed busy.
+ * Blocks in flight per thread (1 MiB of input at the default block size). The thread pool needs a few queued
+ * blocks so it keeps compressing while the main thread is descheduled: with only one block per thread, the 256 MiB
+ * push took 10-20 % longer on a busy 2-core machine.
  */
 const BLOCKS_PER_THREAD = 8;
 
 /**
  * A gzip compressor that works like pigz: the input is cut into blocks at fixed offsets, each block is raw-deflated
- * on a worker with the 32 KiB of input before it as preset dictionary and ends byte-aligned (Z_SYNC_FLUSH), the
+ * on the thread pool with the 32 KiB of input before it as preset dictionary and ends byte-aligned (Z_SYNC_FLUSH), the
  * last one with Z_FINISH; the pieces are concatenated in order into one gzip member. Every block's bytes depend
  * only on the input and the level, so the output is the same for any thread count and any input chunking, and
  * the fixed header (mtime 0, no name, OS 3) makes it the same on every platform.
@@ -75,7 +78,7 @@ class ParallelGzip extends Transform {
     private readonly blockSize: number,
   ) {
     super({ readableHighWaterMark: blockSize, writableHighWaterMark: blockSize });
-    this.pool = new DeflatePool(threads);
+    this.pool = new DeflatePool();
     this.maxInFlight = BLOCKS_PER_THREAD * threads;
     this.block = this.pool.blockBuffer(DICTIONARY_SIZE + blockSize);
   }
@@ -85,16 +88,16 @@ class ParallelGzip extends Transform {
     this.crc = crc32(chunk, this.crc);
     this.size += chunk.length;
     this.sinceCollect += chunk.length;
-    if (this.sinceCollect >= MAIN_COLLECT_EVERY) {
+    if (this.sinceCollect >= COLLECT_EVERY) {
       this.sinceCollect = 0;
-      collectGarbage(); // see gzip-worker.ts: bounds a large push's peak RSS
+      collectGarbage(); // see deflate-pool.ts: bounds a large push's peak RSS
     }
     this.consume(chunk, 0, callback);
   }
 
   override _flush(callback: TransformCallback): void {
     if (this.dispatched === 0) {
-      // The whole input fits in one block: no worker needed, same bytes.
+      // The whole input fits in one block: compressed here, same bytes.
       this.push(gzipHeader(this.level));
       this.push(deflateBlockSync(this.job(true)));
       callback(null, this.trailer());
@@ -155,7 +158,7 @@ class ParallelGzip extends Transform {
     const job = this.job(last);
     if (this.dispatched++ === 0) this.push(gzipHeader(this.level));
     if (!last) {
-      // The next block starts with this one's tail as its dictionary; copy it before the buffer goes to a worker.
+      // The next block starts with this one's tail as its dictionary; copy it before the block is compressed.
       const next = this.pool.blockBuffer(DICTIONARY_SIZE + this.blockSize);
       this.block.copy(next, 0, this.blockSize, DICTIONARY_SIZE + this.blockSize);
       this.block = next;
