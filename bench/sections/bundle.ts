@@ -5,7 +5,7 @@ import { shell, type RunResult } from '../lib/proc.js';
 import { mib, ms, ratio, type SectionResult } from '../lib/report.js';
 
 /**
- * (g) Single-file bundles (oci-layout://….tar, .tar.gz) of the large artifact (256 MiB of YAML by default): wall
+ * (k) Single-file bundles (oci-layout://….tar, .tar.gz) of the large artifact (256 MiB of YAML by default): wall
  * time and peak RSS of writing one from the registry and carrying it back, beside a layout directory written by
  * the same copy and `tar -cf`/`tar -xf` of that directory, in the same run. Memory must not grow with the bundle:
  * blobs stream into and out of the tar file, and a .tar.gz is inflated to a temporary .tar on disk, not in memory.
@@ -45,7 +45,7 @@ export async function bundle(ctx: BenchContext): Promise<SectionResult> {
   const row = (name: string, r: RunResult, versus = ''): string[] => [name, ms(r.ms), mib(r.peakRssMiB), versus];
   const twoStep = b.toDir.ms + b.tarDir.ms;
   return {
-    title: `(g) Bundles: a ${bundleMiB.toFixed(1)} MiB artifact (${size} MiB of YAML) as one .tar / .tar.gz file`,
+    title: `(k) Bundles: a ${bundleMiB.toFixed(1)} MiB artifact (${size} MiB of YAML) as one .tar / .tar.gz file`,
     tables: [{
       columns: ['pipeline', 'wall', 'peak RSS', 'ratio'],
       rows: [
