@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Child processes with a wall-time bound, their wall time, and optionally their peak RSS. */
+/** Child processes with a wall-time bound, their wall time, and optionally their peak RSS and CPU time. */
 
 export interface RunOptions {
   cwd?: string;
@@ -12,6 +12,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Measure the child's peak resident set size (GNU time's %M, else VmHWM polled from /proc). */
   measureRss?: boolean;
+  /** Measure the CPU time (user + system) of the child and the processes it waited for (GNU time's %U + %S). */
+  measureCpu?: boolean;
   /** Keep stdout (default: discarded, to keep the parent's own work out of the measurement). */
   captureStdout?: boolean;
 }
@@ -23,6 +25,8 @@ export interface RunResult {
   stderr: string;
   /** Peak RSS in MiB, when asked for. */
   peakRssMiB?: number;
+  /** CPU seconds, user + system, when asked for and GNU time is there. */
+  cpuSeconds?: number;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -30,10 +34,10 @@ const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const STDERR_KEEP = 64 * 1024;
 
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const gnuTime = options.measureRss === true && existsSync(GNU_TIME);
+  const gnuTime = (options.measureRss === true || options.measureCpu === true) && existsSync(GNU_TIME);
   const rssDir = gnuTime ? mkdtempSync(join(tmpdir(), 'bench-rss-')) : undefined;
   const rssFile = rssDir === undefined ? undefined : join(rssDir, 'rss');
-  const [file, argv] = rssFile !== undefined ? [GNU_TIME, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, args];
+  const [file, argv] = rssFile !== undefined ? [GNU_TIME, ['-f', '%M %U %S', '-o', rssFile, command, ...args]] : [command, args];
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(file, argv, {
@@ -63,8 +67,9 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       if (poll) clearInterval(poll);
       const result: RunResult = { code, ms, stdout, stderr };
       if (rssFile !== undefined) {
-        const kib = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-        if (Number.isFinite(kib)) result.peakRssMiB = kib / 1024;
+        const [kib, user, system] = (readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
+        if (options.measureRss && Number.isFinite(kib)) result.peakRssMiB = kib! / 1024;
+        if (options.measureCpu && Number.isFinite(user) && Number.isFinite(system)) result.cpuSeconds = user! + system!;
         rmSync(rssDir!, { recursive: true, force: true });
       } else if (options.measureRss) {
         result.peakRssMiB = polledKiB / 1024;
@@ -87,6 +92,21 @@ export async function runOk(command: string, args: string[], options: RunOptions
 export function shell(script: string, options: RunOptions = {}): Promise<RunResult> {
   return runOk('bash', ['-c', `set -o pipefail; ${script}`], options);
 }
+
+/** CPU seconds (user + system) a running process has used so far, from /proc (0 when it cannot be read). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/PID/stat's times: 100 on every architecture node runs on. */
+const CLOCK_TICKS = 100;
 
 function vmHwmKiB(pid: number): number {
   try {

@@ -24,6 +24,8 @@ export interface TestRegistry {
   token?: TokenServer;
   /** Root of the filesystem storage ('' when an external registry is reused). */
   storageDir: string;
+  /** The registry's process id (absent for an external registry), for the benchmarks' CPU accounting. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -154,7 +156,7 @@ export async function launch(dir: string, config: RegistryConfig, tls?: TestRegi
     await stop();
     throw err;
   }
-  return { host, url, storageDir: config.storageDir, stop, ...(tls ? { tls } : {}) };
+  return { host, url, storageDir: config.storageDir, stop, pid: child.pid, ...(tls ? { tls } : {}) };
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, tls: TestRegistry['tls']): Promise<void> {
