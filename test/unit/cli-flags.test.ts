@@ -43,10 +43,12 @@ function stringLiterals(path: string): string[] {
 }
 
 /**
- * Flags of other programs that the sources pass on or show in examples: git (provenance), node (gzip worker), cosign,
- * kubectl (the Secrets the Flux manifests ask for).
+ * Flags of other programs that the sources pass on or show in examples: git (provenance), node and V8 (garbage
+ * collection, WebAssembly compiler), cosign, kubectl (the Secrets the Flux manifests ask for).
  */
-const FOREIGN = new Set(['--get', '--short', '--tags', '--exact-match', '--show-current', '--expose-gc', '--yes', '--from-file', '--liftoff-only']);
+const FOREIGN = new Set(['--get', '--short', '--tags', '--exact-match', '--show-current', '--expose-gc', '--yes', '--from-file', '--liftoff-only',
+  '--no-concurrent-marking', '--no-concurrent-sweeping', '--no-concurrent-array-buffer-sweeping', '--no-parallel-scavenge',
+  '--no-parallel-compaction', '--no-parallel-pointer-update']);
 
 describe('flags named in messages', () => {
   it('every --flag in a string of src/ is a flag of some command (hints name only real flags)', () => {
