@@ -33,6 +33,8 @@ export interface AtomicWriteOptions {
   through?: NodeJS.ReadWriteStream[];
   /** Stops a streamed write; the temporary file is removed and the pipeline's AbortError thrown. */
   signal?: AbortSignal;
+  /** The temporary file, from tempFileFor(target), for a caller that must know it first (a packer leaves it out). */
+  temp?: string;
 }
 
 /** The target exists and is not a regular file, with `regularFileOnly` asked for. */
@@ -73,7 +75,7 @@ export async function writeFileAtomic(target: string, content: FileContent, opti
 export async function stageFile(target: string, content: FileContent, options: AtomicWriteOptions = {}): Promise<StagedFile> {
   const existing = options.regularFileOnly || options.keepMode ? await replaceableTarget(target, options.regularFileOnly) : undefined;
   const mode = options.keepMode && existing?.isFile() ? existing.mode & 0o777 : options.mode ?? 0o666;
-  const temp = tempFileFor(target);
+  const temp = options.temp ?? tempFileFor(target);
   trackTempFile(temp);
   let file: WriteStream | undefined;
   try {

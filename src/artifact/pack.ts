@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, statSync } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { closeSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { tempFileFor, writeFileAtomic } from '../atomic-write.js';
 import { OciError } from '../errors.js';
 import { HashingStream } from '../ref/digest.js';
 import { createGzipStream } from './gzip.js';
@@ -83,16 +82,13 @@ export async function writeArchiveFile(
   outFile: string,
 ): Promise<PackSummary & { digest: string; size: number }> {
   const target = resolve(outFile);
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempFileFor(target);
   const packed = packWith(input, options, new Set([target, temp]));
   const hashing = new HashingStream();
   try {
-    await pipeline(packed.stream, hashing, createWriteStream(temp, { flags: 'wx', mode: 0o644 }), { signal: options.signal });
-    const summary = await packed.summary;
-    await rename(temp, target);
-    return { ...summary, ...hashing.result() };
+    await writeFileAtomic(target, packed.stream, { mode: 0o644, through: [hashing], signal: options.signal, temp });
+    return { ...(await packed.summary), ...hashing.result() };
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
     throw asWriteError(err, outFile);
   }
 }
