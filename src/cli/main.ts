@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { packageVersion } from './version.js';
 
 /**
@@ -43,25 +42,9 @@ function onFirstUse(name: 'stdout' | 'stderr', attach: (stream: NodeJS.WriteStre
   });
 }
 
-/**
- * V8 sweeps, scavenges and compacts on helper threads by default. This CLI's heap stays small (~10-20 MiB) while
- * hundreds of MiB of buffers pass through it, so collections are frequent and short, and the helper threads compete
- * for the cores with the work spread over them (zlib on libuv's thread pool, a registry next door). On 2 cores a
- * 256 MiB pull used ~7% less CPU without them (user time 2.06 -> 1.92 s, medians of 4) at the same peak RSS.
- * Concurrent marking stays: without it too the pull was faster still (CPU 1.78 s), but collections finished later
- * and peak RSS rose ~20 MiB (`diff --unified` of two 256 MiB artifacts 130 -> 149 MiB, against a 150 MiB budget).
- */
-function collectOnTheMainThread(): void {
-  for (const flag of ['--no-concurrent-sweeping', '--no-concurrent-array-buffer-sweeping',
-    '--no-parallel-scavenge', '--no-parallel-compaction', '--no-parallel-pointer-update']) {
-    setFlagsFromString(flag);
-  }
-}
-
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${packageVersion()}\n`);
 } else {
-  collectOnTheMainThread();
   const { runCli } = await import('./program.js');
   process.exitCode = await runCli(argv);
 }
