@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { constants, deflateRaw, deflateRawSync, type ZlibOptions } from 'node:zlib';
 
 /**
@@ -8,36 +6,6 @@ import { constants, deflateRaw, deflateRawSync, type ZlibOptions } from 'node:zl
  * start, no messages to serialize and no garbage in other heaps: peak RSS of a 256 MiB push went from ~146 to
  * ~130 MiB, of a 1 GiB push from ~148 to ~137 MiB.
  */
-
-/**
- * Garbage collection on the main thread every few MiB of input. Compressing a large tree sends ~1 GiB of
- * short-lived buffers through the process (tar records, compressed pieces, upload chunks; blocks are reused), and
- * V8 collects dead ArrayBuffers lazily: without it a 1 GiB push peaked ~10 MiB higher. A full collection of this
- * small heap takes a few ms; every 32 MiB of input that is about 1 % of the CPU time.
- *
- * `gc` is only reachable through --expose-gc; setting it at run time is the known way for code that cannot choose
- * node's flags (a CLI started as `npx …`). Where that fails, collection stays V8's business.
- */
-export const COLLECT_EVERY = 32 * 1024 * 1024;
-
-let collect: (() => void) | undefined;
-
-/** A full garbage collection, when node lets us expose `gc`. */
-export function collectGarbage(): void {
-  collect ??= exposeGc();
-  collect();
-}
-
-function exposeGc(): () => void {
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    if (typeof gc === 'function') return gc as () => void;
-  } catch {
-    // no exposed gc: leave collection to V8
-  }
-  return () => undefined;
-}
 
 /**
  * One block to compress. `block` holds the block's input at [start, end) and, right before it, the `dictionary`

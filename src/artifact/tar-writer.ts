@@ -54,7 +54,7 @@ const READ_CHUNK = 1024 * 1024;
 
 /**
  * One file's tar record. Files are read with synchronous calls: every asynchronous one is a hop through libuv's
- * thread pool, and with the gzip workers keeping both cores busy those hops (four per file) made packing a tree
+ * thread pool, and with the compressor keeping both cores busy those hops (four per file) made packing a tree
  * of many small files wait far longer than it read (bench/ section d: about half the wall time of a 2048-file
  * push). A read from the page cache takes microseconds; the event loop is never held longer than one READ_CHUNK.
  */

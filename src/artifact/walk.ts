@@ -79,7 +79,7 @@ export async function* walkTree(path: string, options: WalkOptions = {}): AsyncG
 
 /**
  * Directories are listed and entries stat'ed with synchronous calls, as files are read (readExactlySync): each
- * asynchronous call is a hop through libuv's thread pool, and with the gzip workers keeping both cores busy the
+ * asynchronous call is a hop through libuv's thread pool, and with the compressor keeping both cores busy the
  * main thread waited on each of those hops to be scheduled (about 0.6 s over the 2048 lstat calls of bench/
  * section d's tree). A stat of a cached inode takes microseconds.
  */

@@ -269,8 +269,7 @@ async function digestOfRest(head: Buffer, rest: AsyncIterator<Buffer>): Promise<
 
 /**
  * Read a stream until it ends or more than `limit` bytes arrived. The head is copied into one buffer as it comes,
- * so the compressor's small pieces die at once (they were allocated on its worker threads, where V8 feels no
- * pressure to collect them) and the uploader can send the head as whole chunks without copying it again. The
+ * so the compressor's small pieces die at once (V8 collects dead buffers lazily; see gzip.ts) and the uploader can send the head as whole chunks without copying it again. The
  * buffer is allocated uncleared: pages never written cost no memory. When the limit was passed, `rest` continues
  * the stream, starting with what did not fit.
  */
