@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { chmod, chown, cp, lchown, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -414,6 +415,25 @@ describe('writeArchiveFile', () => {
     const second = await writeArchiveFile(work, {}, out);
     expect(second.digest).toBe(first.digest);
     expect((await readdir(work)).sort()).toEqual(['app.yaml', 'artifact.tgz']);
+  });
+
+  it('a build stopped while it writes leaves the archive before it as it was, and no temp file', async () => {
+    const tree = join(work, 'tree');
+    await mkdir(tree);
+    await writeFile(join(tree, 'app.yaml'), 'kind: ConfigMap\n');
+    const out = join(work, 'artifact.tgz');
+    await writeArchiveFile(tree, {}, out);
+    const before = await readFile(out);
+    // Incompressible content, so the second build is still writing when it is stopped.
+    await writeFile(join(tree, 'noise.bin'), randomBytes(32 * 1024 * 1024));
+    const stop = new AbortController();
+    const building = writeArchiveFile(tree, { signal: stop.signal }, out);
+    for (let i = 0; i < 500 && !(await readdir(work)).some((name) => name.endsWith('.tmp')); i++) await new Promise((r) => setTimeout(r, 5));
+    expect((await readdir(work)).some((name) => name.endsWith('.tmp'))).toBe(true);
+    stop.abort();
+    await expect(building).rejects.toMatchObject({ name: 'AbortError' });
+    expect((await readFile(out)).equals(before)).toBe(true);
+    expect((await readdir(work)).sort()).toEqual(['artifact.tgz', 'tree']);
   });
 
   it('leaves no temp file behind on failure', async () => {
