@@ -61,27 +61,32 @@ export async function large(ctx: BenchContext): Promise<SectionResult> {
   const pull = async (out: string): Promise<void> => {
     keep('pull', await withRegistryCpu(() => ctx.cliOk(['pull', `oci://${reg}/large/p0:v1`, '--output', out, '--max-size', '0'], measure)));
   };
-  const runs = await bounded(ctx.settings.largeRuns, 900_000, async (i) => {
-    ctx.log(`  run ${i + 1}`);
-    keep('gzip', await shell('tar -C "$D" -cf - . | gzip -6 | sha256sum', { env, ...measure, measureRss: false }));
-    keep('pigz', await shell('tar -C "$D" -cf - . | pigz -6 -p 2 | sha256sum', { env, ...measure, measureRss: false }));
-    keep('push', await withRegistryCpu(() => ctx.cliOk(['push', `oci://${reg}/large/p${i}:v1`, '--path', tree, ...PROVENANCE], measure)));
-    // Each extraction into a new directory, in turns first and second, both outputs removed after the two. A pull
-    // takes ~2 s, so the pair is repeated EXTRACTION_PAIRS times per run: its best is then less of a draw.
-    for (let pair = 0; pair < EXTRACTION_PAIRS; pair++) {
-      const [a, b] = [join(extract.root, `untar-${i}-${pair}`), join(extract.root, `pull-${i}-${pair}`)];
-      if ((i + pair) % 2 === 0) {
-        await untar(a);
-        await pull(b);
-      } else {
-        await pull(b);
-        await untar(a);
+  let runs: number;
+  try {
+    runs = await bounded(ctx.settings.largeRuns, 900_000, async (i) => {
+      ctx.log(`  run ${i + 1}`);
+      keep('gzip', await shell('tar -C "$D" -cf - . | gzip -6 | sha256sum', { env, ...measure, measureRss: false }));
+      keep('pigz', await shell('tar -C "$D" -cf - . | pigz -6 -p 2 | sha256sum', { env, ...measure, measureRss: false }));
+      keep('push', await withRegistryCpu(() => ctx.cliOk(['push', `oci://${reg}/large/p${i}:v1`, '--path', tree, ...PROVENANCE], measure)));
+      // Each extraction into a new directory, in turns first and second, both outputs removed after the two. A pull
+      // takes ~2 s, so the pair is repeated EXTRACTION_PAIRS times per run: its best is then less of a draw.
+      for (let pair = 0; pair < EXTRACTION_PAIRS; pair++) {
+        const [a, b] = [join(extract.root, `untar-${i}-${pair}`), join(extract.root, `pull-${i}-${pair}`)];
+        if ((i + pair) % 2 === 0) {
+          await untar(a);
+          await pull(b);
+        } else {
+          await pull(b);
+          await untar(a);
+        }
+        rmSync(a, { recursive: true, force: true });
+        rmSync(b, { recursive: true, force: true });
       }
-      rmSync(a, { recursive: true, force: true });
-      rmSync(b, { recursive: true, force: true });
-    }
-  });
-  if (extract.root !== ctx.work) rmSync(extract.root, { recursive: true, force: true });
+    });
+  } finally {
+    // The tmpfs directory is outside the work directory the run removes at its end.
+    if (extract.root !== ctx.work) rmSync(extract.root, { recursive: true, force: true });
+  }
 
   // One push of the larger tree, generated after the runs above and removed at once (it is 4× the disk).
   ctx.log(`  generating ${size * HUGE_FACTOR} MiB of YAML`);
